@@ -1,0 +1,190 @@
+//! AWS ports: narrow traits in our own terms, one SDK adapter and one in-process fake each.
+//!
+//! Every method documents what happens when the thing is missing and whether it is
+//! idempotent, because the executor relies on both to make retries and replays safe.
+
+pub mod error;
+// pub mod fake;
+// pub mod sdk;
+pub mod types;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+pub use error::{AwsError, AwsErrorKind};
+pub use types::*;
+
+/// Aurora clusters and instances.
+#[async_trait]
+pub trait Rds: Send + Sync {
+    /// One page of DescribeDBClusters with tags inline. `marker` is `None` for the first page.
+    async fn describe_clusters_page(
+        &self,
+        marker: Option<String>,
+        max_records: i32,
+    ) -> Result<ClusterPage, AwsError>;
+
+    /// One cluster by identifier; `Ok(None)` when it does not exist.
+    async fn describe_cluster(&self, cluster_id: &str) -> Result<Option<ClusterInfo>, AwsError>;
+
+    /// The instances of one cluster (empty when the cluster has none or does not exist).
+    async fn describe_cluster_instances(
+        &self,
+        cluster_id: &str,
+    ) -> Result<Vec<InstanceInfo>, AwsError>;
+
+    /// Starts a restore at the latest restorable time and returns the new cluster, which is
+    /// `creating`. Fails with `AlreadyExists` when the identifier is taken (never replaces).
+    async fn restore_cluster(&self, request: &RestoreRequest) -> Result<ClusterInfo, AwsError>;
+
+    /// Adds an instance to a cluster. Fails with `AlreadyExists` when the identifier is taken
+    /// and with `InvalidState` when the cluster cannot take an instance yet.
+    async fn create_instance(&self, request: &InstanceRequest) -> Result<InstanceInfo, AwsError>;
+
+    /// Deletes an instance. Succeeds when it is already gone or already being deleted.
+    async fn delete_instance(&self, instance_id: &str) -> Result<(), AwsError>;
+
+    /// Deletes a cluster whose instances are gone or being deleted, with a final snapshot
+    /// only when one is named. Succeeds when it is already gone or already being deleted.
+    async fn delete_cluster(
+        &self,
+        cluster_id: &str,
+        final_snapshot_id: Option<&str>,
+    ) -> Result<(), AwsError>;
+
+    /// Sets the master password, applied immediately. `NotFound` when the cluster is gone.
+    async fn set_master_password(
+        &self,
+        cluster_id: &str,
+        password: &SecretString,
+    ) -> Result<(), AwsError>;
+
+    /// Adds or overwrites tags. Idempotent. `NotFound` when the resource is gone.
+    async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError>;
+
+    /// Removes tags; keys that are not present are ignored. `NotFound` when the resource is gone.
+    async fn remove_tags(&self, arn: &str, keys: &[String]) -> Result<(), AwsError>;
+}
+
+/// SSM parameters: the maintenance config and the leases.
+#[async_trait]
+pub trait Params: Send + Sync {
+    /// The value and version; `Ok(None)` when the parameter does not exist.
+    async fn get(&self, name: &str) -> Result<Option<ParameterValue>, AwsError>;
+
+    /// Creates the parameter only if it does not exist (Overwrite=false). Returns the new
+    /// version, or `Ok(None)` when it already existed.
+    async fn put_if_absent(&self, name: &str, value: &str) -> Result<Option<i64>, AwsError>;
+
+    /// Creates or overwrites the parameter and returns its new version.
+    async fn put(&self, name: &str, value: &str) -> Result<i64, AwsError>;
+
+    /// Deletes the parameter. Succeeds when it is already gone.
+    async fn delete(&self, name: &str) -> Result<(), AwsError>;
+}
+
+/// Who we are (STS).
+#[async_trait]
+pub trait Identity: Send + Sync {
+    async fn caller(&self) -> Result<CallerIdentity, AwsError>;
+}
+
+/// Secrets Manager.
+#[async_trait]
+pub trait Secrets: Send + Sync {
+    /// Creates a secret. `AlreadyExists` when the name is taken.
+    async fn create_secret(&self, request: &SecretRequest) -> Result<SecretRef, AwsError>;
+
+    /// Replaces the resource policy. `NotFound` when the secret is gone.
+    async fn put_resource_policy(&self, secret_id: &str, policy: &str) -> Result<(), AwsError>;
+
+    /// The current value; `Ok(None)` when the secret does not exist.
+    async fn get_value(&self, secret_id: &str) -> Result<Option<SecretString>, AwsError>;
+
+    /// Stores a new current value. `NotFound` when the secret is gone.
+    async fn put_value(&self, secret_id: &str, value: &SecretString) -> Result<(), AwsError>;
+
+    /// Deletes the secret at once, without a recovery window. Succeeds when it is already gone.
+    async fn delete_secret(&self, secret_id: &str) -> Result<(), AwsError>;
+
+    /// All secrets carrying the tag `key=value`, every page.
+    async fn list_secrets_tagged(
+        &self,
+        key: &str,
+        value: &str,
+    ) -> Result<Vec<SecretSummary>, AwsError>;
+}
+
+/// KMS keys, aliases and grants.
+#[async_trait]
+pub trait Keys: Send + Sync {
+    /// Creates a symmetric encryption key with the given policy and tags.
+    async fn create_key(&self, request: &KeyRequest) -> Result<KeyRef, AwsError>;
+
+    /// Points a new alias at a key. `AlreadyExists` when the alias is taken.
+    async fn create_alias(&self, alias_name: &str, key_id: &str) -> Result<(), AwsError>;
+
+    /// Deletes an alias. Succeeds when it is already gone.
+    async fn delete_alias(&self, alias_name: &str) -> Result<(), AwsError>;
+
+    /// Aliases whose name starts with `prefix`, every page.
+    async fn list_aliases(&self, prefix: &str) -> Result<Vec<KeyAlias>, AwsError>;
+
+    /// The key's tags; `Ok(None)` when the key does not exist.
+    async fn key_tags(&self, key_id: &str) -> Result<Option<Tags>, AwsError>;
+
+    /// Replaces the key policy (the policy named `default`). `NotFound` when the key is gone.
+    async fn put_key_policy(&self, key_id: &str, policy: &str) -> Result<(), AwsError>;
+
+    /// Schedules deletion after the shortest waiting period (7 days). Succeeds when the key
+    /// is already gone or already pending deletion.
+    async fn schedule_key_deletion(&self, key_id: &str) -> Result<(), AwsError>;
+
+    /// Grants `kms:Decrypt` on the key to one principal, limited to the given encryption
+    /// context, under a grant name so that it can be found again. Idempotent for the same
+    /// name, grantee and constraint.
+    async fn grant_decrypt(
+        &self,
+        key_id: &str,
+        grant_name: &str,
+        grantee: &str,
+        encryption_context: &[(String, String)],
+    ) -> Result<(), AwsError>;
+
+    /// Grants on the key, every page.
+    async fn list_grants(&self, key_id: &str) -> Result<Vec<GrantInfo>, AwsError>;
+
+    /// Revokes a grant. Succeeds when it is already gone.
+    async fn revoke_grant(&self, key_id: &str, grant_id: &str) -> Result<(), AwsError>;
+}
+
+/// EventBridge.
+#[async_trait]
+pub trait Events: Send + Sync {
+    /// Puts one event; an entry the bus rejects is an error.
+    async fn put_event(&self, event: &BusEvent) -> Result<(), AwsError>;
+}
+
+/// Lambda, for handing work over to a fresh invocation of this function.
+#[async_trait]
+pub trait Invoker: Send + Sync {
+    /// Invokes the function asynchronously (InvocationType=Event) with a JSON payload.
+    async fn invoke_async(
+        &self,
+        function_name: &str,
+        payload: &serde_json::Value,
+    ) -> Result<(), AwsError>;
+}
+
+/// All ports together, as the executors need them.
+#[derive(Clone)]
+pub struct Ports {
+    pub rds: Arc<dyn Rds>,
+    pub params: Arc<dyn Params>,
+    pub identity: Arc<dyn Identity>,
+    pub secrets: Arc<dyn Secrets>,
+    pub keys: Arc<dyn Keys>,
+    pub events: Arc<dyn Events>,
+    pub invoker: Arc<dyn Invoker>,
+}

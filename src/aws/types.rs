@@ -1,0 +1,279 @@
+//! Domain types that the ports take and return; no SDK type leaks past the adapters.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Resource tags, sorted by key so that plans and outputs are stable.
+pub type Tags = BTreeMap<String, String>;
+
+/// One Aurora cluster as DescribeDBClusters reports it, tags included.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterInfo {
+    pub id: String,
+    pub arn: String,
+    /// RDS status string: `creating`, `available`, `deleting`, `resetting-master-credentials`, ...
+    pub status: String,
+    pub engine: String,
+    #[serde(default)]
+    pub engine_version: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub tags: Tags,
+    #[serde(default)]
+    pub members: Vec<ClusterMember>,
+    /// Shared by a cluster and its copy-on-write clones; AWS omits it for clusters never cloned.
+    #[serde(default)]
+    pub clone_group_id: Option<String>,
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    #[serde(default)]
+    pub reader_endpoint: Option<String>,
+    #[serde(default)]
+    pub port: Option<i32>,
+    #[serde(default)]
+    pub master_username: Option<String>,
+    #[serde(default)]
+    pub database_name: Option<String>,
+    #[serde(default)]
+    pub db_subnet_group: Option<String>,
+    #[serde(default)]
+    pub vpc_security_group_ids: Vec<String>,
+    #[serde(default)]
+    pub db_cluster_parameter_group: Option<String>,
+}
+
+impl ClusterInfo {
+    pub fn is_available(&self) -> bool {
+        self.status == "available"
+    }
+
+    pub fn is_creating(&self) -> bool {
+        self.status == "creating"
+    }
+
+    pub fn is_deleting(&self) -> bool {
+        self.status == "deleting"
+    }
+
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags.get(key).map(String::as_str)
+    }
+
+    pub fn writer_instance_id(&self) -> Option<&str> {
+        self.members
+            .iter()
+            .find(|member| member.is_writer)
+            .or_else(|| self.members.first())
+            .map(|member| member.instance_id.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterMember {
+    pub instance_id: String,
+    pub is_writer: bool,
+}
+
+/// One page of DescribeDBClusters.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterPage {
+    pub clusters: Vec<ClusterInfo>,
+    /// Present when more pages follow.
+    pub marker: Option<String>,
+}
+
+/// One DB instance as DescribeDBInstances reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceInfo {
+    pub id: String,
+    pub arn: String,
+    pub cluster_id: Option<String>,
+    pub status: String,
+    pub instance_class: String,
+    pub engine: String,
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    #[serde(default)]
+    pub port: Option<i32>,
+    #[serde(default)]
+    pub db_parameter_group: Option<String>,
+}
+
+impl InstanceInfo {
+    pub fn is_available(&self) -> bool {
+        self.status == "available"
+    }
+
+    pub fn is_deleting(&self) -> bool {
+        self.status == "deleting"
+    }
+}
+
+/// How a restore copies the data: a copy-on-write clone or a full copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestoreType {
+    CopyOnWrite,
+    FullCopy,
+}
+
+impl RestoreType {
+    /// The value of the `RestoreType` API parameter.
+    pub fn as_api_str(self) -> &'static str {
+        match self {
+            RestoreType::CopyOnWrite => "copy-on-write",
+            RestoreType::FullCopy => "full-copy",
+        }
+    }
+}
+
+/// A RestoreDBClusterToPointInTime call at the latest restorable time, fully decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestoreRequest {
+    pub cluster_id: String,
+    pub source_cluster_id: String,
+    pub restore_type: RestoreType,
+    pub tags: Tags,
+    #[serde(default)]
+    pub db_subnet_group_name: Option<String>,
+    #[serde(default)]
+    pub vpc_security_group_ids: Vec<String>,
+    #[serde(default)]
+    pub db_cluster_parameter_group_name: Option<String>,
+}
+
+/// A CreateDBInstance call for a cluster member, fully decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceRequest {
+    pub instance_id: String,
+    pub cluster_id: String,
+    pub instance_class: String,
+    pub engine: String,
+    #[serde(default)]
+    pub db_parameter_group_name: Option<String>,
+    pub tags: Tags,
+}
+
+/// A secret value (password or credentials document). Its `Debug` never shows the content,
+/// and it has no `Display` and no `Serialize`, so it cannot end up in a log line or a plan.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretString(String);
+
+impl SecretString {
+    pub fn new(value: String) -> Self {
+        SecretString(value)
+    }
+
+    /// The only way to read the content: call sites that need it are few and obvious.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretString(<redacted>)")
+    }
+}
+
+/// A Secrets Manager secret to create.
+#[derive(Debug, Clone)]
+pub struct SecretRequest {
+    pub name: String,
+    pub description: String,
+    pub value: SecretString,
+    pub kms_key_id: Option<String>,
+    pub tags: Tags,
+}
+
+/// A secret as the API identifies it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretRef {
+    pub arn: String,
+    pub name: String,
+}
+
+/// A secret found by ListSecrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretSummary {
+    pub arn: String,
+    pub name: String,
+    pub created_at: Option<DateTime<Utc>>,
+    pub tags: Tags,
+}
+
+/// A KMS key to create.
+#[derive(Debug, Clone)]
+pub struct KeyRequest {
+    pub description: String,
+    pub policy: String,
+    pub tags: Tags,
+}
+
+/// A KMS key as the API identifies it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyRef {
+    pub key_id: String,
+    pub arn: String,
+}
+
+/// A KMS alias as ListAliases reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyAlias {
+    pub alias_name: String,
+    pub key_id: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// A KMS grant as ListGrants reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantInfo {
+    pub grant_id: String,
+    pub name: Option<String>,
+    pub grantee: String,
+}
+
+/// An SSM parameter value with its version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParameterValue {
+    pub value: String,
+    pub version: i64,
+}
+
+/// Who we are talking to AWS as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    pub account_id: String,
+    pub arn: String,
+}
+
+impl CallerIdentity {
+    /// The ARN partition (`aws`, `aws-cn`, `aws-us-gov`) taken from the caller's ARN.
+    pub fn partition(&self) -> &str {
+        self.arn.split(':').nth(1).unwrap_or("aws")
+    }
+}
+
+/// An EventBridge event to put on a bus.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BusEvent {
+    pub bus_name: String,
+    pub source: String,
+    pub detail_type: String,
+    pub detail: serde_json::Value,
+    pub resources: Vec<String>,
+}

@@ -1,0 +1,355 @@
+//! The deployment's configuration, read once at start from the environment into a typed
+//! [`Config`]. Nothing else in the code reads environment variables.
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use serde::Serialize;
+
+use crate::time::{format_duration, parse_duration};
+
+/// AWS's limit of copy-on-write clones per cluster volume; a 16th clone silently becomes a
+/// full copy. The deployment may lower it (to keep headroom), never raise it.
+pub const AWS_MAX_CLONES_PER_SOURCE: u32 = 15;
+
+/// How old a copy may be before it stops being a clone source: three days keeps clone data
+/// reasonably current while a nightly run has two chances to replace a copy.
+pub const DEFAULT_MAX_COPY_AGE_DAYS: i64 = 3;
+
+/// CloudFormation gives a custom resource one hour; answering by 50 minutes leaves room for
+/// cleanup and the response itself.
+pub const DEFAULT_READY_TIMEOUT_MINUTES: i64 = 50;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Config {
+    /// The clone manager's own stack name: the value of every `stack` ownership tag.
+    pub stack_name: String,
+    pub max_copy_age: TimeDelta,
+    pub max_clones_per_source: u32,
+    pub default_secret_prefix: String,
+    /// Prefixes a `SecretPrefix` property may use; the IAM policy allows exactly these.
+    pub allowed_secret_prefixes: Vec<String>,
+    pub default_kms_key_id: Option<String>,
+    /// Instance class for the one instance of every copy (copies only need to exist).
+    pub copy_instance_class: String,
+    pub maintenance_config_parameter: String,
+    /// Prefix of the SSM parameters that hold leases.
+    pub lease_parameter_prefix: String,
+    pub event_bus_name: String,
+    /// How often the finisher looks at a clone that is not ready yet.
+    pub poll_interval: Duration,
+    /// How long after a Create a clone may take to become ready before the request fails.
+    pub ready_timeout: TimeDelta,
+    /// How long before the Lambda deadline an invocation stops work and answers or hands over.
+    pub deadline_margin: Duration,
+    /// Most hand-overs one Create may use; far below Lambda's recursive-loop detection (16).
+    pub max_hops: u32,
+    pub lease_ttl: Duration,
+    pub lease_wait: Duration,
+    /// Secrets and keys younger than this are never called orphans: a Create makes its secret
+    /// before its cluster, and CloudFormation waits at most an hour for it.
+    pub orphan_grace: TimeDelta,
+    /// How many roots a maintenance run works on at once.
+    pub maintenance_concurrency: usize,
+    pub retry: RetrySettings,
+    pub log_level: String,
+}
+
+/// The SDK retry and timeout settings, explicit rather than inherited defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetrySettings {
+    /// `standard` or `adaptive`.
+    pub mode: String,
+    pub max_attempts: u32,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    pub connect_timeout: Duration,
+    pub attempt_timeout: Duration,
+    pub operation_timeout: Duration,
+}
+
+impl Default for RetrySettings {
+    fn default() -> Self {
+        RetrySettings {
+            mode: "standard".to_string(),
+            max_attempts: 8,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
+            attempt_timeout: Duration::from_secs(20),
+            operation_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// A configuration value that could not be used, named by its variable.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration {variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl Config {
+    /// Defaults for a deployment named `stack_name`; used by tests and the CLI.
+    pub fn for_stack(stack_name: &str) -> Config {
+        let default_secret_prefix = "/aurora-clone-manager/".to_string();
+        Config {
+            stack_name: stack_name.to_string(),
+            max_copy_age: TimeDelta::days(DEFAULT_MAX_COPY_AGE_DAYS),
+            max_clones_per_source: AWS_MAX_CLONES_PER_SOURCE,
+            allowed_secret_prefixes: vec![default_secret_prefix.clone()],
+            default_secret_prefix,
+            default_kms_key_id: None,
+            copy_instance_class: "db.t4g.medium".to_string(),
+            maintenance_config_parameter: format!("/{stack_name}/maintenance-config"),
+            lease_parameter_prefix: format!("/{stack_name}/leases/"),
+            event_bus_name: "default".to_string(),
+            poll_interval: Duration::from_secs(15),
+            ready_timeout: TimeDelta::minutes(DEFAULT_READY_TIMEOUT_MINUTES),
+            deadline_margin: Duration::from_secs(20),
+            max_hops: 8,
+            lease_ttl: Duration::from_secs(120),
+            lease_wait: Duration::from_secs(90),
+            orphan_grace: TimeDelta::hours(2),
+            maintenance_concurrency: 8,
+            retry: RetrySettings::default(),
+            log_level: "info".to_string(),
+        }
+    }
+
+    /// Reads the configuration through `lookup` (the process environment in production).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let value = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let stack_name = value("STACK_NAME").ok_or_else(|| ConfigError {
+            variable: "STACK_NAME",
+            problem: "is required (the name of the clone manager's stack)".to_string(),
+        })?;
+        let mut config = Config::for_stack(stack_name.trim());
+        if let Some(text) = value("MAX_COPY_AGE") {
+            config.max_copy_age = parse_positive_duration("MAX_COPY_AGE", &text)?;
+        }
+        if let Some(text) = value("MAX_CLONES_PER_SOURCE") {
+            config.max_clones_per_source =
+                parse_number("MAX_CLONES_PER_SOURCE", &text, 1, AWS_MAX_CLONES_PER_SOURCE)?;
+        }
+        if let Some(text) = value("DEFAULT_SECRET_PREFIX") {
+            config.default_secret_prefix = parse_secret_prefix("DEFAULT_SECRET_PREFIX", &text)?;
+        }
+        config.allowed_secret_prefixes = vec![config.default_secret_prefix.clone()];
+        if let Some(text) = value("ALLOWED_SECRET_PREFIXES") {
+            for prefix in text.split(',').filter(|prefix| !prefix.trim().is_empty()) {
+                let prefix = parse_secret_prefix("ALLOWED_SECRET_PREFIXES", prefix)?;
+                if !config.allowed_secret_prefixes.contains(&prefix) {
+                    config.allowed_secret_prefixes.push(prefix);
+                }
+            }
+        }
+        config.default_kms_key_id = value("DEFAULT_KMS_KEY_ID").map(|key| key.trim().to_string());
+        if let Some(text) = value("COPY_INSTANCE_CLASS") {
+            config.copy_instance_class = text.trim().to_string();
+        }
+        if let Some(text) = value("MAINTENANCE_CONFIG_PARAMETER") {
+            config.maintenance_config_parameter = text.trim().to_string();
+        }
+        if let Some(text) = value("EVENT_BUS_NAME") {
+            config.event_bus_name = text.trim().to_string();
+        }
+        if let Some(text) = value("POLL_INTERVAL_SECONDS") {
+            config.poll_interval =
+                Duration::from_secs(parse_number("POLL_INTERVAL_SECONDS", &text, 1, 600)?.into());
+        }
+        if let Some(text) = value("READY_TIMEOUT") {
+            let timeout = parse_positive_duration("READY_TIMEOUT", &text)?;
+            if timeout > TimeDelta::minutes(58) {
+                return Err(ConfigError {
+                    variable: "READY_TIMEOUT",
+                    problem: format!(
+                        "{} is too close to CloudFormation's one-hour limit; use at most PT58M",
+                        format_duration(timeout)
+                    ),
+                });
+            }
+            config.ready_timeout = timeout;
+        }
+        if let Some(text) = value("MAX_HOPS") {
+            config.max_hops = parse_number("MAX_HOPS", &text, 1, 12)?;
+        }
+        if let Some(text) = value("LEASE_TTL_SECONDS") {
+            config.lease_ttl =
+                Duration::from_secs(parse_number("LEASE_TTL_SECONDS", &text, 5, 900)?.into());
+        }
+        if let Some(text) = value("LEASE_WAIT_SECONDS") {
+            config.lease_wait =
+                Duration::from_secs(parse_number("LEASE_WAIT_SECONDS", &text, 1, 900)?.into());
+        }
+        if let Some(text) = value("MAINTENANCE_CONCURRENCY") {
+            config.maintenance_concurrency =
+                parse_number("MAINTENANCE_CONCURRENCY", &text, 1, 64)? as usize;
+        }
+        if let Some(text) = value("RETRY_MODE") {
+            let mode = text.trim().to_ascii_lowercase();
+            if mode != "standard" && mode != "adaptive" {
+                return Err(ConfigError {
+                    variable: "RETRY_MODE",
+                    problem: format!("'{text}' is not 'standard' or 'adaptive'"),
+                });
+            }
+            config.retry.mode = mode;
+        }
+        if let Some(text) = value("RETRY_MAX_ATTEMPTS") {
+            config.retry.max_attempts = parse_number("RETRY_MAX_ATTEMPTS", &text, 1, 20)?;
+        }
+        if let Some(text) = value("LOG_LEVEL") {
+            config.log_level = text.trim().to_ascii_lowercase();
+        }
+        Ok(config)
+    }
+
+    /// Whether a secret name prefix is one the deployment allows.
+    pub fn secret_prefix_allowed(&self, prefix: &str) -> bool {
+        self.allowed_secret_prefixes
+            .iter()
+            .any(|allowed| prefix.starts_with(allowed.as_str()))
+    }
+}
+
+fn parse_positive_duration(variable: &'static str, text: &str) -> Result<TimeDelta, ConfigError> {
+    let duration = parse_duration(text).map_err(|problem| ConfigError { variable, problem })?;
+    if duration <= TimeDelta::zero() {
+        return Err(ConfigError {
+            variable,
+            problem: format!("'{text}' must be longer than zero"),
+        });
+    }
+    Ok(duration)
+}
+
+fn parse_number(
+    variable: &'static str,
+    text: &str,
+    min: u32,
+    max: u32,
+) -> Result<u32, ConfigError> {
+    let number: u32 = text.trim().parse().map_err(|_| ConfigError {
+        variable,
+        problem: format!("'{text}' is not a whole number"),
+    })?;
+    if number < min || number > max {
+        return Err(ConfigError {
+            variable,
+            problem: format!("{number} is outside {min}..={max}"),
+        });
+    }
+    Ok(number)
+}
+
+/// A secret prefix: starts and ends with `/`, only characters secret names allow.
+pub fn parse_secret_prefix(variable: &'static str, text: &str) -> Result<String, ConfigError> {
+    check_secret_prefix(text.trim())
+        .map(str::to_string)
+        .map_err(|problem| ConfigError { variable, problem })
+}
+
+/// Checks a secret name prefix; shared by the config and the `SecretPrefix` property.
+pub fn check_secret_prefix(prefix: &str) -> Result<&str, String> {
+    let valid_characters = prefix
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c));
+    if prefix.len() < 2 || !prefix.starts_with('/') || !prefix.ends_with('/') || !valid_characters {
+        return Err(format!(
+            "'{prefix}' must start and end with '/' and use only letters, digits and /_+=.@-"
+        ));
+    }
+    if prefix.len() > 256 {
+        return Err("is longer than 256 characters".to_string());
+    }
+    Ok(prefix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(key, value)| (key.to_string(), value.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn a_minimal_environment_gives_the_documented_defaults() {
+        let config = Config::from_lookup(lookup(&[("STACK_NAME", "acm")])).unwrap();
+        assert_eq!(config.stack_name, "acm");
+        assert_eq!(config.max_copy_age, TimeDelta::days(3));
+        assert_eq!(config.max_clones_per_source, 15);
+        assert_eq!(config.default_secret_prefix, "/aurora-clone-manager/");
+        assert_eq!(
+            config.maintenance_config_parameter,
+            "/acm/maintenance-config"
+        );
+        assert_eq!(config.ready_timeout, TimeDelta::minutes(50));
+        assert_eq!(config.retry.mode, "standard");
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let config = Config::from_lookup(lookup(&[
+            ("STACK_NAME", "acm"),
+            ("MAX_COPY_AGE", "P2D"),
+            ("MAX_CLONES_PER_SOURCE", "10"),
+            ("DEFAULT_SECRET_PREFIX", "/team/"),
+            ("ALLOWED_SECRET_PREFIXES", "/other/,/team/"),
+            ("DEFAULT_KMS_KEY_ID", "key-1"),
+            ("COPY_INSTANCE_CLASS", "db.r6g.large"),
+            ("POLL_INTERVAL_SECONDS", "5"),
+            ("READY_TIMEOUT", "PT30M"),
+            ("RETRY_MODE", "adaptive"),
+            ("RETRY_MAX_ATTEMPTS", "5"),
+        ]))
+        .unwrap();
+        assert_eq!(config.max_copy_age, TimeDelta::days(2));
+        assert_eq!(config.max_clones_per_source, 10);
+        assert_eq!(config.allowed_secret_prefixes, vec!["/team/", "/other/"]);
+        assert_eq!(config.default_kms_key_id.as_deref(), Some("key-1"));
+        assert_eq!(config.copy_instance_class, "db.r6g.large");
+        assert_eq!(config.poll_interval, Duration::from_secs(5));
+        assert_eq!(config.ready_timeout, TimeDelta::minutes(30));
+        assert_eq!(config.retry.mode, "adaptive");
+        assert_eq!(config.retry.max_attempts, 5);
+        assert!(config.secret_prefix_allowed("/other/x/"));
+        assert!(!config.secret_prefix_allowed("/elsewhere/"));
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let cases = [
+            (vec![], "STACK_NAME"),
+            (vec![("MAX_COPY_AGE", "three days")], "MAX_COPY_AGE"),
+            (
+                vec![("MAX_CLONES_PER_SOURCE", "16")],
+                "MAX_CLONES_PER_SOURCE",
+            ),
+            (
+                vec![("DEFAULT_SECRET_PREFIX", "nope")],
+                "DEFAULT_SECRET_PREFIX",
+            ),
+            (vec![("READY_TIMEOUT", "PT2H")], "READY_TIMEOUT"),
+            (vec![("RETRY_MODE", "legacy")], "RETRY_MODE"),
+        ];
+        for (extra, variable) in cases {
+            let mut pairs = vec![];
+            if variable != "STACK_NAME" {
+                pairs.push(("STACK_NAME", "acm"));
+            }
+            pairs.extend(extra);
+            let error = Config::from_lookup(lookup(&pairs)).unwrap_err();
+            assert_eq!(error.variable, variable, "{error}");
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! Identifiers and names: RDS identifiers, secret names, key aliases, ownership tag values.
+//!
+//! Everything here is deterministic, so that the same request always derives the same names
+//! and a replayed request finds what its first attempt made.
+
+use chrono::{DateTime, Utc};
+
+use crate::time::compact_timestamp;
+
+/// RDS identifiers are 1 to 63 letters, digits and hyphens.
+pub const MAX_RDS_IDENTIFIER_LENGTH: usize = 63;
+
+/// Checks an RDS cluster or instance identifier: 1-63 letters, digits or hyphens, starting
+/// with a letter, no `--`, no trailing hyphen.
+pub fn check_rds_identifier(identifier: &str) -> Result<(), String> {
+    if identifier.is_empty() || identifier.len() > MAX_RDS_IDENTIFIER_LENGTH {
+        return Err(format!(
+            "'{}' must be 1 to {MAX_RDS_IDENTIFIER_LENGTH} characters long",
+            shorten(identifier)
+        ));
+    }
+    if !identifier
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(format!(
+            "'{}' may only contain letters, digits and hyphens",
+            shorten(identifier)
+        ));
+    }
+    if !identifier.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Err(format!("'{identifier}' must start with a letter"));
+    }
+    if identifier.contains("--") {
+        return Err(format!(
+            "'{identifier}' must not contain two hyphens in a row"
+        ));
+    }
+    if identifier.ends_with('-') {
+        return Err(format!("'{identifier}' must not end with a hyphen"));
+    }
+    Ok(())
+}
+
+fn shorten(text: &str) -> String {
+    if text.chars().count() <= 70 {
+        text.to_string()
+    } else {
+        format!("{}...", text.chars().take(70).collect::<String>())
+    }
+}
+
+/// Turns free text into a valid identifier fragment: lower case, other characters become
+/// hyphens, no doubled or trailing hyphens, at most `max_length` characters. May be empty.
+pub fn sanitize_fragment(text: &str, max_length: usize) -> String {
+    let mut fragment = String::new();
+    for character in text.chars() {
+        let mapped = if character.is_ascii_alphanumeric() {
+            character.to_ascii_lowercase()
+        } else {
+            '-'
+        };
+        if mapped == '-' && (fragment.is_empty() || fragment.ends_with('-')) {
+            continue;
+        }
+        if fragment.len() >= max_length {
+            break;
+        }
+        fragment.push(mapped);
+    }
+    while fragment.ends_with('-') {
+        fragment.pop();
+    }
+    fragment
+}
+
+/// Joins fragments into a valid identifier of at most 63 characters; the last fragment (a
+/// suffix that makes it unique) is always kept whole, the others are shortened to fit.
+pub fn join_identifier(prefix_fragments: &[&str], unique_suffix: &str) -> String {
+    let suffix = sanitize_fragment(unique_suffix, MAX_RDS_IDENTIFIER_LENGTH - 2);
+    let budget = MAX_RDS_IDENTIFIER_LENGTH - suffix.len() - 1;
+    let joined = prefix_fragments
+        .iter()
+        .map(|fragment| sanitize_fragment(fragment, MAX_RDS_IDENTIFIER_LENGTH))
+        .filter(|fragment| !fragment.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let mut prefix = sanitize_fragment(&joined, budget);
+    if !prefix.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        prefix = sanitize_fragment(&format!("c-{prefix}"), budget);
+    }
+    if suffix.is_empty() {
+        return prefix;
+    }
+    format!("{prefix}-{suffix}")
+}
+
+/// A short, stable hash of some text, as 8 lower-case hex digits (FNV-1a, 64 bit).
+pub fn short_hash(parts: &[&str]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.bytes().chain(std::iter::once(0u8)) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{:08x}", hash as u32 ^ (hash >> 32) as u32)
+}
+
+/// The stack name inside a CloudFormation stack id
+/// (`arn:aws:cloudformation:region:account:stack/NAME/uuid`), or the id itself.
+pub fn stack_name_from_id(stack_id: &str) -> &str {
+    stack_id
+        .split(":stack/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or(stack_id)
+}
+
+/// The identifier of a clone when the request names none: readable (requesting stack and
+/// logical id) and unique per request (a hash of stack id, logical id and request id).
+pub fn derived_clone_id(stack_id: &str, logical_id: &str, request_id: &str) -> String {
+    join_identifier(
+        &[stack_name_from_id(stack_id), logical_id],
+        &short_hash(&[stack_id, logical_id, request_id]),
+    )
+}
+
+/// The identifier of the `index`-th copy of `root_id` made at `now`.
+pub fn copy_id(root_id: &str, now: DateTime<Utc>, index: usize) -> String {
+    let stamp = now.format("%Y%m%d%H%M").to_string();
+    let suffix = if index == 0 {
+        stamp
+    } else {
+        format!("{stamp}-{index}")
+    };
+    join_identifier(&[root_id, "copy"], &suffix)
+}
+
+/// The identifier of a cluster's first instance.
+pub fn first_instance_id(cluster_id: &str) -> String {
+    join_identifier(&[cluster_id], "1")
+}
+
+/// An identifier with a uniqueness suffix, for `NoFailOnExistingCluster`.
+pub fn with_suffix(identifier: &str, suffix: &str) -> String {
+    join_identifier(&[identifier], suffix)
+}
+
+/// `<prefix>password/<cluster-id>-<timestamp>`.
+pub fn secret_name(prefix: &str, cluster_id: &str, now: DateTime<Utc>) -> String {
+    format!("{prefix}password/{cluster_id}-{}", compact_timestamp(now))
+}
+
+/// The alias that marks a disposable key as this deployment's key for one cluster.
+pub fn disposable_key_alias(stack_name: &str, cluster_id: &str) -> String {
+    format!("{}{cluster_id}", disposable_key_alias_prefix(stack_name))
+}
+
+/// The prefix of every disposable key alias of one deployment.
+pub fn disposable_key_alias_prefix(stack_name: &str) -> String {
+    format!("alias/aurora-clone-manager/{stack_name}/")
+}
+
+/// The name of KMS grants made for one cluster's secret on a shared key.
+pub fn grant_name(stack_name: &str, cluster_id: &str) -> String {
+    format!("aurora-clone-manager-{stack_name}-{cluster_id}")
+}
+
+/// The `owner` tag value: the requesting stack id and logical id. Tag values hold at most 256
+/// characters, so a long pair keeps its end (the stack's unique id) and a hash of the whole.
+pub fn owner_tag_value(stack_id: &str, logical_id: &str) -> String {
+    let full = format!("{stack_id}|{logical_id}");
+    if full.chars().count() <= 256 {
+        return full;
+    }
+    let hash = short_hash(&[stack_id, logical_id]);
+    let tail: String = full
+        .chars()
+        .rev()
+        .take(256 - hash.len() - 4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("{hash}|...{tail}")
+}
+
+/// The ARN of an RDS cluster.
+pub fn cluster_arn(partition: &str, region: &str, account_id: &str, cluster_id: &str) -> String {
+    format!("arn:{partition}:rds:{region}:{account_id}:cluster:{cluster_id}")
+}
+
+/// The cluster identifier inside an RDS cluster ARN, or `None` when the text is not one.
+pub fn cluster_id_from_arn(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(7, ':');
+    let (Some("arn"), Some(_partition), Some("rds"), Some(_region), Some(_account)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    match (parts.next(), parts.next()) {
+        (Some("cluster"), Some(id)) if check_rds_identifier(id).is_ok() => Some(id),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn identifier_rules_match_rds() {
+        assert!(check_rds_identifier("prod-db").is_ok());
+        assert!(check_rds_identifier(&"a".repeat(63)).is_ok());
+        assert!(check_rds_identifier(&"a".repeat(64)).is_err());
+        assert!(check_rds_identifier("").is_err());
+        assert!(check_rds_identifier("1db").is_err());
+        assert!(check_rds_identifier("db--x").is_err());
+        assert!(check_rds_identifier("db-").is_err());
+        assert!(check_rds_identifier("db_x").is_err());
+    }
+
+    #[test]
+    fn derived_clone_ids_are_readable_stable_and_unique_per_request() {
+        let stack = "arn:aws:cloudformation:us-east-1:123456789012:stack/My-App/0b1d2c3e";
+        let first = derived_clone_id(stack, "TestDb", "req-1");
+        assert!(first.starts_with("my-app-testdb-"), "{first}");
+        assert_eq!(first, derived_clone_id(stack, "TestDb", "req-1"));
+        assert_ne!(first, derived_clone_id(stack, "TestDb", "req-2"));
+        check_rds_identifier(&first).unwrap();
+    }
+
+    #[test]
+    fn cluster_arns_are_recognised_and_other_text_is_not() {
+        assert_eq!(
+            cluster_id_from_arn("arn:aws:rds:us-east-1:123456789012:cluster:clone-1"),
+            Some("clone-1")
+        );
+        assert_eq!(cluster_id_from_arn("clone-1"), None);
+        assert_eq!(
+            cluster_id_from_arn("arn:aws:rds:us-east-1:123456789012:db:inst-1"),
+            None
+        );
+        assert_eq!(
+            cluster_id_from_arn("arn:aws:rds:us-east-1:123456789012:cluster:bad--id"),
+            None
+        );
+    }
+
+    #[test]
+    fn long_owner_values_fit_a_tag_and_stay_distinct() {
+        let stack = format!(
+            "arn:aws:cloudformation:us-east-1:123456789012:stack/{}/uuid",
+            "s".repeat(128)
+        );
+        let a = owner_tag_value(&stack, &"A".repeat(200));
+        let b = owner_tag_value(&stack, &format!("B{}", "A".repeat(199)));
+        assert!(a.chars().count() <= 256);
+        assert_ne!(a, b);
+        assert_eq!(owner_tag_value("s", "L"), "s|L");
+    }
+
+    proptest! {
+        #[test]
+        fn joined_identifiers_are_always_valid(
+            parts in proptest::collection::vec(".{0,80}", 0..4),
+            suffix in "[a-z0-9]{1,12}",
+        ) {
+            let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+            let id = join_identifier(&refs, &suffix);
+            prop_assert!(check_rds_identifier(&id).is_ok(), "{id}");
+            prop_assert!(id.ends_with(&suffix));
+        }
+
+        #[test]
+        fn instance_and_copy_ids_derived_from_valid_ids_are_valid(
+            id in "[a-z][a-z0-9]{0,20}(-[a-z0-9]{1,20}){0,3}",
+            index in 0usize..20,
+        ) {
+            prop_assert!(check_rds_identifier(&first_instance_id(&id)).is_ok());
+            let now = chrono::Utc::now();
+            prop_assert!(check_rds_identifier(&copy_id(&id, now, index)).is_ok());
+            prop_assert!(check_rds_identifier(&with_suffix(&id, "ab12cd34")).is_ok());
+        }
+    }
+}

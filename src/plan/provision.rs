@@ -1,0 +1,616 @@
+//! The provisioning plan: from one clone request and the inventory, every identifier, tag,
+//! secret name and step of making the clone, decided before anything is changed.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::aws::{ClusterInfo, InstanceInfo, InstanceRequest, RestoreRequest, RestoreType, Tags};
+use crate::config::Config;
+use crate::plan::choice::{NoCloneSlot, SourceChoice, choose_clone_source};
+use crate::plan::inventory::Inventory;
+use crate::plan::naming;
+use crate::plan::pool::{FreshnessRule, PoolView, SourceKind, SourceView};
+use crate::plan::tags::{self, LifecycleState, Role};
+use crate::properties::{CloneProperties, PropertyError};
+use crate::time::format_timestamp;
+
+/// Where the request came from: identifies it for idempotency and ownership.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestOrigin {
+    pub stack_id: String,
+    pub logical_resource_id: String,
+    pub request_id: String,
+}
+
+impl RequestOrigin {
+    /// The `owner` tag value for clones made for this origin.
+    pub fn owner(&self) -> String {
+        naming::owner_tag_value(&self.stack_id, &self.logical_resource_id)
+    }
+}
+
+/// A request for one clone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloneRequest {
+    pub properties: CloneProperties,
+    pub origin: RequestOrigin,
+}
+
+/// The account and region resources live in, for ARNs and policies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Placement {
+    pub partition: String,
+    pub region: String,
+    pub account_id: String,
+}
+
+/// Everything the provisioning planner looks at.
+#[derive(Debug, Clone, Copy)]
+pub struct ProvisionInput<'a> {
+    pub request: &'a CloneRequest,
+    pub inventory: &'a Inventory,
+    pub config: &'a Config,
+    pub placement: &'a Placement,
+    /// The root's writer instance (its class and parameter group are the defaults).
+    pub root_writer: Option<&'a InstanceInfo>,
+    pub now: DateTime<Utc>,
+}
+
+/// The planner's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "outcome")]
+pub enum ProvisionOutcome {
+    /// This request already made its clone (a replayed request): nothing new to make.
+    AlreadyMade { cluster_id: String, arn: String },
+    /// Make a clone as planned.
+    Make(Box<ProvisionPlan>),
+}
+
+/// Why no plan could be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error("{0}")]
+    Property(#[from] PropertyError),
+    #[error("source cluster '{0}' does not exist")]
+    SourceMissing(String),
+    #[error("{0} is managed by this clone manager as a {1}; clone the root cluster instead")]
+    SourceIsManaged(String, Role),
+    #[error("{0}")]
+    NoSlot(NoCloneSlot),
+}
+
+/// A clone to make, completely decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProvisionPlan {
+    pub cluster_id: String,
+    pub cluster_arn: String,
+    pub root_id: String,
+    pub source: PlannedSource,
+    /// A copy of the root to make first, when no slot is free and CopyOk allows it.
+    pub copy: Option<CopyPlan>,
+    pub restore: RestoreRequest,
+    pub instance: InstanceRequest,
+    pub password: Option<PasswordPlan>,
+    pub purge: Vec<PurgePlan>,
+    pub wait_for_ready: bool,
+    /// The plan in words, for dry runs and logs.
+    pub summary: Vec<String>,
+}
+
+/// The clone's source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedSource {
+    pub cluster_id: String,
+    pub arn: String,
+    pub kind: SourceKind,
+    pub data_timestamp: DateTime<Utc>,
+    /// The source is a copy still being made: the restore waits until it can take it.
+    pub wait_until_cloneable: bool,
+}
+
+/// A full copy of a root, with its one small instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CopyPlan {
+    pub cluster_id: String,
+    pub restore: RestoreRequest,
+    pub instance: InstanceRequest,
+}
+
+/// A copy to delete, instances first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PurgePlan {
+    pub cluster_id: String,
+    pub arn: String,
+    pub instance_ids: Vec<String>,
+    pub reason: String,
+}
+
+/// The clone's own password: its secret, key and readers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordPlan {
+    pub secret_name: String,
+    pub secret_tags: Tags,
+    pub key: KeyPlan,
+    pub principals: Vec<String>,
+    pub master_username: String,
+    pub engine: String,
+    pub database_name: Option<String>,
+}
+
+/// Which KMS key encrypts the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum KeyPlan {
+    /// A key someone else owns (the `KmsKeyId` property or the stack's default key): the
+    /// readers get KMS grants limited to this secret; the key is never changed or deleted.
+    Shared {
+        key_id: String,
+        grant_name: String,
+        from_property: bool,
+    },
+    /// A key made for this clone alone, deleted with it.
+    Disposable {
+        alias: String,
+        description: String,
+        tags: Tags,
+    },
+}
+
+/// Plans one clone.
+pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, PlanError> {
+    let ProvisionInput {
+        request,
+        inventory,
+        config,
+        placement,
+        root_writer,
+        now,
+    } = input;
+    let properties = &request.properties;
+    properties.validate()?;
+    let owner = request.origin.owner();
+    if let Some(existing) = inventory.clusters.iter().find(|cluster| {
+        tags::managed_role(cluster, &config.stack_name) == Some(Role::Clone)
+            && cluster.tag(tags::REQUEST) == Some(request.origin.request_id.as_str())
+            && cluster.tag(tags::OWNER) == Some(owner.as_str())
+    }) {
+        return Ok(ProvisionOutcome::AlreadyMade {
+            cluster_id: existing.id.clone(),
+            arn: existing.arn.clone(),
+        });
+    }
+    if let Some(prefix) = &properties.secret_prefix
+        && !config.secret_prefix_allowed(prefix)
+    {
+        return Err(PropertyError::new(
+            "SecretPrefix",
+            format!(
+                "'{prefix}' is not one of the prefixes this deployment may write: {}",
+                config.allowed_secret_prefixes.join(", ")
+            ),
+        )
+        .into());
+    }
+    let root = inventory
+        .cluster(&properties.source_cluster_id)
+        .ok_or_else(|| PlanError::SourceMissing(properties.source_cluster_id.clone()))?;
+    if let Some(role) = tags::managed_role(root, &config.stack_name) {
+        return Err(PlanError::SourceIsManaged(root.id.clone(), role));
+    }
+
+    let rule = FreshnessRule {
+        max_copy_age: properties.max_copy_age.unwrap_or(config.max_copy_age),
+        created_since: properties.copy_created_since,
+    };
+    let pool = PoolView::build(
+        inventory,
+        root,
+        &config.stack_name,
+        config.max_clones_per_source,
+        rule,
+        now,
+    );
+    let choice = choose_clone_source(&pool, properties.copy_ok).map_err(PlanError::NoSlot)?;
+
+    let cluster_id = choose_cluster_id(request, inventory)?;
+    let instance_class = match (&properties.instance_class, root_writer) {
+        (Some(class), _) => class.clone(),
+        (None, Some(writer)) => writer.instance_class.clone(),
+        (None, None) => {
+            return Err(PropertyError::new(
+                "InstanceClass",
+                format!(
+                    "is required because {} has no instance to take the class from",
+                    root.id
+                ),
+            )
+            .into());
+        }
+    };
+    let instance_parameter_group = properties
+        .db_parameter_group_name
+        .clone()
+        .or_else(|| root_writer.and_then(|writer| writer.db_parameter_group.clone()));
+
+    let mut summary = Vec::new();
+    let (source, copy) = match &choice {
+        SourceChoice::Ready { source } => {
+            summary.push(format!(
+                "clone {} ({}) into {cluster_id}: {} of {} slots free there",
+                source.cluster_id,
+                source_kind_word(source.kind),
+                source.free_slots,
+                config.max_clones_per_source
+            ));
+            (planned_source(source, now, false), None)
+        }
+        SourceChoice::AwaitCopy { copy } => {
+            summary.push(format!(
+                "wait for copy {} (still being made), then clone it into {cluster_id}",
+                copy.cluster_id
+            ));
+            (planned_source(copy, now, true), None)
+        }
+        SourceChoice::MakeCopy => {
+            let copy =
+                plan_copies(root, config, &config.copy_instance_class, now, 1, inventory).remove(0);
+            summary.push(format!(
+                "no free clone slot: make copy {} of {} (slow, full copy), then clone it into {cluster_id}",
+                copy.cluster_id, root.id
+            ));
+            let source = PlannedSource {
+                cluster_id: copy.cluster_id.clone(),
+                arn: naming::cluster_arn(
+                    &placement.partition,
+                    &placement.region,
+                    &placement.account_id,
+                    &copy.cluster_id,
+                ),
+                kind: SourceKind::Copy,
+                data_timestamp: now,
+                wait_until_cloneable: true,
+            };
+            (source, Some(copy))
+        }
+    };
+
+    let password = properties
+        .set_password
+        .then(|| plan_password(properties, config, root, &cluster_id, now));
+    let mut cluster_tags = properties.tags.clone();
+    cluster_tags.extend(base_tags(config, Role::Clone, root, now));
+    cluster_tags.insert(tags::OWNER.into(), owner);
+    cluster_tags.insert(tags::REQUEST.into(), request.origin.request_id.clone());
+    cluster_tags.insert(tags::SOURCE_ARN.into(), source.arn.clone());
+    cluster_tags.insert(
+        tags::DATA_TIMESTAMP.into(),
+        format_timestamp(source.data_timestamp),
+    );
+    cluster_tags.insert(tags::INSTANCE_CLASS.into(), instance_class.clone());
+    if let Some(group) = &instance_parameter_group {
+        cluster_tags.insert(tags::INSTANCE_PARAMETER_GROUP.into(), group.clone());
+    }
+    if let Some(password) = &password {
+        cluster_tags.insert(tags::PASSWORD_SECRET.into(), password.secret_name.clone());
+        if let KeyPlan::Shared { key_id, .. } = &password.key {
+            cluster_tags.insert(tags::PASSWORD_KEY.into(), key_id.clone());
+        }
+        summary.push(format!(
+            "store a new master password in secret {} readable by {}",
+            password.secret_name,
+            password.principals.join(", ")
+        ));
+    }
+
+    let restore = RestoreRequest {
+        cluster_id: cluster_id.clone(),
+        source_cluster_id: source.cluster_id.clone(),
+        restore_type: RestoreType::CopyOnWrite,
+        tags: cluster_tags.clone(),
+        db_subnet_group_name: properties
+            .db_subnet_group_name
+            .clone()
+            .or_else(|| root.db_subnet_group.clone()),
+        vpc_security_group_ids: properties
+            .vpc_security_group_ids
+            .clone()
+            .unwrap_or_else(|| root.vpc_security_group_ids.clone()),
+        db_cluster_parameter_group_name: properties
+            .db_cluster_parameter_group_name
+            .clone()
+            .or_else(|| root.db_cluster_parameter_group.clone()),
+    };
+    let instance = InstanceRequest {
+        instance_id: unique_identifier(naming::first_instance_id(&cluster_id), inventory),
+        cluster_id: cluster_id.clone(),
+        instance_class,
+        engine: root.engine.clone(),
+        db_parameter_group_name: instance_parameter_group,
+        tags: instance_tags(&cluster_tags),
+    };
+    summary.push(format!(
+        "add instance {} ({})",
+        instance.instance_id, instance.instance_class
+    ));
+
+    let purge = if properties.purge_obsolete_copies {
+        plan_purges(
+            &pool_by_stack_age(inventory, root, config, now),
+            inventory,
+            Some(&source.cluster_id),
+        )
+    } else {
+        Vec::new()
+    };
+    for purge in &purge {
+        summary.push(format!(
+            "delete obsolete copy {}: {}",
+            purge.cluster_id, purge.reason
+        ));
+    }
+    summary.push(if properties.wait_for_ready {
+        "answer when the clone is usable".to_string()
+    } else {
+        "answer once the clone is being made".to_string()
+    });
+
+    Ok(ProvisionOutcome::Make(Box::new(ProvisionPlan {
+        cluster_arn: naming::cluster_arn(
+            &placement.partition,
+            &placement.region,
+            &placement.account_id,
+            &cluster_id,
+        ),
+        cluster_id,
+        root_id: root.id.clone(),
+        source,
+        copy,
+        restore,
+        instance,
+        password,
+        purge,
+        wait_for_ready: properties.wait_for_ready,
+        summary,
+    })))
+}
+
+fn source_kind_word(kind: SourceKind) -> &'static str {
+    match kind {
+        SourceKind::Root => "the root",
+        SourceKind::Copy => "a fresh copy",
+    }
+}
+
+fn planned_source(source: &SourceView, now: DateTime<Utc>, wait: bool) -> PlannedSource {
+    PlannedSource {
+        cluster_id: source.cluster_id.clone(),
+        arn: source.arn.clone(),
+        kind: source.kind,
+        data_timestamp: match source.kind {
+            SourceKind::Root => now,
+            SourceKind::Copy => source.data_timestamp.unwrap_or(now),
+        },
+        wait_until_cloneable: wait,
+    }
+}
+
+fn choose_cluster_id(request: &CloneRequest, inventory: &Inventory) -> Result<String, PlanError> {
+    let origin = &request.origin;
+    match &request.properties.cluster_id {
+        Some(wanted) if !inventory.identifier_taken(wanted) => Ok(wanted.clone()),
+        Some(wanted) if request.properties.no_fail_on_existing_cluster => Ok(unique_identifier(
+            naming::with_suffix(wanted, &naming::short_hash(&[&origin.request_id])),
+            inventory,
+        )),
+        Some(wanted) => Err(PropertyError::new(
+            "ClusterId",
+            format!(
+                "'{wanted}' is already taken by an existing cluster; choose another name or set NoFailOnExistingCluster to \"true\""
+            ),
+        )
+        .into()),
+        None => Ok(unique_identifier(
+            naming::derived_clone_id(
+                &origin.stack_id,
+                &origin.logical_resource_id,
+                &origin.request_id,
+            ),
+            inventory,
+        )),
+    }
+}
+
+/// The identifier itself if free, else the first free one with a numbered suffix.
+fn unique_identifier(identifier: String, inventory: &Inventory) -> String {
+    if !inventory.identifier_taken(&identifier) {
+        return identifier;
+    }
+    (2..)
+        .map(|number| naming::with_suffix(&identifier, &number.to_string()))
+        .find(|candidate| !inventory.identifier_taken(candidate))
+        .expect("an unbounded range always has a free identifier")
+}
+
+/// The tags every managed cluster carries.
+fn base_tags(config: &Config, role: Role, root: &ClusterInfo, now: DateTime<Utc>) -> Tags {
+    let mut tags = Tags::new();
+    tags.insert(tags::ROLE.into(), role.as_str().into());
+    tags.insert(tags::STACK.into(), config.stack_name.clone());
+    tags.insert(tags::ROOT_ARN.into(), root.arn.clone());
+    tags.insert(tags::DATA_TIMESTAMP.into(), format_timestamp(now));
+    tags.insert(tags::STATE.into(), LifecycleState::Pending.as_str().into());
+    tags
+}
+
+/// Instances carry the ownership tags of their cluster, so that IAM tag conditions and
+/// people can tell them apart too.
+fn instance_tags(cluster_tags: &Tags) -> Tags {
+    cluster_tags
+        .iter()
+        .filter(|(key, _)| {
+            !key.starts_with(tags::TAG_PREFIX)
+                || [tags::ROLE, tags::STACK, tags::OWNER, tags::ROOT_ARN].contains(&key.as_str())
+        })
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect()
+}
+
+/// Plans `count` new copies of `root`, with identifiers free in the inventory and distinct
+/// from each other.
+pub fn plan_copies(
+    root: &ClusterInfo,
+    config: &Config,
+    instance_class: &str,
+    now: DateTime<Utc>,
+    count: usize,
+    inventory: &Inventory,
+) -> Vec<CopyPlan> {
+    let mut planned: Vec<CopyPlan> = Vec::with_capacity(count);
+    let taken = |identifier: &str, planned: &[CopyPlan]| {
+        inventory.identifier_taken(identifier)
+            || planned.iter().any(|copy| {
+                copy.cluster_id == identifier || copy.instance.instance_id == identifier
+            })
+    };
+    let mut index = 0;
+    while planned.len() < count {
+        let cluster_id = naming::copy_id(&root.id, now, index);
+        let instance_id = naming::first_instance_id(&cluster_id);
+        index += 1;
+        if taken(&cluster_id, &planned) || taken(&instance_id, &planned) {
+            continue;
+        }
+        let mut cluster_tags = base_tags(config, Role::Copy, root, now);
+        cluster_tags.insert(tags::INSTANCE_CLASS.into(), instance_class.to_string());
+        planned.push(CopyPlan {
+            restore: RestoreRequest {
+                cluster_id: cluster_id.clone(),
+                source_cluster_id: root.id.clone(),
+                restore_type: RestoreType::FullCopy,
+                tags: cluster_tags.clone(),
+                db_subnet_group_name: root.db_subnet_group.clone(),
+                vpc_security_group_ids: root.vpc_security_group_ids.clone(),
+                db_cluster_parameter_group_name: root.db_cluster_parameter_group.clone(),
+            },
+            instance: InstanceRequest {
+                instance_id,
+                cluster_id: cluster_id.clone(),
+                instance_class: instance_class.to_string(),
+                engine: root.engine.clone(),
+                db_parameter_group_name: None,
+                tags: instance_tags(&cluster_tags),
+            },
+            cluster_id,
+        });
+    }
+    planned
+}
+
+/// The pool judged by the deployment's own maximum copy age: what counts as obsolete never
+/// depends on one request's `MaxCopyAge`.
+fn pool_by_stack_age(
+    inventory: &Inventory,
+    root: &ClusterInfo,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> PoolView {
+    PoolView::build(
+        inventory,
+        root,
+        &config.stack_name,
+        config.max_clones_per_source,
+        FreshnessRule {
+            max_copy_age: config.max_copy_age,
+            created_since: None,
+        },
+        now,
+    )
+}
+
+/// Obsolete copies to delete, never `keep` (the source a clone is about to use).
+pub fn plan_purges(pool: &PoolView, inventory: &Inventory, keep: Option<&str>) -> Vec<PurgePlan> {
+    pool.obsolete_copies()
+        .filter(|copy| Some(copy.cluster_id.as_str()) != keep)
+        .map(|copy| PurgePlan {
+            cluster_id: copy.cluster_id.clone(),
+            arn: copy.arn.clone(),
+            instance_ids: inventory
+                .cluster(&copy.cluster_id)
+                .map(|cluster| {
+                    cluster
+                        .members
+                        .iter()
+                        .map(|member| member.instance_id.clone())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            reason: format!(
+                "data is {} old, past the maximum copy age",
+                copy.age_seconds
+                    .map(|seconds| crate::time::format_duration(TimeDelta::seconds(seconds)))
+                    .unwrap_or_else(|| "of unknown age".to_string())
+            ),
+        })
+        .collect()
+}
+
+fn plan_password(
+    properties: &CloneProperties,
+    config: &Config,
+    root: &ClusterInfo,
+    cluster_id: &str,
+    now: DateTime<Utc>,
+) -> PasswordPlan {
+    let prefix = properties
+        .secret_prefix
+        .clone()
+        .unwrap_or_else(|| config.default_secret_prefix.clone());
+    let mut ownership = Tags::new();
+    ownership.insert(tags::STACK.into(), config.stack_name.clone());
+    ownership.insert(tags::CLUSTER.into(), cluster_id.to_string());
+    let shared = |key_id: &str, from_property: bool| KeyPlan::Shared {
+        key_id: key_id.to_string(),
+        grant_name: naming::grant_name(&config.stack_name, cluster_id),
+        from_property,
+    };
+    let key = match (
+        &properties.kms_key_id,
+        properties.force_create_kms_key,
+        &config.default_kms_key_id,
+    ) {
+        (Some(key_id), _, _) => shared(key_id, true),
+        (None, false, Some(default_key)) => shared(default_key, false),
+        (None, _, _) => {
+            let mut key_tags = ownership.clone();
+            key_tags.insert(tags::DISPOSABLE.into(), "true".into());
+            KeyPlan::Disposable {
+                alias: naming::disposable_key_alias(&config.stack_name, cluster_id),
+                description: format!(
+                    "Password of Aurora clone {cluster_id} (aurora-clone-manager {})",
+                    config.stack_name
+                ),
+                tags: key_tags,
+            }
+        }
+    };
+    PasswordPlan {
+        secret_name: naming::secret_name(&prefix, cluster_id, now),
+        secret_tags: ownership,
+        key,
+        principals: properties.access_principal_arns.clone(),
+        master_username: root
+            .master_username
+            .clone()
+            .unwrap_or_else(|| "postgres".to_string()),
+        engine: root.engine.clone(),
+        database_name: root.database_name.clone(),
+    }
+}

@@ -1,0 +1,185 @@
+//! Ownership and bookkeeping tags. Ownership is decided by tags only: a cluster without a
+//! `role` tag and this deployment's `stack` tag is never modified or deleted.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::aws::{ClusterInfo, Tags};
+
+/// Every tag this deployment writes starts with this prefix; user tags may not.
+pub const TAG_PREFIX: &str = "aurora-clone-manager:";
+
+pub const ROLE: &str = "aurora-clone-manager:role";
+pub const STACK: &str = "aurora-clone-manager:stack";
+pub const OWNER: &str = "aurora-clone-manager:owner";
+pub const SOURCE_ARN: &str = "aurora-clone-manager:source-arn";
+pub const ROOT_ARN: &str = "aurora-clone-manager:root-arn";
+pub const DATA_TIMESTAMP: &str = "aurora-clone-manager:data-timestamp";
+pub const REQUEST: &str = "aurora-clone-manager:request";
+pub const PASSWORD_SECRET: &str = "aurora-clone-manager:password-secret";
+pub const PASSWORD_KEY: &str = "aurora-clone-manager:password-key";
+pub const STATE: &str = "aurora-clone-manager:state";
+/// Instance class the finisher gives the cluster's instance if it has to add it later.
+pub const INSTANCE_CLASS: &str = "aurora-clone-manager:instance-class";
+/// DB parameter group for that instance, when not the engine default.
+pub const INSTANCE_PARAMETER_GROUP: &str = "aurora-clone-manager:instance-parameter-group";
+/// On secrets and keys: the cluster they belong to.
+pub const CLUSTER: &str = "aurora-clone-manager:cluster";
+/// On keys: `true` when this deployment created the key for one clone and may delete it.
+pub const DISPOSABLE: &str = "aurora-clone-manager:disposable";
+
+/// AWS allows at most 50 tags on an RDS resource; our own take up to 13.
+pub const MAX_USER_TAGS: usize = 30;
+pub const MAX_TAG_KEY_LENGTH: usize = 128;
+pub const MAX_TAG_VALUE_LENGTH: usize = 256;
+
+/// What a managed cluster is to us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// A full copy of a root, kept as an extra clone source.
+    Copy,
+    /// A copy-on-write clone handed to a user.
+    Clone,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Copy => "copy",
+            Role::Clone => "clone",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Progress of a managed cluster, kept in the `state` tag so any invocation can pick it up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LifecycleState {
+    /// Restored; instance, password or announcement still to do.
+    Pending,
+    /// The master password has been changed; waiting for the cluster to settle.
+    PasswordSet,
+    /// Usable; the lifecycle event has been sent.
+    Ready,
+}
+
+impl LifecycleState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LifecycleState::Pending => "pending",
+            LifecycleState::PasswordSet => "password-set",
+            LifecycleState::Ready => "ready",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<LifecycleState> {
+        match text {
+            "pending" => Some(LifecycleState::Pending),
+            "password-set" => Some(LifecycleState::PasswordSet),
+            "ready" => Some(LifecycleState::Ready),
+            _ => None,
+        }
+    }
+}
+
+/// The role of a cluster if, and only if, this deployment manages it.
+pub fn managed_role(cluster: &ClusterInfo, stack_name: &str) -> Option<Role> {
+    if cluster.tag(STACK) != Some(stack_name) {
+        return None;
+    }
+    match cluster.tag(ROLE)? {
+        "copy" => Some(Role::Copy),
+        "clone" => Some(Role::Clone),
+        _ => None,
+    }
+}
+
+/// The lifecycle state in the `state` tag, if any.
+pub fn lifecycle_state(cluster: &ClusterInfo) -> Option<LifecycleState> {
+    cluster.tag(STATE).and_then(LifecycleState::parse)
+}
+
+/// Checks user-supplied tags: no reserved prefixes, AWS length limits, a bounded count.
+/// Returns a message naming the offending tag.
+pub fn check_user_tags(tags: &Tags) -> Result<(), String> {
+    if tags.len() > MAX_USER_TAGS {
+        return Err(format!(
+            "has {} tags; at most {MAX_USER_TAGS} are allowed (RDS allows 50 per cluster and this tool uses the rest)",
+            tags.len()
+        ));
+    }
+    for (key, value) in tags {
+        if key.is_empty() || key.chars().count() > MAX_TAG_KEY_LENGTH {
+            return Err(format!(
+                "tag key '{}' must be 1 to {MAX_TAG_KEY_LENGTH} characters",
+                shorten(key)
+            ));
+        }
+        if value.chars().count() > MAX_TAG_VALUE_LENGTH {
+            return Err(format!(
+                "the value of tag '{}' is longer than {MAX_TAG_VALUE_LENGTH} characters",
+                shorten(key)
+            ));
+        }
+        if key.starts_with(TAG_PREFIX) || key.to_ascii_lowercase().starts_with("aws:") {
+            return Err(format!(
+                "tag key '{}' uses a reserved prefix ('{TAG_PREFIX}' or 'aws:')",
+                shorten(key)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn shorten(text: &str) -> String {
+    const SHOWN: usize = 40;
+    if text.chars().count() <= SHOWN {
+        text.to_string()
+    } else {
+        let head: String = text.chars().take(SHOWN).collect();
+        format!("{head}...")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::testing::cluster;
+
+    #[test]
+    fn only_a_role_and_this_stack_make_a_cluster_managed() {
+        let mut clone = cluster("c1");
+        clone.tags.insert(ROLE.into(), "clone".into());
+        assert_eq!(managed_role(&clone, "acm"), None);
+        clone.tags.insert(STACK.into(), "other".into());
+        assert_eq!(managed_role(&clone, "acm"), None);
+        clone.tags.insert(STACK.into(), "acm".into());
+        assert_eq!(managed_role(&clone, "acm"), Some(Role::Clone));
+        clone.tags.insert(ROLE.into(), "root".into());
+        assert_eq!(managed_role(&clone, "acm"), None);
+    }
+
+    #[test]
+    fn user_tags_may_not_use_reserved_prefixes_or_exceed_limits() {
+        let ok: Tags = [("team".to_string(), "data".to_string())].into();
+        assert!(check_user_tags(&ok).is_ok());
+        let reserved: Tags = [(ROLE.to_string(), "copy".to_string())].into();
+        assert!(check_user_tags(&reserved).unwrap_err().contains("reserved"));
+        let aws: Tags = [("aws:cloudformation".to_string(), "x".to_string())].into();
+        assert!(check_user_tags(&aws).unwrap_err().contains("reserved"));
+        let long_value: Tags = [("k".to_string(), "v".repeat(257))].into();
+        assert!(check_user_tags(&long_value).unwrap_err().contains("256"));
+        let many: Tags = (0..31)
+            .map(|i| (format!("k{i}"), "v".to_string()))
+            .collect();
+        assert!(check_user_tags(&many).unwrap_err().contains("31 tags"));
+    }
+}

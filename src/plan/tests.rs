@@ -1,0 +1,634 @@
+//! Planner tests across modules: provisioning and maintenance plans over hand-made and
+//! random inventories.
+
+use chrono::TimeDelta;
+use proptest::prelude::*;
+
+use crate::aws::{ClusterInfo, InstanceInfo, KeyAlias, SecretSummary};
+use crate::config::Config;
+use crate::maintenance_config::RootTarget;
+use crate::plan::inventory::Inventory;
+use crate::plan::maintenance::{MaintenanceInput, plan_maintenance};
+use crate::plan::pool::SourceKind;
+use crate::plan::provision::{
+    CloneRequest, KeyPlan, Placement, PlanError, ProvisionInput, ProvisionOutcome, ProvisionPlan,
+    RequestOrigin, plan_provision,
+};
+use crate::plan::tags;
+use crate::plan::testing::{cluster, copy_of, now, tagged_clone};
+use crate::properties::CloneProperties;
+
+fn config() -> Config {
+    Config::for_stack("acm")
+}
+
+fn placement() -> Placement {
+    Placement {
+        partition: "aws".into(),
+        region: "us-east-1".into(),
+        account_id: "123456789012".into(),
+    }
+}
+
+fn writer() -> InstanceInfo {
+    InstanceInfo {
+        id: "prod-1".into(),
+        arn: "arn:aws:rds:us-east-1:123456789012:db:prod-1".into(),
+        cluster_id: Some("prod".into()),
+        status: "available".into(),
+        instance_class: "db.r6g.large".into(),
+        engine: "aurora-postgresql".into(),
+        endpoint: None,
+        port: Some(5432),
+        db_parameter_group: Some("default.aurora-postgresql15".into()),
+    }
+}
+
+fn request(properties: CloneProperties) -> CloneRequest {
+    CloneRequest {
+        properties,
+        origin: RequestOrigin {
+            stack_id: "arn:aws:cloudformation:us-east-1:123456789012:stack/app/1111".into(),
+            logical_resource_id: "Db".into(),
+            request_id: "req-1".into(),
+        },
+    }
+}
+
+fn plan_for(
+    request: &CloneRequest,
+    inventory: &Inventory,
+    config: &Config,
+) -> Result<ProvisionOutcome, PlanError> {
+    let writer = writer();
+    plan_provision(ProvisionInput {
+        request,
+        inventory,
+        config,
+        placement: &placement(),
+        root_writer: Some(&writer),
+        now: now(),
+    })
+}
+
+fn made(outcome: Result<ProvisionOutcome, PlanError>) -> ProvisionPlan {
+    match outcome {
+        Ok(ProvisionOutcome::Make(plan)) => *plan,
+        other => panic!("expected a plan, got {other:?}"),
+    }
+}
+
+fn root_with_clones(count: usize) -> Vec<ClusterInfo> {
+    let mut root = cluster("prod");
+    root.clone_group_id = Some("g-prod".into());
+    let mut clusters = vec![root.clone()];
+    for index in 0..count {
+        let mut clone = tagged_clone("acm", &format!("clone-{index}"), &root);
+        clone.clone_group_id = Some("g-prod".into());
+        clusters.push(clone);
+    }
+    clusters
+}
+
+#[test]
+fn a_clone_of_a_root_with_room_is_fully_decided() {
+    let inventory = Inventory::new(root_with_clones(3));
+    let plan = made(plan_for(
+        &request(CloneProperties::for_source("prod")),
+        &inventory,
+        &config(),
+    ));
+    assert_eq!(plan.source.cluster_id, "prod");
+    assert_eq!(plan.source.kind, SourceKind::Root);
+    assert!(plan.copy.is_none());
+    assert!(
+        plan.cluster_id.starts_with("app-db-"),
+        "{}",
+        plan.cluster_id
+    );
+    assert_eq!(
+        plan.cluster_arn,
+        format!(
+            "arn:aws:rds:us-east-1:123456789012:cluster:{}",
+            plan.cluster_id
+        )
+    );
+    let tags = &plan.restore.tags;
+    assert_eq!(tags[tags::ROLE], "clone");
+    assert_eq!(tags[tags::STACK], "acm");
+    assert_eq!(tags[tags::REQUEST], "req-1");
+    assert_eq!(tags[tags::SOURCE_ARN], cluster("prod").arn);
+    assert_eq!(tags[tags::ROOT_ARN], cluster("prod").arn);
+    assert_eq!(tags[tags::STATE], "pending");
+    assert_eq!(
+        plan.restore.db_subnet_group_name.as_deref(),
+        Some("db-subnets")
+    );
+    assert_eq!(plan.restore.vpc_security_group_ids, vec!["sg-0123"]);
+    assert_eq!(plan.instance.instance_class, "db.r6g.large");
+    assert_eq!(plan.instance.cluster_id, plan.cluster_id);
+    assert_eq!(plan.instance.tags[tags::STACK], "acm");
+    assert_eq!(plan.instance.tags[tags::ROLE], "clone");
+}
+
+#[test]
+fn the_same_inventory_and_request_give_the_same_plan() {
+    let inventory = Inventory::new(root_with_clones(3));
+    let first = plan_for(
+        &request(CloneProperties::for_source("prod")),
+        &inventory,
+        &config(),
+    );
+    let second = plan_for(
+        &request(CloneProperties::for_source("prod")),
+        &inventory,
+        &config(),
+    );
+    assert_eq!(first, second);
+}
+
+#[test]
+fn a_replayed_request_finds_the_clone_it_already_made() {
+    let mut clusters = root_with_clones(1);
+    let first = made(plan_for(
+        &request(CloneProperties::for_source("prod")),
+        &Inventory::new(clusters.clone()),
+        &config(),
+    ));
+    let mut made_clone = cluster(&first.cluster_id);
+    made_clone.tags = first.restore.tags.clone();
+    made_clone.status = "creating".into();
+    clusters.push(made_clone);
+    let outcome = plan_for(
+        &request(CloneProperties::for_source("prod")),
+        &Inventory::new(clusters),
+        &config(),
+    )
+    .unwrap();
+    assert_eq!(
+        outcome,
+        ProvisionOutcome::AlreadyMade {
+            cluster_id: first.cluster_id.clone(),
+            arn: cluster(&first.cluster_id).arn
+        }
+    );
+}
+
+#[test]
+fn a_taken_cluster_id_fails_unless_a_suffix_is_allowed() {
+    let mut clusters = root_with_clones(0);
+    clusters.push(cluster("wanted"));
+    let inventory = Inventory::new(clusters);
+    let mut properties = CloneProperties::for_source("prod");
+    properties.cluster_id = Some("wanted".into());
+    let error = plan_for(&request(properties.clone()), &inventory, &config()).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("ClusterId: 'wanted' is already taken"),
+        "{error}"
+    );
+    properties.no_fail_on_existing_cluster = true;
+    let plan = made(plan_for(&request(properties), &inventory, &config()));
+    assert!(
+        plan.cluster_id.starts_with("wanted-"),
+        "{}",
+        plan.cluster_id
+    );
+}
+
+#[test]
+fn with_fifteen_clones_on_the_root_the_next_clone_comes_from_a_fresh_copy() {
+    let mut clusters = root_with_clones(15);
+    let root = clusters[0].clone();
+    clusters.push(copy_of(
+        "acm",
+        "prod-copy-a",
+        &root,
+        now() - TimeDelta::hours(3),
+    ));
+    let plan = made(plan_for(
+        &request(CloneProperties::for_source("prod")),
+        &Inventory::new(clusters),
+        &config(),
+    ));
+    assert_eq!(plan.source.cluster_id, "prod-copy-a");
+    assert_eq!(plan.source.kind, SourceKind::Copy);
+    assert_eq!(plan.restore.source_cluster_id, "prod-copy-a");
+    assert_eq!(plan.restore.tags[tags::ROOT_ARN], root.arn);
+    assert_eq!(
+        plan.restore.tags[tags::DATA_TIMESTAMP],
+        crate::time::format_timestamp(now() - TimeDelta::hours(3))
+    );
+}
+
+#[test]
+fn a_clone_group_filled_by_someone_else_counts_as_full() {
+    let mut root = cluster("prod");
+    root.clone_group_id = Some("g-prod".into());
+    let mut clusters = vec![root];
+    for index in 0..15 {
+        let mut foreign = cluster(&format!("someone-{index}"));
+        foreign.clone_group_id = Some("g-prod".into());
+        clusters.push(foreign);
+    }
+    let error = plan_for(
+        &request(CloneProperties::for_source("prod")),
+        &Inventory::new(clusters),
+        &config(),
+    )
+    .unwrap_err();
+    assert!(error.to_string().contains("15/15 used"), "{error}");
+}
+
+#[test]
+fn with_copy_ok_and_no_slot_a_copy_is_made_first() {
+    let inventory = Inventory::new(root_with_clones(15));
+    let mut properties = CloneProperties::for_source("prod");
+    properties.copy_ok = true;
+    let plan = made(plan_for(&request(properties), &inventory, &config()));
+    let copy = plan.copy.expect("a copy step");
+    assert_eq!(copy.restore.restore_type, crate::aws::RestoreType::FullCopy);
+    assert_eq!(copy.restore.tags[tags::ROLE], "copy");
+    assert_eq!(copy.instance.instance_class, "db.t4g.medium");
+    assert_eq!(plan.source.cluster_id, copy.cluster_id);
+    assert!(plan.source.wait_until_cloneable);
+}
+
+#[test]
+fn password_keys_follow_the_documented_order() {
+    let inventory = Inventory::new(root_with_clones(0));
+    let mut properties = CloneProperties::for_source("prod");
+    properties.set_password = true;
+    properties.access_principal_arns = vec!["arn:aws:iam::123456789012:role/dev".into()];
+    let key_of = |properties: &CloneProperties, config: &Config| {
+        made(plan_for(&request(properties.clone()), &inventory, config))
+            .password
+            .unwrap()
+            .key
+    };
+    let mut with_default = config();
+    with_default.default_kms_key_id = Some("default-key".into());
+    assert!(matches!(
+        key_of(&properties, &config()),
+        KeyPlan::Disposable { .. }
+    ));
+    assert!(
+        matches!(key_of(&properties, &with_default), KeyPlan::Shared { key_id, from_property: false, .. } if key_id == "default-key")
+    );
+    let mut forced = properties.clone();
+    forced.force_create_kms_key = true;
+    assert!(matches!(
+        key_of(&forced, &with_default),
+        KeyPlan::Disposable { .. }
+    ));
+    let mut given = forced.clone();
+    given.kms_key_id = Some("given-key".into());
+    assert!(
+        matches!(key_of(&given, &with_default), KeyPlan::Shared { key_id, from_property: true, .. } if key_id == "given-key")
+    );
+    let password = made(plan_for(&request(properties), &inventory, &config()))
+        .password
+        .unwrap();
+    assert!(
+        password
+            .secret_name
+            .starts_with("/aurora-clone-manager/password/app-db-")
+    );
+    assert_eq!(password.master_username, "postgres");
+}
+
+#[test]
+fn a_secret_prefix_outside_the_allowed_ones_is_refused() {
+    let inventory = Inventory::new(root_with_clones(0));
+    let mut properties = CloneProperties::for_source("prod");
+    properties.secret_prefix = Some("/elsewhere/".into());
+    let error = plan_for(&request(properties), &inventory, &config()).unwrap_err();
+    assert!(error.to_string().starts_with("SecretPrefix:"), "{error}");
+}
+
+#[test]
+fn obsolete_copies_are_purged_by_the_stack_age_never_the_chosen_source() {
+    let mut clusters = root_with_clones(15);
+    let root = clusters[0].clone();
+    clusters.push(copy_of("acm", "old", &root, now() - TimeDelta::days(5)));
+    let inventory = Inventory::new(clusters);
+    let mut properties = CloneProperties::for_source("prod");
+    properties.max_copy_age = Some(TimeDelta::days(10));
+    let plan = made(plan_for(&request(properties), &inventory, &config()));
+    assert_eq!(plan.source.cluster_id, "old", "fresh for this request");
+    assert!(plan.purge.is_empty(), "the chosen source is kept");
+
+    let mut properties = CloneProperties::for_source("prod");
+    properties.copy_ok = true;
+    let plan = made(plan_for(&request(properties), &inventory, &config()));
+    assert_eq!(plan.purge.len(), 1);
+    assert_eq!(plan.purge[0].cluster_id, "old");
+    assert_eq!(plan.purge[0].instance_ids, vec!["old-1"]);
+}
+
+#[test]
+fn cloning_a_managed_cluster_or_a_missing_one_is_refused() {
+    let mut clusters = root_with_clones(1);
+    let root = clusters[0].clone();
+    clusters.push(copy_of("acm", "a-copy", &root, now()));
+    let inventory = Inventory::new(clusters);
+    assert!(matches!(
+        plan_for(
+            &request(CloneProperties::for_source("a-copy")),
+            &inventory,
+            &config()
+        ),
+        Err(PlanError::SourceIsManaged(..))
+    ));
+    assert!(matches!(
+        plan_for(
+            &request(CloneProperties::for_source("nope")),
+            &inventory,
+            &config()
+        ),
+        Err(PlanError::SourceMissing(..))
+    ));
+}
+
+fn target(cluster_id: &str, slots: u32) -> RootTarget {
+    RootTarget {
+        cluster_id: cluster_id.into(),
+        target_clone_slots: slots,
+        dry_run: false,
+        max_copy_age: None,
+        instance_class: None,
+        purge_obsolete_copies: true,
+        max_clones_per_source: None,
+    }
+}
+
+fn maintain(
+    inventory: &Inventory,
+    targets: &[RootTarget],
+) -> crate::plan::maintenance::MaintenancePlan {
+    plan_maintenance(MaintenanceInput {
+        inventory,
+        targets,
+        config: &config(),
+        secrets: &[],
+        key_aliases: &[],
+        now: now(),
+    })
+}
+
+#[test]
+fn maintenance_makes_enough_copies_for_the_target_and_no_more() {
+    let clusters = root_with_clones(3);
+    let plan = maintain(&Inventory::new(clusters.clone()), &[target("prod", 40)]);
+    let root_plan = &plan.roots[0];
+    assert_eq!(root_plan.free_slots, 12);
+    assert_eq!(root_plan.copies.len(), 2);
+    assert_eq!(root_plan.free_slots_after, 42);
+    assert_ne!(
+        root_plan.copies[0].cluster_id,
+        root_plan.copies[1].cluster_id
+    );
+
+    // The copies now exist (still creating): the next run makes none.
+    let mut after = clusters;
+    for copy in &root_plan.copies {
+        let mut made = cluster(&copy.cluster_id);
+        made.status = "creating".into();
+        made.members.clear();
+        made.tags = copy.restore.tags.clone();
+        made.created_at = Some(now());
+        after.push(made);
+    }
+    let second = maintain(&Inventory::new(after), &[target("prod", 40)]);
+    assert!(second.roots[0].copies.is_empty());
+    assert_eq!(second.roots[0].free_slots, 42);
+}
+
+#[test]
+fn an_old_copy_is_purged_and_replaced_only_when_needed() {
+    let mut clusters = root_with_clones(3);
+    let root = clusters[0].clone();
+    clusters.push(copy_of("acm", "old", &root, now() - TimeDelta::days(4)));
+    let inventory = Inventory::new(clusters);
+    let needed = maintain(&inventory, &[target("prod", 20)]);
+    assert_eq!(needed.roots[0].purge.len(), 1);
+    assert_eq!(needed.roots[0].copies.len(), 1);
+    let not_needed = maintain(&inventory, &[target("prod", 10)]);
+    assert_eq!(not_needed.roots[0].purge.len(), 1);
+    assert!(not_needed.roots[0].copies.is_empty());
+}
+
+#[test]
+fn maintenance_reports_unfinished_clusters_and_orphans_past_their_grace() {
+    let mut clusters = root_with_clones(1);
+    let mut pending = tagged_clone("acm", "pending-clone", &clusters[0]);
+    pending.tags.insert(tags::STATE.into(), "pending".into());
+    clusters.push(pending);
+    let inventory = Inventory::new(clusters);
+    let secret = |name: &str, cluster: &str, age_hours: i64| SecretSummary {
+        arn: format!("arn:aws:secretsmanager:us-east-1:123456789012:secret:{name}"),
+        name: name.into(),
+        created_at: Some(now() - TimeDelta::hours(age_hours)),
+        tags: [
+            (tags::STACK.to_string(), "acm".to_string()),
+            (tags::CLUSTER.to_string(), cluster.to_string()),
+        ]
+        .into(),
+    };
+    let secrets = vec![
+        secret("gone-old", "gone", 5),
+        secret("gone-young", "gone", 0),
+        secret("alive", "clone-0", 5),
+    ];
+    let aliases = vec![KeyAlias {
+        alias_name: "alias/aurora-clone-manager/acm/gone".into(),
+        key_id: Some("k1".into()),
+        created_at: Some(now() - TimeDelta::hours(5)),
+    }];
+    let plan = plan_maintenance(MaintenanceInput {
+        inventory: &inventory,
+        targets: &[],
+        config: &config(),
+        secrets: &secrets,
+        key_aliases: &aliases,
+        now: now(),
+    });
+    assert_eq!(plan.unfinished, vec!["pending-clone"]);
+    let orphan_names: Vec<_> = plan
+        .orphaned_secrets
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(orphan_names, vec!["gone-old"]);
+    assert_eq!(plan.orphaned_keys.len(), 1);
+    assert_eq!(plan.orphaned_keys[0].key_id, "k1");
+}
+
+#[test]
+fn a_missing_or_managed_root_is_a_problem_for_that_root_only() {
+    let mut clusters = root_with_clones(0);
+    let root = clusters[0].clone();
+    clusters.push(copy_of("acm", "a-copy", &root, now()));
+    let plan = maintain(
+        &Inventory::new(clusters),
+        &[target("nope", 5), target("a-copy", 5), target("prod", 5)],
+    );
+    assert!(
+        plan.roots[0]
+            .problem
+            .as_deref()
+            .unwrap()
+            .contains("does not exist")
+    );
+    assert!(
+        plan.roots[1]
+            .problem
+            .as_deref()
+            .unwrap()
+            .contains("not a root")
+    );
+    assert!(plan.roots[2].problem.is_none());
+}
+
+/// Random inventories: a root, clones (ours, other deployments', strangers' in the clone
+/// group), copies of every age and state, and unrelated clusters.
+fn arbitrary_inventory() -> impl Strategy<Value = Inventory> {
+    let copy = (
+        0i64..200,
+        prop::sample::select(vec!["available", "creating", "deleting"]),
+        any::<bool>(),
+        0usize..16,
+    );
+    (
+        0usize..18,
+        0usize..6,
+        prop::collection::vec(copy, 0..5),
+        0usize..4,
+        any::<bool>(),
+    )
+        .prop_map(|(our_clones, foreign, copies, unrelated, grouped)| {
+            let mut root = cluster("prod");
+            if grouped {
+                root.clone_group_id = Some("g-root".into());
+            }
+            let mut clusters = vec![root.clone()];
+            for index in 0..our_clones {
+                let mut clone = tagged_clone("acm", &format!("ours-{index}"), &root);
+                clone.clone_group_id = root.clone_group_id.clone();
+                clusters.push(clone);
+            }
+            for index in 0..foreign {
+                let mut stranger = cluster(&format!("stranger-{index}"));
+                stranger.clone_group_id = Some(if grouped {
+                    "g-root".into()
+                } else {
+                    format!("g-s{index}")
+                });
+                clusters.push(stranger);
+            }
+            for (index, (age_hours, status, with_instance, clones)) in
+                copies.into_iter().enumerate()
+            {
+                let id = format!("copy-{index}");
+                let mut copy = copy_of("acm", &id, &root, now() - TimeDelta::hours(age_hours));
+                copy.status = status.into();
+                copy.clone_group_id = Some(format!("g-{id}"));
+                if !with_instance {
+                    copy.members.clear();
+                }
+                for clone_index in 0..clones {
+                    let mut clone =
+                        tagged_clone("acm", &format!("{id}-clone-{clone_index}"), &copy);
+                    clone.clone_group_id = copy.clone_group_id.clone();
+                    clusters.push(clone);
+                }
+                clusters.push(copy);
+            }
+            for index in 0..unrelated {
+                let mut other = cluster(&format!("other-{index}"));
+                other.tags.insert(tags::ROLE.into(), "copy".into());
+                other
+                    .tags
+                    .insert(tags::STACK.into(), "another-deployment".into());
+                other.tags.insert(tags::ROOT_ARN.into(), root.arn.clone());
+                clusters.push(other);
+            }
+            Inventory::new(clusters)
+        })
+}
+
+proptest! {
+    #[test]
+    fn provisioning_never_touches_the_root_or_unmanaged_clusters_and_never_overfills_a_source(
+        inventory in arbitrary_inventory(),
+        copy_ok in any::<bool>(),
+        purge in any::<bool>(),
+    ) {
+        let mut properties = CloneProperties::for_source("prod");
+        properties.copy_ok = copy_ok;
+        properties.purge_obsolete_copies = purge;
+        match plan_for(&request(properties), &inventory, &config()) {
+            Ok(ProvisionOutcome::Make(plan)) => {
+                for purge in &plan.purge {
+                    let target = inventory.cluster(&purge.cluster_id).unwrap();
+                    prop_assert_ne!(&target.id, "prod");
+                    prop_assert_eq!(tags::managed_role(target, "acm"), Some(tags::Role::Copy));
+                }
+                prop_assert!(inventory.cluster(&plan.cluster_id).is_none());
+                match inventory.cluster(&plan.source.cluster_id) {
+                    Some(source) => {
+                        let used = inventory.clones_using_slots_of(source).len();
+                        prop_assert!(used < 15, "source {} already has {} clones", source.id, used);
+                        prop_assert!(source.id == "prod" || tags::managed_role(source, "acm") == Some(tags::Role::Copy));
+                    }
+                    None => prop_assert!(plan.copy.is_some() && copy_ok),
+                }
+                prop_assert!(copy_ok || plan.copy.is_none());
+            }
+            Ok(ProvisionOutcome::AlreadyMade { .. }) => prop_assert!(false, "no request tag exists"),
+            Err(PlanError::NoSlot(_)) => prop_assert!(!copy_ok),
+            Err(other) => prop_assert!(false, "unexpected error {other}"),
+        }
+    }
+
+    #[test]
+    fn maintenance_only_purges_our_obsolete_copies_and_reaches_its_target(
+        inventory in arbitrary_inventory(),
+        slots in 1u32..100,
+    ) {
+        let plan = maintain(&inventory, &[target("prod", slots)]);
+        let root_plan = &plan.roots[0];
+        for purge in &root_plan.purge {
+            let copy = inventory.cluster(&purge.cluster_id).unwrap();
+            prop_assert_eq!(tags::managed_role(copy, "acm"), Some(tags::Role::Copy));
+            prop_assert!(crate::plan::inventory::data_age(copy, now()).unwrap() >= TimeDelta::days(3));
+        }
+        prop_assert!(root_plan.free_slots_after >= slots);
+        prop_assert!(root_plan.copies.len() as u32 <= slots.div_ceil(15));
+        for copy in &root_plan.copies {
+            prop_assert!(!inventory.identifier_taken(&copy.cluster_id));
+            prop_assert_eq!(&copy.restore.source_cluster_id, "prod");
+        }
+    }
+
+    #[test]
+    fn an_unchanged_inventory_plans_nothing_new_after_its_copies_exist(
+        inventory in arbitrary_inventory(),
+        slots in 1u32..60,
+    ) {
+        let first = maintain(&inventory, &[target("prod", slots)]);
+        let mut after = inventory.clone();
+        after.clusters.retain(|c| !first.roots[0].purge.iter().any(|p| p.cluster_id == c.id));
+        for copy in &first.roots[0].copies {
+            let mut made = cluster(&copy.cluster_id);
+            made.status = "creating".into();
+            made.members.clear();
+            made.tags = copy.restore.tags.clone();
+            made.clone_group_id = Some(format!("g-{}", copy.cluster_id));
+            after.clusters.push(made);
+        }
+        let second = maintain(&after, &[target("prod", slots)]);
+        prop_assert!(second.roots[0].copies.is_empty());
+    }
+}
