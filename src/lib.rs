@@ -1,9 +1,19 @@
 //! Aurora Clone Manager: copy-on-write clones of Aurora clusters as CloudFormation
 //! resources, with a pool of full copies that keeps clone slots free.
 
+pub mod app;
 pub mod aws;
+pub mod cfn;
+pub mod clock;
 pub mod config;
+pub mod event;
+pub mod finish;
+pub mod lease;
 pub mod maintenance_config;
+pub mod observe;
+pub mod password;
 pub mod plan;
 pub mod properties;
+pub mod provision;
+pub mod teardown;
 pub mod time;

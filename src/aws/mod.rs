@@ -4,8 +4,8 @@
 //! idempotent, because the executor relies on both to make retries and replays safe.
 
 pub mod error;
-// pub mod fake;
-// pub mod sdk;
+pub mod fake;
+pub mod sdk;
 pub mod types;
 
 use std::sync::Arc;
@@ -27,6 +27,9 @@ pub trait Rds: Send + Sync {
 
     /// One cluster by identifier; `Ok(None)` when it does not exist.
     async fn describe_cluster(&self, cluster_id: &str) -> Result<Option<ClusterInfo>, AwsError>;
+
+    /// One instance by identifier; `Ok(None)` when it does not exist.
+    async fn describe_instance(&self, instance_id: &str) -> Result<Option<InstanceInfo>, AwsError>;
 
     /// The instances of one cluster (empty when the cluster has none or does not exist).
     async fn describe_cluster_instances(
@@ -141,8 +144,8 @@ pub trait Keys: Send + Sync {
     /// is already gone or already pending deletion.
     async fn schedule_key_deletion(&self, key_id: &str) -> Result<(), AwsError>;
 
-    /// Grants `kms:Decrypt` on the key to one principal, limited to the given encryption
-    /// context, under a grant name so that it can be found again. Idempotent for the same
+    /// Grants `kms:Decrypt` on the key to one principal, limited to requests whose
+    /// encryption context contains the given pairs, under a grant name so that it can be found again. Idempotent for the same
     /// name, grantee and constraint.
     async fn grant_decrypt(
         &self,

@@ -18,6 +18,8 @@ pub const ROOT_ARN: &str = "aurora-clone-manager:root-arn";
 pub const DATA_TIMESTAMP: &str = "aurora-clone-manager:data-timestamp";
 pub const REQUEST: &str = "aurora-clone-manager:request";
 pub const PASSWORD_SECRET: &str = "aurora-clone-manager:password-secret";
+/// The secret's ARN, which CloudFormation returns as `PasswordSecretArn`.
+pub const PASSWORD_SECRET_ARN: &str = "aurora-clone-manager:password-secret-arn";
 pub const PASSWORD_KEY: &str = "aurora-clone-manager:password-key";
 pub const STATE: &str = "aurora-clone-manager:state";
 /// Instance class the finisher gives the cluster's instance if it has to add it later.

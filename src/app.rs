@@ -1,0 +1,97 @@
+//! What every handler works with: the configuration, the ports, the clock and the
+//! CloudFormation responder, plus the facts of the current invocation.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::aws::{AwsError, Ports};
+use crate::cfn::Responder;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::lease::Leases;
+use crate::plan::provision::Placement;
+
+/// Shared, long-lived context: built once per process.
+pub struct App {
+    pub config: Config,
+    pub ports: Ports,
+    pub responder: Arc<dyn Responder>,
+    pub clock: Arc<dyn Clock>,
+    pub region: String,
+    placement: tokio::sync::OnceCell<Placement>,
+}
+
+impl App {
+    pub fn new(
+        config: Config,
+        ports: Ports,
+        responder: Arc<dyn Responder>,
+        clock: Arc<dyn Clock>,
+        region: &str,
+    ) -> App {
+        App {
+            config,
+            ports,
+            responder,
+            clock,
+            region: region.to_string(),
+            placement: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The account, partition and region, asked of STS once per process.
+    pub async fn placement(&self) -> Result<Placement, AwsError> {
+        self.placement
+            .get_or_try_init(|| async {
+                let caller = self.ports.identity.caller().await?;
+                Ok(Placement {
+                    partition: caller.partition().to_string(),
+                    region: self.region.clone(),
+                    account_id: caller.account_id,
+                })
+            })
+            .await
+            .cloned()
+    }
+
+    pub fn leases(&self) -> Leases {
+        Leases::new(
+            self.ports.params.clone(),
+            self.clock.clone(),
+            &self.config.lease_parameter_prefix,
+            self.config.lease_ttl,
+        )
+    }
+}
+
+/// Facts of one invocation.
+#[derive(Debug, Clone, Default)]
+pub struct Invocation {
+    /// When Lambda will stop this invocation; `None` when running without a limit (CLI).
+    pub deadline: Option<tokio::time::Instant>,
+    /// This function's name, for handing work over to a fresh invocation; `None` outside
+    /// Lambda, where the work simply continues in the same process.
+    pub function_name: Option<String>,
+}
+
+impl Invocation {
+    /// An invocation without a deadline or a function to hand over to (the CLI).
+    pub fn unbounded() -> Invocation {
+        Invocation::default()
+    }
+
+    /// Time left before the deadline, less `margin`; `None` when unbounded.
+    pub fn time_left(&self, margin: Duration) -> Option<Duration> {
+        self.deadline.map(|deadline| {
+            deadline
+                .saturating_duration_since(tokio::time::Instant::now())
+                .saturating_sub(margin)
+        })
+    }
+}

@@ -1,0 +1,253 @@
+//! In-process fakes of every port, faithful to AWS where the tests need it and where the
+//! local emulator is not: clone groups and the silent full copy after 15 clones,
+//! `creating → available` after a number of describes, pagination, identifier clashes,
+//! injected failures, latency, and a halt that models a Lambda being killed mid-step.
+
+mod kms;
+mod rds;
+mod services;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::aws::{AwsError, AwsErrorKind, BusEvent, Ports};
+use crate::clock::{Clock, SystemClock};
+
+pub use rds::FakeClusterSeed;
+
+/// A failure to inject into calls of one operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Throttle,
+    ServerError,
+    NotFound,
+    Denied,
+    InvalidState,
+}
+
+impl Fault {
+    fn into_error(self, operation: &'static str) -> AwsError {
+        let (kind, message) = match self {
+            Fault::Throttle => (AwsErrorKind::Throttled, "Rate exceeded (injected)"),
+            Fault::ServerError => (AwsErrorKind::Other, "Internal failure (injected)"),
+            Fault::NotFound => (AwsErrorKind::NotFound, "Not found (injected)"),
+            Fault::Denied => (AwsErrorKind::Denied, "Access denied (injected)"),
+            Fault::InvalidState => (AwsErrorKind::InvalidState, "Invalid state (injected)"),
+        };
+        AwsError::new(kind, operation, message)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct FaultRule {
+    operation: String,
+    fault: Fault,
+    skip: u32,
+    remaining: u32,
+}
+
+/// Tunables of the fake.
+#[derive(Debug, Clone)]
+pub struct FakeSettings {
+    /// How many Describe* calls a cluster or instance stays `creating` (and the like) for.
+    pub describes_until_available: u32,
+    /// When true, CreateDBInstance on a `creating` cluster is accepted and the instance waits;
+    /// when false it fails with `InvalidState`, as AWS may do.
+    pub instances_wait_for_cluster: bool,
+    /// Simulated latency of every call.
+    pub latency: Duration,
+    pub account_id: String,
+    pub region: String,
+}
+
+impl Default for FakeSettings {
+    fn default() -> Self {
+        FakeSettings {
+            describes_until_available: 2,
+            instances_wait_for_cluster: true,
+            latency: Duration::ZERO,
+            account_id: "123456789012".into(),
+            region: "us-east-1".into(),
+        }
+    }
+}
+
+/// All fakes in one object; [`FakeAws::ports`] hands it out as every port.
+pub struct FakeAws {
+    state: Mutex<State>,
+    clock: Arc<dyn Clock>,
+    halted: tokio::sync::Notify,
+}
+
+#[derive(Default)]
+struct State {
+    settings: FakeSettings,
+    rds: rds::RdsState,
+    services: services::ServiceState,
+    kms: kms::KmsState,
+    calls: BTreeMap<&'static str, u64>,
+    faults: Vec<FaultRule>,
+    mutations: u64,
+    halt_after_mutations: Option<u64>,
+    sequence: u64,
+}
+
+impl FakeAws {
+    pub fn new() -> Arc<FakeAws> {
+        FakeAws::with_clock(Arc::new(SystemClock))
+    }
+
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Arc<FakeAws> {
+        Arc::new(FakeAws {
+            state: Mutex::new(State::default()),
+            clock,
+            halted: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// This fake as every port.
+    pub fn ports(self: &Arc<Self>) -> Ports {
+        Ports {
+            rds: self.clone(),
+            params: self.clone(),
+            identity: self.clone(),
+            secrets: self.clone(),
+            keys: self.clone(),
+            events: self.clone(),
+            invoker: self.clone(),
+        }
+    }
+
+    pub fn configure(&self, change: impl FnOnce(&mut FakeSettings)) {
+        change(&mut self.lock().settings);
+    }
+
+    pub fn settings(&self) -> FakeSettings {
+        self.lock().settings.clone()
+    }
+
+    /// Makes the next `times` calls of `operation` (for example `rds:RestoreDBClusterToPointInTime`,
+    /// or `*` for every operation) fail.
+    pub fn inject(&self, operation: &str, fault: Fault, times: u32) {
+        self.inject_after(operation, fault, 0, times);
+    }
+
+    /// Like [`FakeAws::inject`], but lets `skip` calls through first.
+    pub fn inject_after(&self, operation: &str, fault: Fault, skip: u32, times: u32) {
+        self.lock().faults.push(FaultRule {
+            operation: operation.to_string(),
+            fault,
+            skip,
+            remaining: times,
+        });
+    }
+
+    pub fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
+    /// After `mutations` more changing calls, every further call blocks forever, as if the
+    /// process had been killed; the caller's future is then dropped by the test.
+    pub fn halt_after_mutations(&self, mutations: u64) {
+        let mut state = self.lock();
+        state.halt_after_mutations = Some(state.mutations + mutations);
+    }
+
+    /// Lets calls through again after a halt.
+    pub fn resume(&self) {
+        self.lock().halt_after_mutations = None;
+        self.halted.notify_waiters();
+    }
+
+    /// Calls made so far, by operation.
+    pub fn call_counts(&self) -> BTreeMap<&'static str, u64> {
+        self.lock().calls.clone()
+    }
+
+    pub fn total_calls(&self) -> u64 {
+        self.lock().calls.values().sum()
+    }
+
+    pub fn reset_call_counts(&self) {
+        self.lock().calls.clear();
+    }
+
+    /// How many changing calls have completed (the step counter crash tests use).
+    pub fn mutation_count(&self) -> u64 {
+        self.lock().mutations
+    }
+
+    /// Events put on any bus so far.
+    pub fn events(&self) -> Vec<BusEvent> {
+        self.lock().services.events.clone()
+    }
+
+    /// Asynchronous invocations made so far, oldest first, and forgets them.
+    pub fn take_invocations(&self) -> Vec<(String, serde_json::Value)> {
+        std::mem::take(&mut self.lock().services.invocations)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Every call passes here: counts it, waits the latency, honours a halt, and returns an
+    /// injected failure when one is due.
+    async fn enter(&self, operation: &'static str, mutating: bool) -> Result<(), AwsError> {
+        let (latency, halted) = {
+            let mut state = self.lock();
+            *state.calls.entry(operation).or_insert(0) += 1;
+            let halted = state
+                .halt_after_mutations
+                .is_some_and(|limit| state.mutations >= limit);
+            (state.settings.latency, halted)
+        };
+        if halted {
+            loop {
+                self.halted.notified().await;
+                if self.lock().halt_after_mutations.is_none() {
+                    break;
+                }
+            }
+        }
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        let mut state = self.lock();
+        for rule in state.faults.iter_mut() {
+            if rule.remaining == 0 || (rule.operation != "*" && rule.operation != operation) {
+                continue;
+            }
+            if rule.skip > 0 {
+                rule.skip -= 1;
+                continue;
+            }
+            rule.remaining -= 1;
+            return Err(rule.fault.into_error(operation));
+        }
+        if mutating {
+            state.mutations += 1;
+        }
+        Ok(())
+    }
+}
+
+impl State {
+    fn next_sequence(&mut self) -> u64 {
+        self.sequence += 1;
+        self.sequence
+    }
+}
+
+fn not_found(operation: &'static str, what: String) -> AwsError {
+    AwsError::new(AwsErrorKind::NotFound, operation, what)
+}

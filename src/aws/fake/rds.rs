@@ -1,0 +1,631 @@
+//! The fake RDS: clusters, instances, clone groups and status transitions.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+use super::{FakeAws, State, not_found};
+use crate::aws::{
+    AwsError, AwsErrorKind, ClusterInfo, ClusterMember, ClusterPage, InstanceInfo, InstanceRequest,
+    Rds, RestoreRequest, RestoreType, SecretString, Tags,
+};
+
+/// AWS's limit of copy-on-write clones per cluster volume.
+const AWS_CLONE_LIMIT: usize = 15;
+
+#[derive(Default)]
+pub(super) struct RdsState {
+    clusters: BTreeMap<String, FakeCluster>,
+    instances: BTreeMap<String, FakeInstance>,
+    silent_full_copies: Vec<String>,
+    restores: Vec<RestoreRequest>,
+    password_changes: Vec<(String, String)>,
+}
+
+struct FakeCluster {
+    info: ClusterInfo,
+    /// Describe calls left before the current transition completes.
+    countdown: u32,
+    master_password: Option<String>,
+}
+
+struct FakeInstance {
+    info: InstanceInfo,
+    tags: Tags,
+    countdown: u32,
+}
+
+/// A cluster to seed the fake with (a root that exists before the test).
+#[derive(Debug, Clone)]
+pub struct FakeClusterSeed {
+    pub id: String,
+    pub engine: String,
+    pub instance_class: Option<String>,
+    pub tags: Tags,
+    pub clone_group_id: Option<String>,
+}
+
+impl FakeClusterSeed {
+    /// An available Aurora PostgreSQL cluster with one writer instance.
+    pub fn root(id: &str) -> FakeClusterSeed {
+        FakeClusterSeed {
+            id: id.to_string(),
+            engine: "aurora-postgresql".into(),
+            instance_class: Some("db.r6g.large".into()),
+            tags: Tags::new(),
+            clone_group_id: None,
+        }
+    }
+}
+
+impl FakeAws {
+    /// Adds an available cluster (and its writer instance) that exists before the test.
+    pub fn seed_cluster(&self, seed: FakeClusterSeed) -> ClusterInfo {
+        let now = self.now();
+        let mut state = self.lock();
+        let account = state.settings.account_id.clone();
+        let region = state.settings.region.clone();
+        let mut info = new_cluster_info(&seed.id, &seed.engine, &account, &region, now);
+        info.status = "available".into();
+        info.tags = seed.tags.clone();
+        info.clone_group_id = seed.clone_group_id.clone();
+        state.rds.clusters.insert(
+            seed.id.clone(),
+            FakeCluster {
+                info: info.clone(),
+                countdown: 0,
+                master_password: Some("root-password".into()),
+            },
+        );
+        if let Some(class) = seed.instance_class {
+            let instance_id = format!("{}-writer", seed.id);
+            let mut instance = new_instance_info(
+                &instance_id,
+                &seed.id,
+                &class,
+                &seed.engine,
+                &account,
+                &region,
+            );
+            instance.status = "available".into();
+            state.rds.instances.insert(
+                instance_id,
+                FakeInstance {
+                    info: instance,
+                    tags: Tags::new(),
+                    countdown: 0,
+                },
+            );
+        }
+        drop(state);
+        self.cluster_snapshot(&seed.id).expect("just seeded")
+    }
+
+    /// A cluster as DescribeDBClusters would show it, without counting as a describe.
+    pub fn cluster_snapshot(&self, cluster_id: &str) -> Option<ClusterInfo> {
+        let state = self.lock();
+        state
+            .rds
+            .clusters
+            .get(cluster_id)
+            .map(|cluster| with_members(&state.rds, &cluster.info))
+    }
+
+    /// Every cluster, without counting as a describe.
+    pub fn all_clusters(&self) -> Vec<ClusterInfo> {
+        let state = self.lock();
+        state
+            .rds
+            .clusters
+            .values()
+            .map(|cluster| with_members(&state.rds, &cluster.info))
+            .collect()
+    }
+
+    /// Every instance, without counting as a describe.
+    pub fn all_instances(&self) -> Vec<InstanceInfo> {
+        self.lock()
+            .rds
+            .instances
+            .values()
+            .map(|instance| instance.info.clone())
+            .collect()
+    }
+
+    /// The master password a cluster has now (fake only: AWS never shows it).
+    pub fn master_password(&self, cluster_id: &str) -> Option<String> {
+        self.lock()
+            .rds
+            .clusters
+            .get(cluster_id)
+            .and_then(|cluster| cluster.master_password.clone())
+    }
+
+    /// Every ModifyDBCluster password change seen: (cluster id, password).
+    pub fn password_changes(&self) -> Vec<(String, String)> {
+        self.lock().rds.password_changes.clone()
+    }
+
+    /// Restores that AWS silently turned into full copies because the source had 15 clones.
+    pub fn silent_full_copies(&self) -> Vec<String> {
+        self.lock().rds.silent_full_copies.clone()
+    }
+
+    /// Every restore request accepted so far.
+    pub fn restores(&self) -> Vec<RestoreRequest> {
+        self.lock().rds.restores.clone()
+    }
+
+    /// Sets a cluster's status directly (for example to keep it `creating`), and how many
+    /// describes it keeps it for.
+    pub fn set_cluster_status(&self, cluster_id: &str, status: &str, describes: u32) {
+        if let Some(cluster) = self.lock().rds.clusters.get_mut(cluster_id) {
+            cluster.info.status = status.to_string();
+            cluster.countdown = describes;
+        }
+    }
+
+    /// Removes a cluster and its instances at once, as if someone else deleted it.
+    pub fn remove_cluster(&self, cluster_id: &str) {
+        let mut state = self.lock();
+        state.rds.clusters.remove(cluster_id);
+        state
+            .rds
+            .instances
+            .retain(|_, instance| instance.info.cluster_id.as_deref() != Some(cluster_id));
+    }
+}
+
+fn new_cluster_info(
+    id: &str,
+    engine: &str,
+    account: &str,
+    region: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ClusterInfo {
+    ClusterInfo {
+        id: id.to_string(),
+        arn: format!("arn:aws:rds:{region}:{account}:cluster:{id}"),
+        status: "creating".into(),
+        engine: engine.to_string(),
+        engine_version: Some("15.4".into()),
+        created_at: Some(now),
+        tags: Tags::new(),
+        members: Vec::new(),
+        clone_group_id: None,
+        endpoint: Some(format!("{id}.cluster-fake.{region}.rds.amazonaws.com")),
+        reader_endpoint: Some(format!("{id}.cluster-ro-fake.{region}.rds.amazonaws.com")),
+        port: Some(if engine.contains("mysql") { 3306 } else { 5432 }),
+        master_username: Some("postgres".into()),
+        database_name: Some("app".into()),
+        db_subnet_group: Some("default".into()),
+        vpc_security_group_ids: vec!["sg-0fake".into()],
+        db_cluster_parameter_group: Some(format!("default.{engine}")),
+    }
+}
+
+fn new_instance_info(
+    id: &str,
+    cluster_id: &str,
+    class: &str,
+    engine: &str,
+    account: &str,
+    region: &str,
+) -> InstanceInfo {
+    InstanceInfo {
+        id: id.to_string(),
+        arn: format!("arn:aws:rds:{region}:{account}:db:{id}"),
+        cluster_id: Some(cluster_id.to_string()),
+        status: "creating".into(),
+        instance_class: class.to_string(),
+        engine: engine.to_string(),
+        endpoint: Some(format!("{id}.fake.{region}.rds.amazonaws.com")),
+        port: Some(if engine.contains("mysql") { 3306 } else { 5432 }),
+        db_parameter_group: Some(format!("default.{engine}")),
+    }
+}
+
+fn with_members(rds: &RdsState, info: &ClusterInfo) -> ClusterInfo {
+    let mut info = info.clone();
+    info.members = rds
+        .instances
+        .values()
+        .filter(|instance| instance.info.cluster_id.as_deref() == Some(info.id.as_str()))
+        .enumerate()
+        .map(|(index, instance)| ClusterMember {
+            instance_id: instance.info.id.clone(),
+            is_writer: index == 0,
+        })
+        .collect();
+    info
+}
+
+/// One describe call: every pending transition moves one step.
+fn tick(state: &mut State) {
+    let rds = &mut state.rds;
+    let mut gone_clusters = Vec::new();
+    for cluster in rds.clusters.values_mut() {
+        if cluster.countdown > 0 {
+            cluster.countdown -= 1;
+            continue;
+        }
+        match cluster.info.status.as_str() {
+            "creating" | "resetting-master-credentials" | "modifying" => {
+                cluster.info.status = "available".into();
+            }
+            "deleting" => gone_clusters.push(cluster.info.id.clone()),
+            _ => {}
+        }
+    }
+    for id in gone_clusters {
+        rds.clusters.remove(&id);
+    }
+    let available_clusters: Vec<String> = rds
+        .clusters
+        .values()
+        .filter(|cluster| cluster.info.is_available())
+        .map(|cluster| cluster.info.id.clone())
+        .collect();
+    let mut gone_instances = Vec::new();
+    for instance in rds.instances.values_mut() {
+        let cluster_ready = instance
+            .info
+            .cluster_id
+            .as_ref()
+            .is_some_and(|id| available_clusters.contains(id));
+        match instance.info.status.as_str() {
+            "creating" if cluster_ready => {
+                if instance.countdown > 0 {
+                    instance.countdown -= 1;
+                } else {
+                    instance.info.status = "available".into();
+                }
+            }
+            "deleting" => {
+                if instance.countdown > 0 {
+                    instance.countdown -= 1;
+                } else {
+                    gone_instances.push(instance.info.id.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    for id in gone_instances {
+        rds.instances.remove(&id);
+    }
+}
+
+fn cluster_not_found(operation: &'static str, id: &str) -> AwsError {
+    not_found(operation, format!("DBCluster {id} not found."))
+}
+
+#[async_trait]
+impl Rds for FakeAws {
+    async fn describe_clusters_page(
+        &self,
+        marker: Option<String>,
+        max_records: i32,
+    ) -> Result<ClusterPage, AwsError> {
+        const OPERATION: &str = "rds:DescribeDBClusters";
+        self.enter(OPERATION, false).await?;
+        if !(20..=100).contains(&max_records) {
+            return Err(AwsError::new(
+                AwsErrorKind::InvalidRequest,
+                OPERATION,
+                "MaxRecords must be between 20 and 100",
+            ));
+        }
+        let mut state = self.lock();
+        tick(&mut state);
+        let start = match &marker {
+            None => 0,
+            Some(marker) => marker.parse::<usize>().map_err(|_| {
+                AwsError::new(AwsErrorKind::InvalidRequest, OPERATION, "invalid marker")
+            })?,
+        };
+        let all: Vec<ClusterInfo> = state
+            .rds
+            .clusters
+            .values()
+            .map(|cluster| with_members(&state.rds, &cluster.info))
+            .collect();
+        let end = (start + max_records as usize).min(all.len());
+        Ok(ClusterPage {
+            clusters: all.get(start..end).unwrap_or_default().to_vec(),
+            marker: (end < all.len()).then(|| end.to_string()),
+        })
+    }
+
+    async fn describe_cluster(&self, cluster_id: &str) -> Result<Option<ClusterInfo>, AwsError> {
+        self.enter("rds:DescribeDBClusters", false).await?;
+        let mut state = self.lock();
+        tick(&mut state);
+        Ok(state
+            .rds
+            .clusters
+            .get(cluster_id)
+            .map(|cluster| with_members(&state.rds, &cluster.info)))
+    }
+
+    async fn describe_instance(&self, instance_id: &str) -> Result<Option<InstanceInfo>, AwsError> {
+        self.enter("rds:DescribeDBInstances", false).await?;
+        let mut state = self.lock();
+        tick(&mut state);
+        Ok(state
+            .rds
+            .instances
+            .get(instance_id)
+            .map(|instance| instance.info.clone()))
+    }
+
+    async fn describe_cluster_instances(
+        &self,
+        cluster_id: &str,
+    ) -> Result<Vec<InstanceInfo>, AwsError> {
+        self.enter("rds:DescribeDBInstances", false).await?;
+        let mut state = self.lock();
+        tick(&mut state);
+        Ok(state
+            .rds
+            .instances
+            .values()
+            .filter(|instance| instance.info.cluster_id.as_deref() == Some(cluster_id))
+            .map(|instance| instance.info.clone())
+            .collect())
+    }
+
+    async fn restore_cluster(&self, request: &RestoreRequest) -> Result<ClusterInfo, AwsError> {
+        const OPERATION: &str = "rds:RestoreDBClusterToPointInTime";
+        self.enter(OPERATION, true).await?;
+        let now = self.now();
+        let mut state = self.lock();
+        if state.rds.clusters.contains_key(&request.cluster_id) {
+            return Err(AwsError::new(
+                AwsErrorKind::AlreadyExists,
+                OPERATION,
+                format!("DB Cluster {} already exists", request.cluster_id),
+            ));
+        }
+        let Some(source) = state.rds.clusters.get(&request.source_cluster_id) else {
+            return Err(cluster_not_found(OPERATION, &request.source_cluster_id));
+        };
+        if !crate::plan::inventory::is_cloneable_status(&source.info.status) {
+            return Err(AwsError::new(
+                AwsErrorKind::InvalidState,
+                OPERATION,
+                format!(
+                    "DB cluster {} is not in a state that can be restored from ({})",
+                    source.info.id, source.info.status
+                ),
+            ));
+        }
+        let source_info = source.info.clone();
+        let source_password = source.master_password.clone();
+        let account = state.settings.account_id.clone();
+        let region = state.settings.region.clone();
+        let countdown = state.settings.describes_until_available;
+        let mut info = new_cluster_info(
+            &request.cluster_id,
+            &source_info.engine,
+            &account,
+            &region,
+            now,
+        );
+        info.tags = request.tags.clone();
+        info.master_username = source_info.master_username.clone();
+        info.database_name = source_info.database_name.clone();
+        info.port = source_info.port;
+        if let Some(group) = &request.db_subnet_group_name {
+            info.db_subnet_group = Some(group.clone());
+        }
+        if !request.vpc_security_group_ids.is_empty() {
+            info.vpc_security_group_ids = request.vpc_security_group_ids.clone();
+        }
+        if let Some(group) = &request.db_cluster_parameter_group_name {
+            info.db_cluster_parameter_group = Some(group.clone());
+        }
+        let sequence = state.next_sequence();
+        match request.restore_type {
+            RestoreType::FullCopy => {
+                info.clone_group_id = None;
+            }
+            RestoreType::CopyOnWrite => {
+                let group = source_info
+                    .clone_group_id
+                    .clone()
+                    .unwrap_or_else(|| format!("clone-group-{sequence}"));
+                let group_size = state
+                    .rds
+                    .clusters
+                    .values()
+                    .filter(|cluster| {
+                        cluster.info.clone_group_id.as_deref() == Some(group.as_str())
+                    })
+                    .filter(|cluster| cluster.info.id != source_info.id)
+                    .count();
+                if group_size >= AWS_CLONE_LIMIT {
+                    // What AWS does, without an error: the 16th clone becomes a full copy.
+                    info.clone_group_id = Some(format!("clone-group-{sequence}-full"));
+                    state
+                        .rds
+                        .silent_full_copies
+                        .push(request.cluster_id.clone());
+                } else {
+                    if let Some(source) = state.rds.clusters.get_mut(&source_info.id) {
+                        source.info.clone_group_id = Some(group.clone());
+                    }
+                    info.clone_group_id = Some(group);
+                }
+            }
+        }
+        state.rds.restores.push(request.clone());
+        state.rds.clusters.insert(
+            request.cluster_id.clone(),
+            FakeCluster {
+                info: info.clone(),
+                countdown,
+                master_password: source_password,
+            },
+        );
+        Ok(info)
+    }
+
+    async fn create_instance(&self, request: &InstanceRequest) -> Result<InstanceInfo, AwsError> {
+        const OPERATION: &str = "rds:CreateDBInstance";
+        self.enter(OPERATION, true).await?;
+        let mut state = self.lock();
+        if state.rds.instances.contains_key(&request.instance_id) {
+            return Err(AwsError::new(
+                AwsErrorKind::AlreadyExists,
+                OPERATION,
+                format!("DB instance {} already exists", request.instance_id),
+            ));
+        }
+        let Some(cluster) = state.rds.clusters.get(&request.cluster_id) else {
+            return Err(cluster_not_found(OPERATION, &request.cluster_id));
+        };
+        let cluster_status = cluster.info.status.clone();
+        if cluster_status == "deleting"
+            || (cluster_status == "creating" && !state.settings.instances_wait_for_cluster)
+        {
+            return Err(AwsError::new(
+                AwsErrorKind::InvalidState,
+                OPERATION,
+                format!("DB cluster {} is {cluster_status}", request.cluster_id),
+            ));
+        }
+        let account = state.settings.account_id.clone();
+        let region = state.settings.region.clone();
+        let mut info = new_instance_info(
+            &request.instance_id,
+            &request.cluster_id,
+            &request.instance_class,
+            &request.engine,
+            &account,
+            &region,
+        );
+        if let Some(group) = &request.db_parameter_group_name {
+            info.db_parameter_group = Some(group.clone());
+        }
+        let countdown = state.settings.describes_until_available;
+        state.rds.instances.insert(
+            request.instance_id.clone(),
+            FakeInstance {
+                info: info.clone(),
+                tags: request.tags.clone(),
+                countdown,
+            },
+        );
+        Ok(info)
+    }
+
+    async fn delete_instance(&self, instance_id: &str) -> Result<(), AwsError> {
+        self.enter("rds:DeleteDBInstance", true).await?;
+        let mut state = self.lock();
+        let countdown = state.settings.describes_until_available;
+        if let Some(instance) = state.rds.instances.get_mut(instance_id)
+            && instance.info.status != "deleting"
+        {
+            instance.info.status = "deleting".into();
+            instance.countdown = countdown;
+        }
+        Ok(())
+    }
+
+    async fn delete_cluster(
+        &self,
+        cluster_id: &str,
+        _final_snapshot_id: Option<&str>,
+    ) -> Result<(), AwsError> {
+        const OPERATION: &str = "rds:DeleteDBCluster";
+        self.enter(OPERATION, true).await?;
+        let mut state = self.lock();
+        let live_instances = state
+            .rds
+            .instances
+            .values()
+            .filter(|instance| instance.info.cluster_id.as_deref() == Some(cluster_id))
+            .any(|instance| instance.info.status != "deleting");
+        let countdown = state.settings.describes_until_available;
+        let Some(cluster) = state.rds.clusters.get_mut(cluster_id) else {
+            return Ok(());
+        };
+        if cluster.info.status == "deleting" {
+            return Ok(());
+        }
+        if live_instances {
+            return Err(AwsError::new(
+                AwsErrorKind::InvalidState,
+                OPERATION,
+                "Cluster cannot be deleted, it still contains DB instances in non-deleting state.",
+            ));
+        }
+        cluster.info.status = "deleting".into();
+        cluster.countdown = countdown;
+        Ok(())
+    }
+
+    async fn set_master_password(
+        &self,
+        cluster_id: &str,
+        password: &SecretString,
+    ) -> Result<(), AwsError> {
+        const OPERATION: &str = "rds:ModifyDBCluster";
+        self.enter(OPERATION, true).await?;
+        let mut state = self.lock();
+        let countdown = state.settings.describes_until_available;
+        let Some(cluster) = state.rds.clusters.get_mut(cluster_id) else {
+            return Err(cluster_not_found(OPERATION, cluster_id));
+        };
+        if cluster.info.status != "available" {
+            return Err(AwsError::new(
+                AwsErrorKind::InvalidState,
+                OPERATION,
+                format!("DB cluster {cluster_id} is {}", cluster.info.status),
+            ));
+        }
+        cluster.master_password = Some(password.expose().to_string());
+        cluster.info.status = "resetting-master-credentials".into();
+        cluster.countdown = countdown;
+        state
+            .rds
+            .password_changes
+            .push((cluster_id.to_string(), password.expose().to_string()));
+        Ok(())
+    }
+
+    async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError> {
+        const OPERATION: &str = "rds:AddTagsToResource";
+        self.enter(OPERATION, true).await?;
+        let mut state = self.lock();
+        if let Some(cluster) = state.rds.clusters.values_mut().find(|c| c.info.arn == arn) {
+            cluster.info.tags.extend(tags.clone());
+            return Ok(());
+        }
+        if let Some(instance) = state.rds.instances.values_mut().find(|i| i.info.arn == arn) {
+            instance.tags.extend(tags.clone());
+            return Ok(());
+        }
+        Err(not_found(OPERATION, format!("{arn} not found")))
+    }
+
+    async fn remove_tags(&self, arn: &str, keys: &[String]) -> Result<(), AwsError> {
+        const OPERATION: &str = "rds:RemoveTagsFromResource";
+        self.enter(OPERATION, true).await?;
+        let mut state = self.lock();
+        if let Some(cluster) = state.rds.clusters.values_mut().find(|c| c.info.arn == arn) {
+            for key in keys {
+                cluster.info.tags.remove(key);
+            }
+            return Ok(());
+        }
+        if let Some(instance) = state.rds.instances.values_mut().find(|i| i.info.arn == arn) {
+            for key in keys {
+                instance.tags.remove(key);
+            }
+            return Ok(());
+        }
+        Err(not_found(OPERATION, format!("{arn} not found")))
+    }
+}

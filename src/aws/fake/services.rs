@@ -1,0 +1,263 @@
+//! The fake SSM, STS, Secrets Manager, EventBridge and Lambda.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{FakeAws, not_found};
+use crate::aws::{
+    AwsError, AwsErrorKind, BusEvent, CallerIdentity, Events, Identity, Invoker, ParameterValue,
+    Params, SecretRef, SecretRequest, SecretString, SecretSummary, Secrets, Tags,
+};
+
+#[derive(Default)]
+pub(super) struct ServiceState {
+    parameters: BTreeMap<String, ParameterValue>,
+    secrets: BTreeMap<String, FakeSecret>,
+    pub(super) events: Vec<BusEvent>,
+    pub(super) invocations: Vec<(String, serde_json::Value)>,
+}
+
+/// A secret as the fake keeps it; `policy` is the resource policy JSON.
+#[derive(Debug, Clone)]
+pub struct FakeSecret {
+    pub arn: String,
+    pub name: String,
+    pub value: String,
+    pub kms_key_id: Option<String>,
+    pub policy: Option<String>,
+    pub tags: Tags,
+    pub created_at: DateTime<Utc>,
+}
+
+impl FakeAws {
+    /// Every secret that exists now.
+    pub fn secrets(&self) -> Vec<FakeSecret> {
+        self.lock().services.secrets.values().cloned().collect()
+    }
+
+    /// Every SSM parameter that exists now.
+    pub fn parameters(&self) -> BTreeMap<String, String> {
+        self.lock()
+            .services
+            .parameters
+            .iter()
+            .map(|(name, value)| (name.clone(), value.value.clone()))
+            .collect()
+    }
+
+    fn find_secret_name(&self, secret_id: &str) -> Option<String> {
+        let state = self.lock();
+        state
+            .services
+            .secrets
+            .values()
+            .find(|secret| secret.arn == secret_id || secret.name == secret_id)
+            .map(|secret| secret.name.clone())
+    }
+}
+
+#[async_trait]
+impl Params for FakeAws {
+    async fn get(&self, name: &str) -> Result<Option<ParameterValue>, AwsError> {
+        self.enter("ssm:GetParameter", false).await?;
+        Ok(self.lock().services.parameters.get(name).cloned())
+    }
+
+    async fn put_if_absent(&self, name: &str, value: &str) -> Result<Option<i64>, AwsError> {
+        self.enter("ssm:PutParameter", true).await?;
+        let mut state = self.lock();
+        if state.services.parameters.contains_key(name) {
+            return Ok(None);
+        }
+        state.services.parameters.insert(
+            name.to_string(),
+            ParameterValue {
+                value: value.to_string(),
+                version: 1,
+            },
+        );
+        Ok(Some(1))
+    }
+
+    async fn put(&self, name: &str, value: &str) -> Result<i64, AwsError> {
+        self.enter("ssm:PutParameter", true).await?;
+        let mut state = self.lock();
+        let version = state
+            .services
+            .parameters
+            .get(name)
+            .map_or(1, |existing| existing.version + 1);
+        state.services.parameters.insert(
+            name.to_string(),
+            ParameterValue {
+                value: value.to_string(),
+                version,
+            },
+        );
+        Ok(version)
+    }
+
+    async fn delete(&self, name: &str) -> Result<(), AwsError> {
+        self.enter("ssm:DeleteParameter", true).await?;
+        self.lock().services.parameters.remove(name);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Identity for FakeAws {
+    async fn caller(&self) -> Result<CallerIdentity, AwsError> {
+        self.enter("sts:GetCallerIdentity", false).await?;
+        let account_id = self.lock().settings.account_id.clone();
+        Ok(CallerIdentity {
+            arn: format!("arn:aws:iam::{account_id}:user/fake"),
+            account_id,
+        })
+    }
+}
+
+#[async_trait]
+impl Secrets for FakeAws {
+    async fn create_secret(&self, request: &SecretRequest) -> Result<SecretRef, AwsError> {
+        const OPERATION: &str = "secretsmanager:CreateSecret";
+        self.enter(OPERATION, true).await?;
+        let now = self.now();
+        let mut state = self.lock();
+        if state.services.secrets.contains_key(&request.name) {
+            return Err(AwsError::new(
+                AwsErrorKind::AlreadyExists,
+                OPERATION,
+                format!(
+                    "The operation failed because the secret {} already exists.",
+                    request.name
+                ),
+            ));
+        }
+        if let Some(key_id) = &request.kms_key_id
+            && !state.kms.key_usable(key_id)
+        {
+            return Err(AwsError::new(
+                AwsErrorKind::InvalidState,
+                OPERATION,
+                format!("KMS key {key_id} is not usable"),
+            ));
+        }
+        let sequence = state.next_sequence();
+        let region = state.settings.region.clone();
+        let account = state.settings.account_id.clone();
+        let arn = format!(
+            "arn:aws:secretsmanager:{region}:{account}:secret:{}-{:06x}",
+            request.name,
+            sequence * 7919 % 0xFFFFFF
+        );
+        state.services.secrets.insert(
+            request.name.clone(),
+            FakeSecret {
+                arn: arn.clone(),
+                name: request.name.clone(),
+                value: request.value.expose().to_string(),
+                kms_key_id: request.kms_key_id.clone(),
+                policy: None,
+                tags: request.tags.clone(),
+                created_at: now,
+            },
+        );
+        Ok(SecretRef {
+            arn,
+            name: request.name.clone(),
+        })
+    }
+
+    async fn put_resource_policy(&self, secret_id: &str, policy: &str) -> Result<(), AwsError> {
+        const OPERATION: &str = "secretsmanager:PutResourcePolicy";
+        self.enter(OPERATION, true).await?;
+        let name = self
+            .find_secret_name(secret_id)
+            .ok_or_else(|| not_found(OPERATION, format!("Secret {secret_id} not found")))?;
+        if let Some(secret) = self.lock().services.secrets.get_mut(&name) {
+            secret.policy = Some(policy.to_string());
+        }
+        Ok(())
+    }
+
+    async fn get_value(&self, secret_id: &str) -> Result<Option<SecretString>, AwsError> {
+        self.enter("secretsmanager:GetSecretValue", false).await?;
+        let Some(name) = self.find_secret_name(secret_id) else {
+            return Ok(None);
+        };
+        Ok(self
+            .lock()
+            .services
+            .secrets
+            .get(&name)
+            .map(|secret| SecretString::new(secret.value.clone())))
+    }
+
+    async fn put_value(&self, secret_id: &str, value: &SecretString) -> Result<(), AwsError> {
+        const OPERATION: &str = "secretsmanager:PutSecretValue";
+        self.enter(OPERATION, true).await?;
+        let name = self
+            .find_secret_name(secret_id)
+            .ok_or_else(|| not_found(OPERATION, format!("Secret {secret_id} not found")))?;
+        if let Some(secret) = self.lock().services.secrets.get_mut(&name) {
+            secret.value = value.expose().to_string();
+        }
+        Ok(())
+    }
+
+    async fn delete_secret(&self, secret_id: &str) -> Result<(), AwsError> {
+        self.enter("secretsmanager:DeleteSecret", true).await?;
+        if let Some(name) = self.find_secret_name(secret_id) {
+            self.lock().services.secrets.remove(&name);
+        }
+        Ok(())
+    }
+
+    async fn list_secrets_tagged(
+        &self,
+        key: &str,
+        value: &str,
+    ) -> Result<Vec<SecretSummary>, AwsError> {
+        self.enter("secretsmanager:ListSecrets", false).await?;
+        Ok(self
+            .lock()
+            .services
+            .secrets
+            .values()
+            .filter(|secret| secret.tags.get(key).map(String::as_str) == Some(value))
+            .map(|secret| SecretSummary {
+                arn: secret.arn.clone(),
+                name: secret.name.clone(),
+                created_at: Some(secret.created_at),
+                tags: secret.tags.clone(),
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl Events for FakeAws {
+    async fn put_event(&self, event: &BusEvent) -> Result<(), AwsError> {
+        self.enter("events:PutEvents", true).await?;
+        self.lock().services.events.push(event.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Invoker for FakeAws {
+    async fn invoke_async(
+        &self,
+        function_name: &str,
+        payload: &serde_json::Value,
+    ) -> Result<(), AwsError> {
+        self.enter("lambda:Invoke", true).await?;
+        self.lock()
+            .services
+            .invocations
+            .push((function_name.to_string(), payload.clone()));
+        Ok(())
+    }
+}

@@ -1,0 +1,275 @@
+//! The KMS port on aws-sdk-kms.
+
+use async_trait::async_trait;
+use aws_sdk_kms::types::{GrantConstraints, GrantOperation, Tag};
+
+use super::{map_sdk_error, to_chrono};
+use crate::aws::{AwsError, AwsErrorKind, GrantInfo, KeyAlias, KeyRef, KeyRequest, Keys, Tags};
+
+/// KMS waits at least seven days before deleting a key; we ask for the shortest wait.
+const KEY_DELETION_WAIT_DAYS: i32 = 7;
+
+pub struct SdkKeys {
+    client: aws_sdk_kms::Client,
+}
+
+impl SdkKeys {
+    pub fn new(client: aws_sdk_kms::Client) -> SdkKeys {
+        SdkKeys { client }
+    }
+}
+
+fn build_error(
+    operation: &'static str,
+    error: impl std::error::Error + Send + Sync + 'static,
+) -> AwsError {
+    AwsError::from_source(
+        AwsErrorKind::InvalidRequest,
+        operation,
+        None,
+        "the request could not be built",
+        error,
+    )
+}
+
+#[async_trait]
+impl Keys for SdkKeys {
+    async fn create_key(&self, request: &KeyRequest) -> Result<KeyRef, AwsError> {
+        const OPERATION: &str = "kms:CreateKey";
+        let tags = request
+            .tags
+            .iter()
+            .map(|(key, value)| Tag::builder().tag_key(key).tag_value(value).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|error| build_error(OPERATION, error))?;
+        let output = self
+            .client
+            .create_key()
+            .description(&request.description)
+            .policy(&request.policy)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|error| map_sdk_error(OPERATION, error))?;
+        let metadata = output.key_metadata().ok_or_else(|| {
+            AwsError::new(AwsErrorKind::Other, OPERATION, "no key in the response")
+        })?;
+        Ok(KeyRef {
+            key_id: metadata.key_id().to_string(),
+            arn: metadata.arn().unwrap_or_default().to_string(),
+        })
+    }
+
+    async fn create_alias(&self, alias_name: &str, key_id: &str) -> Result<(), AwsError> {
+        self.client
+            .create_alias()
+            .alias_name(alias_name)
+            .target_key_id(key_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| map_sdk_error("kms:CreateAlias", error))
+    }
+
+    async fn delete_alias(&self, alias_name: &str) -> Result<(), AwsError> {
+        match self
+            .client
+            .delete_alias()
+            .alias_name(alias_name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                let error = map_sdk_error("kms:DeleteAlias", error);
+                if error.is_not_found() {
+                    Ok(())
+                } else {
+                    Err(error)
+                }
+            }
+        }
+    }
+
+    async fn list_aliases(&self, prefix: &str) -> Result<Vec<KeyAlias>, AwsError> {
+        let mut aliases = Vec::new();
+        let mut marker = None;
+        loop {
+            let output = self
+                .client
+                .list_aliases()
+                .limit(100)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(|error| map_sdk_error("kms:ListAliases", error))?;
+            aliases.extend(
+                output
+                    .aliases()
+                    .iter()
+                    .filter(|alias| {
+                        alias
+                            .alias_name()
+                            .is_some_and(|name| name.starts_with(prefix))
+                    })
+                    .map(|alias| KeyAlias {
+                        alias_name: alias.alias_name().unwrap_or_default().to_string(),
+                        key_id: alias.target_key_id().map(str::to_string),
+                        created_at: alias.creation_date().and_then(to_chrono),
+                    }),
+            );
+            marker = output
+                .next_marker()
+                .filter(|_| output.truncated())
+                .map(str::to_string);
+            if marker.is_none() {
+                break;
+            }
+        }
+        Ok(aliases)
+    }
+
+    async fn key_tags(&self, key_id: &str) -> Result<Option<Tags>, AwsError> {
+        let mut tags = Tags::new();
+        let mut marker = None;
+        loop {
+            let output = match self
+                .client
+                .list_resource_tags()
+                .key_id(key_id)
+                .set_marker(marker)
+                .send()
+                .await
+            {
+                Ok(output) => output,
+                Err(error) => {
+                    let error = map_sdk_error("kms:ListResourceTags", error);
+                    return if error.is_not_found() {
+                        Ok(None)
+                    } else {
+                        Err(error)
+                    };
+                }
+            };
+            for tag in output.tags() {
+                tags.insert(tag.tag_key().to_string(), tag.tag_value().to_string());
+            }
+            marker = output
+                .next_marker()
+                .filter(|_| output.truncated())
+                .map(str::to_string);
+            if marker.is_none() {
+                break;
+            }
+        }
+        Ok(Some(tags))
+    }
+
+    async fn put_key_policy(&self, key_id: &str, policy: &str) -> Result<(), AwsError> {
+        self.client
+            .put_key_policy()
+            .key_id(key_id)
+            .policy_name("default")
+            .policy(policy)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| map_sdk_error("kms:PutKeyPolicy", error))
+    }
+
+    async fn schedule_key_deletion(&self, key_id: &str) -> Result<(), AwsError> {
+        match self
+            .client
+            .schedule_key_deletion()
+            .key_id(key_id)
+            .pending_window_in_days(KEY_DELETION_WAIT_DAYS)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                let error = map_sdk_error("kms:ScheduleKeyDeletion", error);
+                match error.kind() {
+                    // Gone, or already pending deletion (KMSInvalidStateException).
+                    AwsErrorKind::NotFound | AwsErrorKind::InvalidState => Ok(()),
+                    _ => Err(error),
+                }
+            }
+        }
+    }
+
+    async fn grant_decrypt(
+        &self,
+        key_id: &str,
+        grant_name: &str,
+        grantee: &str,
+        encryption_context: &[(String, String)],
+    ) -> Result<(), AwsError> {
+        let constraints = GrantConstraints::builder()
+            .set_encryption_context_subset(Some(encryption_context.iter().cloned().collect()))
+            .build();
+        self.client
+            .create_grant()
+            .key_id(key_id)
+            .grantee_principal(grantee)
+            .operations(GrantOperation::Decrypt)
+            .name(grant_name)
+            .constraints(constraints)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| map_sdk_error("kms:CreateGrant", error))
+    }
+
+    async fn list_grants(&self, key_id: &str) -> Result<Vec<GrantInfo>, AwsError> {
+        let mut grants = Vec::new();
+        let mut marker = None;
+        loop {
+            let output = self
+                .client
+                .list_grants()
+                .key_id(key_id)
+                .limit(100)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(|error| map_sdk_error("kms:ListGrants", error))?;
+            grants.extend(output.grants().iter().filter_map(|grant| {
+                Some(GrantInfo {
+                    grant_id: grant.grant_id()?.to_string(),
+                    name: grant.name().map(str::to_string),
+                    grantee: grant.grantee_principal().unwrap_or_default().to_string(),
+                })
+            }));
+            marker = output
+                .next_marker()
+                .filter(|_| output.truncated())
+                .map(str::to_string);
+            if marker.is_none() {
+                break;
+            }
+        }
+        Ok(grants)
+    }
+
+    async fn revoke_grant(&self, key_id: &str, grant_id: &str) -> Result<(), AwsError> {
+        match self
+            .client
+            .revoke_grant()
+            .key_id(key_id)
+            .grant_id(grant_id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                let error = map_sdk_error("kms:RevokeGrant", error);
+                if error.is_not_found() {
+                    Ok(())
+                } else {
+                    Err(error)
+                }
+            }
+        }
+    }
+}

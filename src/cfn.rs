@@ -1,0 +1,477 @@
+//! The CloudFormation custom-resource protocol: the request, the response, and sending it
+//! to the pre-signed `ResponseURL` exactly as CloudFormation expects (a PUT with an empty
+//! `Content-Type` and a body under 4096 bytes).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// CloudFormation refuses response bodies of 4096 bytes or more.
+pub const MAX_RESPONSE_BYTES: usize = 4096;
+
+/// The fields every request carries and every response echoes, read leniently so that even
+/// a malformed request can be answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Envelope {
+    #[serde(rename = "ResponseURL")]
+    pub response_url: String,
+    pub stack_id: String,
+    pub request_id: String,
+    pub logical_resource_id: String,
+    #[serde(default)]
+    pub physical_resource_id: Option<String>,
+}
+
+impl Envelope {
+    /// Reads the envelope from any JSON; missing fields become empty strings.
+    pub fn read(raw: &Value) -> Envelope {
+        let text = |key: &str| {
+            raw.get(key)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        Envelope {
+            response_url: text("ResponseURL"),
+            stack_id: text("StackId"),
+            request_id: text("RequestId"),
+            logical_resource_id: text("LogicalResourceId"),
+            physical_resource_id: raw
+                .get("PhysicalResourceId")
+                .and_then(Value::as_str)
+                .filter(|id| !id.is_empty())
+                .map(str::to_string),
+        }
+    }
+
+    /// The physical id to report when a request fails before a resource exists: not a
+    /// cluster ARN, so that the Delete CloudFormation sends on rollback does nothing.
+    pub fn placeholder_physical_id(&self) -> String {
+        format!(
+            "aurora-clone-not-created-{}",
+            crate::plan::naming::short_hash(&[
+                &self.stack_id,
+                &self.logical_resource_id,
+                &self.request_id
+            ])
+        )
+    }
+}
+
+/// A typed custom-resource request.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "RequestType")]
+pub enum CfnRequest {
+    Create(CreateRequest),
+    Update(UpdateRequest),
+    Delete(DeleteRequest),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateRequest {
+    #[serde(rename = "ResponseURL")]
+    pub response_url: String,
+    pub stack_id: String,
+    pub request_id: String,
+    pub resource_type: String,
+    pub logical_resource_id: String,
+    #[serde(default)]
+    pub resource_properties: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateRequest {
+    #[serde(rename = "ResponseURL")]
+    pub response_url: String,
+    pub stack_id: String,
+    pub request_id: String,
+    pub resource_type: String,
+    pub logical_resource_id: String,
+    pub physical_resource_id: String,
+    #[serde(default)]
+    pub resource_properties: Value,
+    #[serde(default)]
+    pub old_resource_properties: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteRequest {
+    #[serde(rename = "ResponseURL")]
+    pub response_url: String,
+    pub stack_id: String,
+    pub request_id: String,
+    pub resource_type: String,
+    pub logical_resource_id: String,
+    pub physical_resource_id: String,
+    #[serde(default)]
+    pub resource_properties: Value,
+}
+
+/// Parses a request, with an error that says what is wrong with it.
+pub fn parse_request(raw: &Value) -> Result<CfnRequest, String> {
+    match raw.get("RequestType").and_then(Value::as_str) {
+        Some("Create" | "Update" | "Delete") => {}
+        Some(other) => {
+            return Err(format!(
+                "RequestType: '{}' is not Create, Update or Delete",
+                other.chars().take(40).collect::<String>()
+            ));
+        }
+        None => return Err("RequestType: expected a string".into()),
+    }
+    for field in [
+        "ResponseURL",
+        "StackId",
+        "RequestId",
+        "LogicalResourceId",
+        "ResourceType",
+    ] {
+        match raw.get(field) {
+            Some(Value::String(text)) if !text.is_empty() => {}
+            Some(Value::String(_)) | None => return Err(format!("{field}: is required")),
+            Some(_) => return Err(format!("{field}: expected a string")),
+        }
+    }
+    if raw.get("RequestType").and_then(Value::as_str) != Some("Create") {
+        match raw.get("PhysicalResourceId") {
+            Some(Value::String(text)) if !text.is_empty() => {}
+            _ => return Err("PhysicalResourceId: is required for Update and Delete".into()),
+        }
+    }
+    if let Some(properties) = raw.get("ResourceProperties")
+        && !properties.is_object()
+    {
+        return Err("ResourceProperties: expected an object".into());
+    }
+    serde_json::from_value(raw.clone()).map_err(|error| format!("request: {error}"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Status {
+    Success,
+    Failed,
+}
+
+/// The response body CloudFormation reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CfnResponse {
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub physical_resource_id: String,
+    pub stack_id: String,
+    pub request_id: String,
+    pub logical_resource_id: String,
+    pub no_echo: bool,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
+    pub data: BTreeMap<String, String>,
+}
+
+impl CfnResponse {
+    pub fn success(
+        envelope: &Envelope,
+        physical_id: &str,
+        data: BTreeMap<String, String>,
+    ) -> CfnResponse {
+        CfnResponse {
+            status: Status::Success,
+            reason: None,
+            physical_resource_id: physical_id.to_string(),
+            stack_id: envelope.stack_id.clone(),
+            request_id: envelope.request_id.clone(),
+            logical_resource_id: envelope.logical_resource_id.clone(),
+            no_echo: false,
+            data,
+        }
+    }
+
+    pub fn failed(envelope: &Envelope, physical_id: &str, reason: &str) -> CfnResponse {
+        CfnResponse {
+            status: Status::Failed,
+            reason: Some(reason.to_string()),
+            physical_resource_id: physical_id.to_string(),
+            stack_id: envelope.stack_id.clone(),
+            request_id: envelope.request_id.clone(),
+            logical_resource_id: envelope.logical_resource_id.clone(),
+            no_echo: false,
+            data: BTreeMap::new(),
+        }
+    }
+
+    /// The JSON body, always under [`MAX_RESPONSE_BYTES`]: the reason is shortened first,
+    /// then, if ever needed, the data.
+    pub fn to_body(&self) -> String {
+        let mut response = self.clone();
+        if response.physical_resource_id.len() > 1024 {
+            response.physical_resource_id.truncate(1024);
+        }
+        let body = serde_json::to_string(&response).expect("a response always serialises");
+        if body.len() < MAX_RESPONSE_BYTES {
+            return body;
+        }
+        if let Some(reason) = &response.reason {
+            let without_reason = {
+                let mut copy = response.clone();
+                copy.reason = Some(String::new());
+                serde_json::to_string(&copy)
+                    .expect("a response always serialises")
+                    .len()
+            };
+            // Escaping can grow a character up to six bytes; leave room for it.
+            let budget = MAX_RESPONSE_BYTES.saturating_sub(without_reason + 64) / 6;
+            let shortened: String = reason.chars().take(budget.max(16)).collect();
+            response.reason = Some(format!("{shortened}..."));
+        }
+        let body = serde_json::to_string(&response).expect("a response always serialises");
+        if body.len() < MAX_RESPONSE_BYTES {
+            return body;
+        }
+        response.data.clear();
+        serde_json::to_string(&response).expect("a response always serialises")
+    }
+}
+
+/// Failure to deliver a response.
+#[derive(Debug, thiserror::Error)]
+pub enum ResponseError {
+    #[error("the response URL is not an http(s) URL")]
+    BadUrl,
+    #[error("the response could not be delivered")]
+    Transport(#[source] reqwest::Error),
+    #[error("the response URL answered HTTP {0}")]
+    Rejected(u16),
+}
+
+/// Delivers responses to CloudFormation.
+#[async_trait]
+pub trait Responder: Send + Sync {
+    async fn send(&self, response_url: &str, response: &CfnResponse) -> Result<(), ResponseError>;
+}
+
+/// Sends responses with an HTTP PUT, retrying transient failures a few times.
+pub struct HttpResponder {
+    client: reqwest::Client,
+    attempts: u32,
+}
+
+impl HttpResponder {
+    pub fn new() -> HttpResponder {
+        HttpResponder {
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(15))
+                .build()
+                .expect("the HTTP client builds with static settings"),
+            attempts: 4,
+        }
+    }
+}
+
+impl Default for HttpResponder {
+    fn default() -> Self {
+        HttpResponder::new()
+    }
+}
+
+#[async_trait]
+impl Responder for HttpResponder {
+    async fn send(&self, response_url: &str, response: &CfnResponse) -> Result<(), ResponseError> {
+        if !(response_url.starts_with("https://") || response_url.starts_with("http://")) {
+            return Err(ResponseError::BadUrl);
+        }
+        let body = response.to_body();
+        let mut last_error = None;
+        for attempt in 0..self.attempts {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(500 * 2u64.pow(attempt))).await;
+            }
+            let result = self
+                .client
+                .put(response_url)
+                // The pre-signed URL is signed for an empty content type.
+                .header("content-type", "")
+                .body(body.clone())
+                .send()
+                .await;
+            match result {
+                Ok(reply) if reply.status().is_success() => return Ok(()),
+                Ok(reply) if reply.status().is_server_error() => {
+                    last_error = Some(ResponseError::Rejected(reply.status().as_u16()));
+                }
+                Ok(reply) => return Err(ResponseError::Rejected(reply.status().as_u16())),
+                Err(error) => last_error = Some(ResponseError::Transport(error)),
+            }
+        }
+        Err(last_error.unwrap_or(ResponseError::BadUrl))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn envelope() -> Envelope {
+        Envelope::read(&json!({
+            "ResponseURL": "https://example.invalid/r",
+            "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/app/1",
+            "RequestId": "req",
+            "LogicalResourceId": "Db"
+        }))
+    }
+
+    #[test]
+    fn a_huge_reason_is_cut_to_fit_the_body_limit() {
+        let reason = "é\"\\".repeat(10_000);
+        let body = CfnResponse::failed(&envelope(), "id", &reason).to_body();
+        assert!(body.len() < MAX_RESPONSE_BYTES, "{}", body.len());
+        let parsed: CfnResponse = serde_json::from_str(&body).unwrap();
+        assert!(parsed.reason.unwrap().ends_with("..."));
+        assert_eq!(parsed.status, Status::Failed);
+    }
+
+    #[test]
+    fn a_success_body_carries_the_data_and_echoes_the_request() {
+        let data = [("Endpoint".to_string(), "db.example".to_string())].into();
+        let body = CfnResponse::success(&envelope(), "arn:x", data).to_body();
+        let parsed: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(parsed["Status"], "SUCCESS");
+        assert_eq!(parsed["RequestId"], "req");
+        assert_eq!(parsed["LogicalResourceId"], "Db");
+        assert_eq!(parsed["PhysicalResourceId"], "arn:x");
+        assert_eq!(parsed["Data"]["Endpoint"], "db.example");
+        assert!(parsed.get("Reason").is_none());
+    }
+
+    #[test]
+    fn requests_parse_by_type_and_bad_ones_say_why() {
+        let base = json!({
+            "ResponseURL": "https://example.invalid/r", "StackId": "s", "RequestId": "r",
+            "ResourceType": "Custom::AuroraClone", "LogicalResourceId": "Db",
+            "ResourceProperties": {"SourceClusterId": "prod"}
+        });
+        let mut create = base.clone();
+        create["RequestType"] = json!("Create");
+        assert!(matches!(parse_request(&create), Ok(CfnRequest::Create(_))));
+        let mut delete = base.clone();
+        delete["RequestType"] = json!("Delete");
+        assert_eq!(
+            parse_request(&delete).unwrap_err(),
+            "PhysicalResourceId: is required for Update and Delete"
+        );
+        let mut odd = base;
+        odd["RequestType"] = json!("Replace");
+        assert!(parse_request(&odd).unwrap_err().starts_with("RequestType:"));
+    }
+}
+
+/// The one answer a request gets: whoever answers first (the work, the deadline guard or
+/// the panic guard) answers, everyone after is told it is done.
+pub struct AnswerSlot {
+    envelope: Envelope,
+    state: std::sync::Mutex<AnswerState>,
+}
+
+#[derive(Debug, Default)]
+struct AnswerState {
+    answered: bool,
+    handed_over: bool,
+    physical_id: String,
+}
+
+impl AnswerSlot {
+    /// A slot for one request; `physical_id` is what a failure reports until the work knows
+    /// better (the request's own id for Update and Delete, a placeholder for Create).
+    pub fn new(envelope: Envelope, physical_id: String) -> std::sync::Arc<AnswerSlot> {
+        std::sync::Arc::new(AnswerSlot {
+            envelope,
+            state: std::sync::Mutex::new(AnswerState {
+                physical_id,
+                ..AnswerState::default()
+            }),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, AnswerState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn envelope(&self) -> &Envelope {
+        &self.envelope
+    }
+
+    /// The physical id a failure would report now.
+    pub fn physical_id(&self) -> String {
+        self.lock().physical_id.clone()
+    }
+
+    /// Records the physical id once the resource's identity is known: a failed Create then
+    /// reports the clone's ARN, so the Delete of the rollback removes whatever exists.
+    pub fn set_physical_id(&self, physical_id: &str) {
+        self.lock().physical_id = physical_id.to_string();
+    }
+
+    /// The work passed the answer on to a fresh invocation.
+    pub fn mark_handed_over(&self) {
+        self.lock().handed_over = true;
+    }
+
+    /// Answered here or handed over: nothing more to send from this invocation.
+    pub fn is_settled(&self) -> bool {
+        let state = self.lock();
+        state.answered || state.handed_over
+    }
+
+    pub fn is_answered(&self) -> bool {
+        self.lock().answered
+    }
+
+    /// Sends SUCCESS with `physical_id` and `data`, unless already answered.
+    pub async fn succeed(
+        &self,
+        responder: &dyn Responder,
+        physical_id: &str,
+        data: BTreeMap<String, String>,
+    ) -> bool {
+        self.set_physical_id(physical_id);
+        let response = CfnResponse::success(&self.envelope, physical_id, data);
+        self.send(responder, response).await
+    }
+
+    /// Sends FAILED with the current physical id, unless already answered.
+    pub async fn fail(&self, responder: &dyn Responder, reason: &str) -> bool {
+        let response = CfnResponse::failed(&self.envelope, &self.physical_id(), reason);
+        self.send(responder, response).await
+    }
+
+    async fn send(&self, responder: &dyn Responder, response: CfnResponse) -> bool {
+        {
+            let mut state = self.lock();
+            if state.answered || state.handed_over {
+                return false;
+            }
+            state.answered = true;
+        }
+        tracing::info!(
+            status = ?response.status,
+            physical_id = %response.physical_resource_id,
+            reason = response.reason.as_deref().unwrap_or(""),
+            "answering CloudFormation"
+        );
+        if let Err(error) = responder.send(&self.envelope.response_url, &response).await {
+            tracing::error!(%error, "could not deliver the CloudFormation response");
+        }
+        true
+    }
+}

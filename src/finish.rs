@@ -1,0 +1,725 @@
+//! The finisher: takes a started clone (or copy) to *ready*: cluster and first instance
+//! available, the master password set to the secret's value, the secret completed with the
+//! endpoint, `state=ready` tagged and, for clones, the lifecycle event sent once.
+//!
+//! It is idempotent and starts from what it observes, so any trigger can run it: the
+//! invocation that started the clone (polling, then handing over to a fresh invocation
+//! before the Lambda deadline), an RDS "instance created" event, or the maintenance sweep.
+//! A pass runs under a per-cluster lease so that two triggers never finish one clone twice.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::app::{App, Invocation};
+use crate::aws::{
+    AwsError, AwsErrorKind, BusEvent, ClusterInfo, InstanceInfo, InstanceRequest, RestoreRequest,
+    Tags,
+};
+use crate::cfn::{AnswerSlot, Envelope};
+use crate::observe::load_inventory;
+use crate::password;
+use crate::plan::naming;
+use crate::plan::tags::{self, LifecycleState, Role};
+use crate::provision::{CreateRecord, undo_create};
+use crate::time::format_duration;
+
+/// `source` of the lifecycle event.
+pub const EVENT_SOURCE: &str = "aurora-clone-manager";
+/// `detail-type` of the lifecycle event.
+pub const READY_DETAIL_TYPE: &str = "lifecycle-event/instance-ready";
+
+/// Time kept free at the end of an invocation for handing over to the next one.
+const HANDOVER_ALLOWANCE: Duration = Duration::from_secs(5);
+
+/// Cluster statuses from which a clone will not become usable by waiting.
+const FAILED_CLUSTER_STATUSES: &[&str] = &[
+    "failed",
+    "inaccessible-encryption-credentials",
+    "inaccessible-encryption-credentials-recoverable",
+    "incompatible-parameters",
+    "incompatible-restore",
+    "migration-failed",
+    "stopped",
+    "deleting",
+];
+
+/// Instance statuses from which an instance will not become available by waiting.
+const FAILED_INSTANCE_STATUSES: &[&str] = &[
+    "failed",
+    "incompatible-network",
+    "incompatible-option-group",
+    "incompatible-parameters",
+    "incompatible-restore",
+    "inaccessible-encryption-credentials",
+    "storage-full",
+    "deleting",
+];
+
+/// When the CloudFormation answer is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RespondWhen {
+    /// `WaitForReady: true`: when the clone is usable.
+    Ready,
+    /// `WaitForReady: false`: as soon as the clone's restore has started.
+    Restored,
+}
+
+/// A CloudFormation answer this job still owes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingResponse {
+    pub envelope: Envelope,
+    pub when: RespondWhen,
+    /// The physical id a failure reports (the clone's ARN once known).
+    pub physical_id: String,
+}
+
+/// A clone restore that waits until its source copy can be cloned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeferredRestore {
+    pub root_id: String,
+    pub restore: RestoreRequest,
+    pub instance: InstanceRequest,
+}
+
+/// Everything the finisher needs, carried from one invocation to the next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FinishJob {
+    pub cluster_id: String,
+    /// What the create made, while a failure must still undo it (until CloudFormation has
+    /// been told SUCCESS).
+    #[serde(default)]
+    pub record: Option<CreateRecord>,
+    #[serde(default)]
+    pub respond: Option<PendingResponse>,
+    #[serde(default)]
+    pub deferred: Option<DeferredRestore>,
+    /// After this moment the job gives up and answers FAILED.
+    pub ready_by: DateTime<Utc>,
+    #[serde(default)]
+    pub hop: u32,
+}
+
+/// How long the finisher keeps at it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinishMode {
+    /// Poll until ready, handing over to a fresh invocation before the deadline.
+    Poll,
+    /// Look once and do the next step (RDS events, the maintenance sweep).
+    OnePass,
+}
+
+/// How a finisher run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FinishOutcome {
+    Ready(Box<ClusterInfo>),
+    HandedOver {
+        hop: u32,
+    },
+    StillPending(String),
+    /// Another invocation holds this cluster's finish lease.
+    Busy,
+    Failed(String),
+}
+
+/// What one pass found.
+enum Pass {
+    Waiting(String),
+    Restored(Box<ClusterInfo>),
+    Ready(Box<ClusterInfo>),
+}
+
+/// Progress callback for people watching (the CLI's `--wait`).
+pub type ProgressFn<'a> = &'a (dyn Fn(&str) + Send + Sync);
+
+/// Runs the finisher on a job.
+pub async fn run(
+    app: &App,
+    invocation: &Invocation,
+    mut job: FinishJob,
+    mode: FinishMode,
+    slot: Option<&Arc<AnswerSlot>>,
+    progress: ProgressFn<'_>,
+) -> FinishOutcome {
+    let leases = app.leases();
+    loop {
+        if app.now() > job.ready_by {
+            let reason = match describe_status(app, &job.cluster_id).await {
+                Some(status) => format!(
+                    "clone {} was not ready in time (ready-by {}); last status: {status}",
+                    job.cluster_id,
+                    crate::time::format_timestamp(job.ready_by)
+                ),
+                None => format!("clone {} was not ready in time", job.cluster_id),
+            };
+            return fail(app, job, slot, &reason).await;
+        }
+        let lease_name = format!("finish-{}", job.cluster_id);
+        let pass = match leases.try_acquire(&lease_name).await {
+            Ok(Some(lease)) => {
+                let pass = advance(app, &mut job).await;
+                if let Err(error) = leases.release(lease).await {
+                    tracing::warn!(%error, "could not release a finish lease; it will expire");
+                }
+                pass
+            }
+            Ok(None) if mode == FinishMode::OnePass => return FinishOutcome::Busy,
+            Ok(None) => Ok(Pass::Waiting("another invocation is working on it".into())),
+            Err(error) => Ok(Pass::Waiting(format!("lease unavailable: {error}"))),
+        };
+        match pass {
+            Err(Failure::Permanent(reason)) => return fail(app, job, slot, &reason).await,
+            Err(Failure::Transient(reason)) => {
+                tracing::warn!(cluster = %job.cluster_id, %reason, "finisher step failed; will retry");
+                progress(&reason);
+                if mode == FinishMode::OnePass {
+                    return FinishOutcome::StillPending(reason);
+                }
+            }
+            Ok(Pass::Ready(cluster)) => {
+                answer_success(app, &mut job, slot, &cluster).await;
+                progress("ready");
+                return FinishOutcome::Ready(cluster);
+            }
+            Ok(Pass::Restored(cluster)) => {
+                if job
+                    .respond
+                    .as_ref()
+                    .is_some_and(|pending| pending.when == RespondWhen::Restored)
+                {
+                    answer_success(app, &mut job, slot, &cluster).await;
+                }
+                progress("restore started");
+                continue;
+            }
+            Ok(Pass::Waiting(reason)) => {
+                tracing::info!(cluster = %job.cluster_id, %reason, "waiting");
+                progress(&reason);
+                if mode == FinishMode::OnePass {
+                    return FinishOutcome::StillPending(reason);
+                }
+            }
+        }
+        let poll = app.config.poll_interval;
+        if let Some(left) = invocation.time_left(app.config.deadline_margin)
+            && left < poll + HANDOVER_ALLOWANCE
+        {
+            return hand_over(app, invocation, job, slot).await;
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+/// A step that could not be done.
+enum Failure {
+    /// Waiting will not help: answer FAILED and undo.
+    Permanent(String),
+    /// Worth trying again on the next pass (throttling, a blip).
+    Transient(String),
+}
+
+impl From<AwsError> for Failure {
+    fn from(error: AwsError) -> Failure {
+        if error.is_retryable() {
+            Failure::Transient(error.to_string())
+        } else {
+            Failure::Permanent(error.to_string())
+        }
+    }
+}
+
+async fn describe_status(app: &App, cluster_id: &str) -> Option<String> {
+    app.ports
+        .rds
+        .describe_cluster(cluster_id)
+        .await
+        .ok()
+        .flatten()
+        .map(|cluster| cluster.status)
+}
+
+/// One look at the world and the next step.
+async fn advance(app: &App, job: &mut FinishJob) -> Result<Pass, Failure> {
+    if let Some(deferred) = job.deferred.clone() {
+        return restore_when_source_ready(app, job, &deferred).await;
+    }
+    let rds = &app.ports.rds;
+    let Some(cluster) = rds.describe_cluster(&job.cluster_id).await? else {
+        return Err(Failure::Permanent(format!(
+            "cluster {} no longer exists",
+            job.cluster_id
+        )));
+    };
+    let Some(role) = tags::managed_role(&cluster, &app.config.stack_name) else {
+        return Err(Failure::Permanent(format!(
+            "cluster {} is not managed by this clone manager",
+            cluster.id
+        )));
+    };
+    let state = tags::lifecycle_state(&cluster);
+    if state == Some(LifecycleState::Ready) {
+        return Ok(Pass::Ready(Box::new(cluster)));
+    }
+    if FAILED_CLUSTER_STATUSES.contains(&cluster.status.as_str()) {
+        return Err(Failure::Permanent(format!(
+            "cluster {} is {}",
+            cluster.id, cluster.status
+        )));
+    }
+    if cluster.is_creating() {
+        return Ok(Pass::Waiting(format!("cluster {} is creating", cluster.id)));
+    }
+    let instances = rds.describe_cluster_instances(&cluster.id).await?;
+    let Some(instance) = first_instance(&cluster, &instances) else {
+        if !cluster.is_available() {
+            return Ok(Pass::Waiting(format!(
+                "cluster {} is {}",
+                cluster.id, cluster.status
+            )));
+        }
+        let request = instance_request_from_tags(&cluster);
+        return match rds.create_instance(&request).await {
+            Ok(_) => Ok(Pass::Waiting(format!(
+                "adding instance {}",
+                request.instance_id
+            ))),
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    AwsErrorKind::InvalidState | AwsErrorKind::AlreadyExists
+                ) =>
+            {
+                Ok(Pass::Waiting(format!(
+                    "instance {}: {}",
+                    request.instance_id,
+                    error.message()
+                )))
+            }
+            Err(error) => Err(error.into()),
+        };
+    };
+    if FAILED_INSTANCE_STATUSES.contains(&instance.status.as_str()) {
+        return Err(Failure::Permanent(format!(
+            "instance {} is {}",
+            instance.id, instance.status
+        )));
+    }
+    if !instance.is_available() {
+        return Ok(Pass::Waiting(format!(
+            "instance {} is {}",
+            instance.id, instance.status
+        )));
+    }
+    let secret_id = password_secret_id(&cluster);
+    if role == Role::Clone
+        && state == Some(LifecycleState::Pending)
+        && let Some(secret_id) = &secret_id
+    {
+        if !cluster.is_available() {
+            return Ok(Pass::Waiting(format!(
+                "cluster {} is {}",
+                cluster.id, cluster.status
+            )));
+        }
+        let document = app
+            .ports
+            .secrets
+            .get_value(secret_id)
+            .await?
+            .ok_or_else(|| {
+                Failure::Permanent(format!("password secret {secret_id} no longer exists"))
+            })?;
+        let new_password = password::password_from_document(&document).ok_or_else(|| {
+            Failure::Permanent(format!("password secret {secret_id} holds no password"))
+        })?;
+        rds.set_master_password(&cluster.id, &new_password).await?;
+        set_state(app, &cluster, LifecycleState::PasswordSet).await?;
+        return Ok(Pass::Waiting("setting the master password".into()));
+    }
+    if !cluster.is_available() {
+        return Ok(Pass::Waiting(format!(
+            "cluster {} is {}",
+            cluster.id, cluster.status
+        )));
+    }
+    if let Some(secret_id) = &secret_id {
+        let document = app
+            .ports
+            .secrets
+            .get_value(secret_id)
+            .await?
+            .ok_or_else(|| {
+                Failure::Permanent(format!("password secret {secret_id} no longer exists"))
+            })?;
+        let host = cluster.endpoint.clone().unwrap_or_default();
+        if let Some(completed) = password::with_endpoint(&document, &host, cluster.port)
+            && completed != document
+        {
+            app.ports.secrets.put_value(secret_id, &completed).await?;
+        }
+    }
+    if role == Role::Clone {
+        app.ports
+            .events
+            .put_event(&lifecycle_event(
+                &app.config.event_bus_name,
+                &cluster,
+                instance,
+            ))
+            .await?;
+    }
+    set_state(app, &cluster, LifecycleState::Ready).await?;
+    let mut ready = cluster;
+    ready
+        .tags
+        .insert(tags::STATE.into(), LifecycleState::Ready.as_str().into());
+    Ok(Pass::Ready(Box::new(ready)))
+}
+
+/// The deferred restore of a clone whose source copy is still being made.
+async fn restore_when_source_ready(
+    app: &App,
+    job: &mut FinishJob,
+    deferred: &DeferredRestore,
+) -> Result<Pass, Failure> {
+    let rds = &app.ports.rds;
+    let source_id = &deferred.restore.source_cluster_id;
+    let Some(source) = rds.describe_cluster(source_id).await? else {
+        return Err(Failure::Permanent(format!(
+            "copy {source_id} no longer exists"
+        )));
+    };
+    if FAILED_CLUSTER_STATUSES.contains(&source.status.as_str()) {
+        return Err(Failure::Permanent(format!(
+            "copy {source_id} is {}",
+            source.status
+        )));
+    }
+    if !source.is_available() {
+        return Ok(Pass::Waiting(format!(
+            "copy {source_id} is {} (a full copy takes a while)",
+            source.status
+        )));
+    }
+    let instances = rds.describe_cluster_instances(source_id).await?;
+    match first_instance(&source, &instances) {
+        None => {
+            let request = instance_request_from_tags(&source);
+            return match rds.create_instance(&request).await {
+                Ok(_) => Ok(Pass::Waiting(format!(
+                    "adding instance {} to copy {source_id}",
+                    request.instance_id
+                ))),
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        AwsErrorKind::InvalidState | AwsErrorKind::AlreadyExists
+                    ) =>
+                {
+                    Ok(Pass::Waiting(format!(
+                        "copy {source_id}: {}",
+                        error.message()
+                    )))
+                }
+                Err(error) => Err(error.into()),
+            };
+        }
+        Some(instance) if !instance.is_available() => {
+            return Ok(Pass::Waiting(format!(
+                "copy {source_id}'s instance is {}",
+                instance.status
+            )));
+        }
+        Some(_) => {}
+    }
+    // The copy can take clones now. Restore under the root's lease, after checking that
+    // other requests waiting on the same copy have not used its slots up meanwhile.
+    let leases = app.leases();
+    let lease = leases
+        .acquire(&deferred.root_id, app.config.lease_wait)
+        .await
+        .map_err(|error| Failure::Transient(error.to_string()))?;
+    let restored = async {
+        let inventory = load_inventory(rds.as_ref()).await?;
+        if let Some(existing) = inventory.cluster(&deferred.restore.cluster_id) {
+            if existing.tag(tags::REQUEST) == deferred.restore.tags.get(tags::REQUEST).map(String::as_str) {
+                return Ok(existing.clone());
+            }
+            return Err(Failure::Permanent(format!(
+                "cluster id {} was taken by someone else while waiting",
+                existing.id
+            )));
+        }
+        let source = inventory
+            .cluster(source_id)
+            .ok_or_else(|| Failure::Permanent(format!("copy {source_id} no longer exists")))?;
+        let used = inventory.clones_using_slots_of(source).len() as u32;
+        if used >= app.config.max_clones_per_source {
+            return Err(Failure::Permanent(format!(
+                "copy {source_id} filled up ({used}/{} clones) while this clone waited for it; try again",
+                app.config.max_clones_per_source
+            )));
+        }
+        Ok(rds.restore_cluster(&deferred.restore).await?)
+    }
+    .await;
+    if let Err(error) = leases.release(lease).await {
+        tracing::warn!(%error, "could not release a lease; it will expire");
+    }
+    let restored = restored?;
+    match rds.create_instance(&deferred.instance).await {
+        Ok(_) => {}
+        Err(error)
+            if matches!(
+                error.kind(),
+                AwsErrorKind::InvalidState | AwsErrorKind::AlreadyExists
+            ) => {}
+        Err(error) => return Err(error.into()),
+    }
+    job.deferred = None;
+    Ok(Pass::Restored(Box::new(restored)))
+}
+
+/// The writer instance, or any instance when no writer is flagged yet.
+fn first_instance<'a>(
+    cluster: &ClusterInfo,
+    instances: &'a [InstanceInfo],
+) -> Option<&'a InstanceInfo> {
+    let writer = cluster.writer_instance_id();
+    instances
+        .iter()
+        .find(|instance| Some(instance.id.as_str()) == writer)
+        .or_else(|| instances.first())
+}
+
+/// The instance a managed cluster gets when the finisher has to add it: class and
+/// parameter group come from the tags the plan wrote.
+fn instance_request_from_tags(cluster: &ClusterInfo) -> InstanceRequest {
+    let tags: Tags = cluster
+        .tags
+        .iter()
+        .filter(|(key, _)| {
+            !key.starts_with(tags::TAG_PREFIX)
+                || [tags::ROLE, tags::STACK, tags::OWNER, tags::ROOT_ARN].contains(&key.as_str())
+        })
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    InstanceRequest {
+        instance_id: naming::first_instance_id(&cluster.id),
+        cluster_id: cluster.id.clone(),
+        instance_class: cluster
+            .tag(tags::INSTANCE_CLASS)
+            .unwrap_or("db.t4g.medium")
+            .to_string(),
+        engine: cluster.engine.clone(),
+        db_parameter_group_name: cluster
+            .tag(tags::INSTANCE_PARAMETER_GROUP)
+            .map(str::to_string),
+        tags,
+    }
+}
+
+fn password_secret_id(cluster: &ClusterInfo) -> Option<String> {
+    cluster
+        .tag(tags::PASSWORD_SECRET_ARN)
+        .or_else(|| cluster.tag(tags::PASSWORD_SECRET))
+        .map(str::to_string)
+}
+
+async fn set_state(
+    app: &App,
+    cluster: &ClusterInfo,
+    state: LifecycleState,
+) -> Result<(), AwsError> {
+    let tags: Tags = [(tags::STATE.to_string(), state.as_str().to_string())].into();
+    app.ports.rds.add_tags(&cluster.arn, &tags).await
+}
+
+/// The lifecycle event of a usable clone.
+pub fn lifecycle_event(bus_name: &str, cluster: &ClusterInfo, instance: &InstanceInfo) -> BusEvent {
+    BusEvent {
+        bus_name: bus_name.to_string(),
+        source: EVENT_SOURCE.to_string(),
+        detail_type: READY_DETAIL_TYPE.to_string(),
+        detail: json!({
+            "instanceId": instance.id,
+            "clusterId": cluster.id,
+            "host": cluster.endpoint,
+            "port": cluster.port,
+            "user": cluster.master_username,
+            "passwordSecret": cluster.tag(tags::PASSWORD_SECRET),
+            "database": cluster.database_name,
+            "clusterArn": cluster.arn,
+            "readerHost": cluster.reader_endpoint,
+            "clonedFrom": cloned_from(cluster),
+            "dataTimestamp": cluster.tag(tags::DATA_TIMESTAMP),
+        }),
+        resources: vec![instance.arn.clone(), cluster.arn.clone()],
+    }
+}
+
+fn cloned_from(cluster: &ClusterInfo) -> Option<String> {
+    cluster
+        .tag(tags::SOURCE_ARN)
+        .map(|arn| naming::cluster_id_from_arn(arn).unwrap_or(arn).to_string())
+}
+
+/// The custom resource's return values (`Fn::GetAtt`), every key always present.
+pub fn clone_outputs(cluster: &ClusterInfo) -> BTreeMap<String, String> {
+    let text = |value: Option<&str>| value.unwrap_or_default().to_string();
+    BTreeMap::from([
+        ("Arn".to_string(), cluster.arn.clone()),
+        ("ClusterId".to_string(), cluster.id.clone()),
+        ("Endpoint".to_string(), text(cluster.endpoint.as_deref())),
+        (
+            "ReaderEndpoint".to_string(),
+            text(cluster.reader_endpoint.as_deref()),
+        ),
+        (
+            "Port".to_string(),
+            cluster
+                .port
+                .map(|port| port.to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "MasterUsername".to_string(),
+            text(cluster.master_username.as_deref()),
+        ),
+        (
+            "DatabaseName".to_string(),
+            text(cluster.database_name.as_deref()),
+        ),
+        (
+            "PasswordSecret".to_string(),
+            text(cluster.tag(tags::PASSWORD_SECRET)),
+        ),
+        (
+            "PasswordSecretArn".to_string(),
+            text(cluster.tag(tags::PASSWORD_SECRET_ARN)),
+        ),
+        (
+            "KmsKeyId".to_string(),
+            text(cluster.tag(tags::PASSWORD_KEY)),
+        ),
+        (
+            "ClonedFrom".to_string(),
+            cloned_from(cluster).unwrap_or_default(),
+        ),
+        (
+            "DataTimestamp".to_string(),
+            text(cluster.tag(tags::DATA_TIMESTAMP)),
+        ),
+    ])
+}
+
+async fn answer_success(
+    app: &App,
+    job: &mut FinishJob,
+    slot: Option<&Arc<AnswerSlot>>,
+    cluster: &ClusterInfo,
+) {
+    if job.respond.take().is_some()
+        && let Some(slot) = slot
+    {
+        slot.succeed(app.responder.as_ref(), &cluster.arn, clone_outputs(cluster))
+            .await;
+    }
+    // CloudFormation owns the clone from here on: a later failure must not delete it.
+    job.record = None;
+}
+
+/// Gives up: undoes the create if CloudFormation has not been told SUCCESS, and answers
+/// FAILED if an answer is owed.
+async fn fail(
+    app: &App,
+    job: FinishJob,
+    slot: Option<&Arc<AnswerSlot>>,
+    reason: &str,
+) -> FinishOutcome {
+    tracing::error!(cluster = %job.cluster_id, %reason, "finishing failed");
+    if let Some(record) = &job.record {
+        let report = undo_create(app, record).await;
+        tracing::info!(?report, "undid the failed create");
+        let clone_still_there = matches!(app.ports.rds.describe_cluster(&record.cluster_id).await, Ok(Some(cluster)) if !cluster.is_deleting());
+        if let (Some(slot), false) = (slot, clone_still_there) {
+            // Nothing is left to delete: the rollback's Delete must not look for a cluster.
+            slot.set_physical_id(&slot.envelope().placeholder_physical_id());
+        }
+    }
+    if job.respond.is_some()
+        && let Some(slot) = slot
+    {
+        slot.fail(app.responder.as_ref(), reason).await;
+    }
+    FinishOutcome::Failed(reason.to_string())
+}
+
+async fn hand_over(
+    app: &App,
+    invocation: &Invocation,
+    mut job: FinishJob,
+    slot: Option<&Arc<AnswerSlot>>,
+) -> FinishOutcome {
+    job.hop += 1;
+    if job.hop > app.config.max_hops {
+        let reason = format!(
+            "clone {} was not ready after {} hand-overs",
+            job.cluster_id, app.config.max_hops
+        );
+        return fail(app, job, slot, &reason).await;
+    }
+    let Some(function_name) = &invocation.function_name else {
+        let reason = format!(
+            "clone {} was not ready before the deadline and there is no function to continue in",
+            job.cluster_id
+        );
+        return fail(app, job, slot, &reason).await;
+    };
+    let hop = job.hop;
+    let payload = json!({"action": "finish", "job": job});
+    match app
+        .ports
+        .invoker
+        .invoke_async(function_name, &payload)
+        .await
+    {
+        Ok(()) => {
+            tracing::info!(cluster = %job.cluster_id, hop, "handed over to a fresh invocation");
+            if let Some(slot) = slot {
+                slot.mark_handed_over();
+            }
+            FinishOutcome::HandedOver { hop }
+        }
+        Err(error) => {
+            let reason = format!("could not continue in a fresh invocation: {error}");
+            fail(app, job, slot, &reason).await
+        }
+    }
+}
+
+/// A job for a cluster found unfinished (by an RDS event or the sweep): no answer owed and
+/// nothing to undo, a generous deadline.
+pub fn sweep_job(app: &App, cluster_id: &str) -> FinishJob {
+    FinishJob {
+        cluster_id: cluster_id.to_string(),
+        record: None,
+        respond: None,
+        deferred: None,
+        ready_by: app.now() + app.config.ready_timeout,
+        hop: 0,
+    }
+}
+
+/// Human words for how long something took.
+pub fn describe_elapsed(elapsed: Duration) -> String {
+    format_duration(chrono::TimeDelta::from_std(elapsed).unwrap_or_default())
+}

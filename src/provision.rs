@@ -1,0 +1,412 @@
+//! Starting a clone: under the root's lease, take one inventory, plan, and carry out the
+//! plan's API calls (password artifacts, copy, restore, instance). If any call fails, what
+//! was made for this request is removed before the error is returned.
+
+use serde::{Deserialize, Serialize};
+
+use crate::app::App;
+use crate::aws::{
+    AwsError, AwsErrorKind, ClusterInfo, InstanceInfo, InstanceRequest, KeyRequest, RestoreRequest,
+    SecretRef, SecretRequest,
+};
+use crate::lease::LeaseError;
+use crate::observe::load_inventory;
+use crate::password::{self, Credentials, RandomSourceError};
+use crate::plan::inventory::Inventory;
+use crate::plan::provision::{
+    CloneRequest, KeyPlan, PasswordPlan, PlanError, ProvisionInput, ProvisionOutcome,
+    ProvisionPlan, plan_provision,
+};
+use crate::plan::tags;
+use crate::teardown::{self, TeardownReport};
+
+/// Why a clone could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Lease(#[from] LeaseError),
+    #[error("{step}: {source}")]
+    Aws {
+        step: &'static str,
+        #[source]
+        source: AwsError,
+    },
+    #[error(transparent)]
+    Random(#[from] RandomSourceError),
+}
+
+/// Who reads an explanation: the fix it suggests differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    CloudFormation,
+    Cli,
+}
+
+impl ProvisionError {
+    /// The error in plain words, with the fix for the given audience.
+    pub fn explain(&self, audience: Audience, config_parameter: &str) -> String {
+        match (self, audience) {
+            (ProvisionError::Plan(PlanError::NoSlot(no_slot)), Audience::CloudFormation) => {
+                no_slot.for_cloudformation(config_parameter)
+            }
+            (ProvisionError::Plan(PlanError::NoSlot(no_slot)), Audience::Cli) => no_slot.for_cli(),
+            (other, _) => other.to_string(),
+        }
+    }
+}
+
+fn step_error(step: &'static str) -> impl Fn(AwsError) -> ProvisionError {
+    move |source| ProvisionError::Aws { step, source }
+}
+
+/// What was made for one create, so that it can be removed again if the create fails.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateRecord {
+    pub cluster_id: String,
+    pub request_id: String,
+    pub secret: Option<SecretRef>,
+    pub disposable_key_id: Option<String>,
+    pub shared_key_id: Option<String>,
+}
+
+/// A started clone.
+#[derive(Debug, Clone)]
+pub enum Started {
+    /// This request had already made its clone (a replay).
+    Existing { cluster_id: String, arn: String },
+    /// The clone is being made; `restored` is `None` while it waits for a copy.
+    Made {
+        plan: Box<ProvisionPlan>,
+        record: CreateRecord,
+        restored: Option<ClusterInfo>,
+    },
+}
+
+/// The inventory and the facts the planner needs besides it.
+async fn gather(
+    app: &App,
+    request: &CloneRequest,
+) -> Result<(Inventory, Option<InstanceInfo>), ProvisionError> {
+    let inventory = load_inventory(app.ports.rds.as_ref())
+        .await
+        .map_err(step_error("reading clusters"))?;
+    let root_writer = match inventory
+        .cluster(&request.properties.source_cluster_id)
+        .and_then(ClusterInfo::writer_instance_id)
+    {
+        Some(writer_id) => app
+            .ports
+            .rds
+            .describe_instance(writer_id)
+            .await
+            .map_err(step_error("reading the source's writer instance"))?,
+        None => None,
+    };
+    Ok((inventory, root_writer))
+}
+
+/// Plans a clone without changing anything (a dry run).
+pub async fn plan_clone(
+    app: &App,
+    request: &CloneRequest,
+) -> Result<ProvisionOutcome, ProvisionError> {
+    let placement = app
+        .placement()
+        .await
+        .map_err(step_error("reading the account"))?;
+    let (inventory, root_writer) = gather(app, request).await?;
+    Ok(plan_provision(ProvisionInput {
+        request,
+        inventory: &inventory,
+        config: &app.config,
+        placement: &placement,
+        root_writer: root_writer.as_ref(),
+        now: app.now(),
+    })?)
+}
+
+/// Plans and starts a clone under the root's lease.
+pub async fn start_clone(app: &App, request: &CloneRequest) -> Result<Started, ProvisionError> {
+    request.properties.validate().map_err(PlanError::from)?;
+    let placement = app
+        .placement()
+        .await
+        .map_err(step_error("reading the account"))?;
+    let leases = app.leases();
+    let lease = leases
+        .acquire(&request.properties.source_cluster_id, app.config.lease_wait)
+        .await?;
+    let result = async {
+        let (inventory, root_writer) = gather(app, request).await?;
+        let outcome = plan_provision(ProvisionInput {
+            request,
+            inventory: &inventory,
+            config: &app.config,
+            placement: &placement,
+            root_writer: root_writer.as_ref(),
+            now: app.now(),
+        })?;
+        match outcome {
+            ProvisionOutcome::AlreadyMade { cluster_id, arn } => {
+                Ok(Started::Existing { cluster_id, arn })
+            }
+            ProvisionOutcome::Make(plan) => {
+                for line in &plan.summary {
+                    tracing::info!(cluster = %plan.cluster_id, "plan: {line}");
+                }
+                let (record, restored) = execute(app, &plan, &placement).await?;
+                Ok(Started::Made {
+                    plan,
+                    record,
+                    restored,
+                })
+            }
+        }
+    }
+    .await;
+    if let Err(error) = leases.release(lease).await {
+        tracing::warn!(%error, "could not release a lease; it will expire");
+    }
+    result
+}
+
+async fn execute(
+    app: &App,
+    plan: &ProvisionPlan,
+    placement: &crate::plan::provision::Placement,
+) -> Result<(CreateRecord, Option<ClusterInfo>), ProvisionError> {
+    for purge in &plan.purge {
+        // Purging is housekeeping: a failure is logged and never fails the clone.
+        if let Err(error) = teardown::delete_copy(app, &purge.cluster_id).await {
+            tracing::warn!(copy = %purge.cluster_id, %error, "could not delete an obsolete copy");
+        }
+    }
+    let mut record = CreateRecord {
+        cluster_id: plan.cluster_id.clone(),
+        request_id: plan
+            .restore
+            .tags
+            .get(tags::REQUEST)
+            .cloned()
+            .unwrap_or_default(),
+        ..CreateRecord::default()
+    };
+    let made = async {
+        let mut restore = plan.restore.clone();
+        if let Some(password) = &plan.password {
+            create_password_artifacts(app, plan, password, placement, &mut record, &mut restore)
+                .await?;
+        }
+        if let Some(copy) = &plan.copy {
+            app.ports
+                .rds
+                .restore_cluster(&copy.restore)
+                .await
+                .map_err(step_error("starting the copy"))?;
+            try_create_instance(app, &copy.instance).await?;
+        }
+        if plan.source.wait_until_cloneable {
+            return Ok((restore, None));
+        }
+        let restored = app
+            .ports
+            .rds
+            .restore_cluster(&restore)
+            .await
+            .map_err(step_error("starting the clone"))?;
+        try_create_instance(app, &plan.instance).await?;
+        Ok((restore, Some(restored)))
+    }
+    .await;
+    match made {
+        Ok((_, restored)) => Ok((record, restored)),
+        Err(error) => {
+            undo_create(app, &record).await;
+            Err(error)
+        }
+    }
+}
+
+/// Adds an instance now if the cluster takes it; a cluster still `creating` may refuse,
+/// and then the finisher adds it later.
+pub async fn try_create_instance(
+    app: &App,
+    request: &InstanceRequest,
+) -> Result<(), ProvisionError> {
+    match app.ports.rds.create_instance(request).await {
+        Ok(_) => Ok(()),
+        Err(error)
+            if matches!(
+                error.kind(),
+                AwsErrorKind::InvalidState | AwsErrorKind::AlreadyExists
+            ) =>
+        {
+            tracing::info!(instance = %request.instance_id, reason = %error, "instance left for the finisher");
+            Ok(())
+        }
+        Err(error) => Err(ProvisionError::Aws {
+            step: "adding the instance",
+            source: error,
+        }),
+    }
+}
+
+async fn create_password_artifacts(
+    app: &App,
+    plan: &ProvisionPlan,
+    password_plan: &PasswordPlan,
+    placement: &crate::plan::provision::Placement,
+    record: &mut CreateRecord,
+    restore: &mut RestoreRequest,
+) -> Result<(), ProvisionError> {
+    let password = password::generate_password()?;
+    let key_id = match &password_plan.key {
+        KeyPlan::Shared { key_id, .. } => {
+            record.shared_key_id = Some(key_id.clone());
+            key_id.clone()
+        }
+        KeyPlan::Disposable {
+            alias,
+            description,
+            tags,
+        } => {
+            let key = app
+                .ports
+                .keys
+                .create_key(&KeyRequest {
+                    description: description.clone(),
+                    policy: password::disposable_key_policy(
+                        &placement.partition,
+                        &placement.account_id,
+                        &placement.region,
+                        &password_plan.principals,
+                    ),
+                    tags: tags.clone(),
+                })
+                .await
+                .map_err(step_error("creating the password's KMS key"))?;
+            record.disposable_key_id = Some(key.key_id.clone());
+            app.ports
+                .keys
+                .create_alias(alias, &key.key_id)
+                .await
+                .map_err(step_error("naming the password's KMS key"))?;
+            key.key_id
+        }
+    };
+    let document = password::credentials_document(
+        &Credentials {
+            username: &password_plan.master_username,
+            engine: &password_plan.engine,
+            cluster_id: &plan.cluster_id,
+            database: password_plan.database_name.as_deref(),
+            host: None,
+            port: None,
+        },
+        &password,
+    );
+    let secret = app
+        .ports
+        .secrets
+        .create_secret(&SecretRequest {
+            name: password_plan.secret_name.clone(),
+            description: format!("Master password of Aurora clone {}", plan.cluster_id),
+            value: document,
+            kms_key_id: Some(key_id.clone()),
+            tags: password_plan.secret_tags.clone(),
+        })
+        .await
+        .map_err(step_error("creating the password secret"))?;
+    record.secret = Some(secret.clone());
+    grant_password_access(app, password_plan, &key_id, &secret.arn).await?;
+    restore.tags.insert(tags::PASSWORD_KEY.into(), key_id);
+    restore
+        .tags
+        .insert(tags::PASSWORD_SECRET_ARN.into(), secret.arn);
+    Ok(())
+}
+
+/// Lets the plan's principals read the secret: its resource policy, and on a shared key one
+/// grant per principal limited to this secret.
+async fn grant_password_access(
+    app: &App,
+    password_plan: &PasswordPlan,
+    key_id: &str,
+    secret_arn: &str,
+) -> Result<(), ProvisionError> {
+    app.ports
+        .secrets
+        .put_resource_policy(
+            secret_arn,
+            &password::secret_policy(&password_plan.principals),
+        )
+        .await
+        .map_err(step_error("granting access to the password secret"))?;
+    if let KeyPlan::Shared { grant_name, .. } = &password_plan.key {
+        let context = [("SecretARN".to_string(), secret_arn.to_string())];
+        for principal in &password_plan.principals {
+            app.ports
+                .keys
+                .grant_decrypt(key_id, grant_name, principal, &context)
+                .await
+                .map_err(step_error("granting decrypt on the KMS key"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes what a failed create made: the clone (only if it carries this request's tag),
+/// the secret, the disposable key and the grants. Best effort: failures are logged, and
+/// maintenance sweeps whatever remains.
+pub async fn undo_create(app: &App, record: &CreateRecord) -> TeardownReport {
+    let mut report = TeardownReport {
+        cluster_id: record.cluster_id.clone(),
+        ..TeardownReport::default()
+    };
+    match app.ports.rds.describe_cluster(&record.cluster_id).await {
+        Ok(Some(cluster)) if cluster.tag(tags::REQUEST) == Some(record.request_id.as_str()) => {
+            match teardown::delete_clone(app, &cluster, false).await {
+                Ok(deleted) => report = deleted,
+                Err(error) => {
+                    tracing::error!(%error, "could not remove the clone of a failed create")
+                }
+            }
+        }
+        Ok(_) => {}
+        Err(error) => tracing::error!(%error, "could not look for the clone of a failed create"),
+    }
+    if let Some(secret) = &record.secret {
+        match app.ports.secrets.delete_secret(&secret.arn).await {
+            Ok(()) => {
+                if !report.secrets_deleted.contains(&secret.name) {
+                    report.secrets_deleted.push(secret.name.clone());
+                }
+            }
+            Err(error) => tracing::error!(%error, "could not remove the secret of a failed create"),
+        }
+    }
+    if let Some(key_id) = &record.disposable_key_id
+        && !report.keys_scheduled_for_deletion.contains(key_id)
+    {
+        if let Err(error) =
+            teardown::schedule_disposable_key_deletion(app, key_id, &mut report).await
+        {
+            tracing::error!(%error, "could not remove the key of a failed create");
+        }
+        let alias =
+            crate::plan::naming::disposable_key_alias(&app.config.stack_name, &record.cluster_id);
+        if let Err(error) = app.ports.keys.delete_alias(&alias).await {
+            tracing::error!(%error, "could not remove the key alias of a failed create");
+        }
+    }
+    if let Some(key_id) = &record.shared_key_id
+        && let Err(error) =
+            teardown::revoke_grants(app, key_id, &record.cluster_id, &mut report).await
+    {
+        tracing::error!(%error, "could not revoke the grants of a failed create");
+    }
+    report
+}

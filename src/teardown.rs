@@ -1,0 +1,228 @@
+//! Deleting what this deployment made: a clone with its secret, key and grants; an
+//! obsolete copy; the leftovers of a failed create. Every deletion re-checks ownership
+//! tags right before it acts, and never touches a cluster without them.
+
+use crate::app::App;
+use crate::aws::{AwsError, ClusterInfo};
+use crate::plan::naming;
+use crate::plan::tags::{self, Role};
+use crate::time::compact_timestamp;
+
+/// What a teardown removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TeardownReport {
+    pub cluster_id: String,
+    pub instances_deleted: Vec<String>,
+    pub final_snapshot: Option<String>,
+    pub secrets_deleted: Vec<String>,
+    pub keys_scheduled_for_deletion: Vec<String>,
+    pub grants_revoked: usize,
+}
+
+/// Why a teardown did not happen or did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum TeardownError {
+    #[error("refusing to delete {cluster_id}: {reason}")]
+    Refused { cluster_id: String, reason: String },
+    #[error("deleting {cluster_id}: {source}")]
+    Aws {
+        cluster_id: String,
+        #[source]
+        source: AwsError,
+    },
+}
+
+fn aws_error(cluster_id: &str) -> impl Fn(AwsError) -> TeardownError + '_ {
+    move |source| TeardownError::Aws {
+        cluster_id: cluster_id.to_string(),
+        source,
+    }
+}
+
+/// Checks that `cluster` is one of this deployment's clusters in the given role.
+pub fn check_managed(app: &App, cluster: &ClusterInfo, role: Role) -> Result<(), TeardownError> {
+    match tags::managed_role(cluster, &app.config.stack_name) {
+        Some(found) if found == role => Ok(()),
+        Some(found) => Err(TeardownError::Refused {
+            cluster_id: cluster.id.clone(),
+            reason: format!("it is a {found}, not a {role}"),
+        }),
+        None => Err(TeardownError::Refused {
+            cluster_id: cluster.id.clone(),
+            reason: format!(
+                "it is not managed by this clone manager (no {} tag and {}={} tag)",
+                tags::ROLE,
+                tags::STACK,
+                app.config.stack_name
+            ),
+        }),
+    }
+}
+
+/// Deletes a managed cluster: instances first, then the cluster (with a final snapshot if
+/// asked). Succeeds when it is already gone or being deleted.
+async fn delete_cluster_and_instances(
+    app: &App,
+    cluster_id: &str,
+    role: Role,
+    final_snapshot: bool,
+    report: &mut TeardownReport,
+) -> Result<(), TeardownError> {
+    let rds = &app.ports.rds;
+    let Some(cluster) = rds
+        .describe_cluster(cluster_id)
+        .await
+        .map_err(aws_error(cluster_id))?
+    else {
+        return Ok(());
+    };
+    check_managed(app, &cluster, role)?;
+    if cluster.is_deleting() {
+        return Ok(());
+    }
+    for instance in rds
+        .describe_cluster_instances(cluster_id)
+        .await
+        .map_err(aws_error(cluster_id))?
+    {
+        if !instance.is_deleting() {
+            rds.delete_instance(&instance.id)
+                .await
+                .map_err(aws_error(cluster_id))?;
+        }
+        report.instances_deleted.push(instance.id);
+    }
+    let snapshot = final_snapshot.then(|| {
+        naming::join_identifier(
+            &[cluster_id, "final"],
+            &compact_timestamp(app.now()).to_lowercase(),
+        )
+    });
+    rds.delete_cluster(cluster_id, snapshot.as_deref())
+        .await
+        .map_err(aws_error(cluster_id))?;
+    report.final_snapshot = snapshot;
+    Ok(())
+}
+
+/// Deletes one of our clones and everything made for its password.
+pub async fn delete_clone(
+    app: &App,
+    cluster: &ClusterInfo,
+    final_snapshot: bool,
+) -> Result<TeardownReport, TeardownError> {
+    check_managed(app, cluster, Role::Clone)?;
+    let mut report = TeardownReport {
+        cluster_id: cluster.id.clone(),
+        ..TeardownReport::default()
+    };
+    delete_cluster_and_instances(app, &cluster.id, Role::Clone, final_snapshot, &mut report)
+        .await?;
+    delete_password_artifacts(
+        app,
+        &cluster.id,
+        cluster.tag(tags::PASSWORD_KEY),
+        &mut report,
+    )
+    .await
+    .map_err(aws_error(&cluster.id))?;
+    Ok(report)
+}
+
+/// Deletes one of our copies (never a root: the role tag is checked again first).
+pub async fn delete_copy(app: &App, cluster_id: &str) -> Result<TeardownReport, TeardownError> {
+    let mut report = TeardownReport {
+        cluster_id: cluster_id.to_string(),
+        ..TeardownReport::default()
+    };
+    delete_cluster_and_instances(app, cluster_id, Role::Copy, false, &mut report).await?;
+    Ok(report)
+}
+
+/// Removes the secret, the disposable key and the grants made for one cluster's password:
+/// found by tags and names, so it also works after the cluster itself is gone.
+pub async fn delete_password_artifacts(
+    app: &App,
+    cluster_id: &str,
+    shared_key_id: Option<&str>,
+    report: &mut TeardownReport,
+) -> Result<(), AwsError> {
+    let stack = &app.config.stack_name;
+    for secret in app
+        .ports
+        .secrets
+        .list_secrets_tagged(tags::CLUSTER, cluster_id)
+        .await?
+    {
+        if secret.tags.get(tags::STACK) == Some(stack) {
+            app.ports.secrets.delete_secret(&secret.arn).await?;
+            report.secrets_deleted.push(secret.name);
+        }
+    }
+    let alias = naming::disposable_key_alias(stack, cluster_id);
+    let aliased_key = app
+        .ports
+        .keys
+        .list_aliases(&alias)
+        .await?
+        .into_iter()
+        .find(|entry| entry.alias_name == alias)
+        .and_then(|entry| entry.key_id);
+    if let Some(key_id) = aliased_key {
+        schedule_disposable_key_deletion(app, &key_id, report).await?;
+        app.ports.keys.delete_alias(&alias).await?;
+    }
+    if let Some(key_id) = shared_key_id {
+        revoke_grants(app, key_id, cluster_id, report).await?;
+    }
+    Ok(())
+}
+
+/// Schedules deletion of a key only if it carries our disposable tags: a key we did not
+/// make is never deleted.
+pub async fn schedule_disposable_key_deletion(
+    app: &App,
+    key_id: &str,
+    report: &mut TeardownReport,
+) -> Result<(), AwsError> {
+    let Some(key_tags) = app.ports.keys.key_tags(key_id).await? else {
+        return Ok(());
+    };
+    let ours = key_tags.get(tags::STACK) == Some(&app.config.stack_name)
+        && key_tags.get(tags::DISPOSABLE).map(String::as_str) == Some("true");
+    if ours {
+        app.ports.keys.schedule_key_deletion(key_id).await?;
+        report.keys_scheduled_for_deletion.push(key_id.to_string());
+    } else {
+        tracing::warn!(
+            key_id,
+            "not deleting a key this clone manager did not make for one clone"
+        );
+    }
+    Ok(())
+}
+
+/// Revokes the grants made on a shared key for one cluster's secret.
+pub async fn revoke_grants(
+    app: &App,
+    key_id: &str,
+    cluster_id: &str,
+    report: &mut TeardownReport,
+) -> Result<(), AwsError> {
+    let grant_name = naming::grant_name(&app.config.stack_name, cluster_id);
+    let grants = match app.ports.keys.list_grants(key_id).await {
+        Ok(grants) => grants,
+        // A disposable key pending deletion, or a key we may not list: nothing to revoke.
+        Err(error) if error.is_not_found() => return Ok(()),
+        Err(error) => return Err(error),
+    };
+    for grant in grants
+        .into_iter()
+        .filter(|grant| grant.name.as_deref() == Some(grant_name.as_str()))
+    {
+        app.ports.keys.revoke_grant(key_id, &grant.grant_id).await?;
+        report.grants_revoked += 1;
+    }
+    Ok(())
+}
