@@ -11,6 +11,7 @@ use crate::cfn::Responder;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::lease::Leases;
+use crate::metrics::{MetricsSink, NoMetrics};
 use crate::plan::provision::Placement;
 
 /// Shared, long-lived context: built once per process.
@@ -20,6 +21,7 @@ pub struct App {
     pub responder: Arc<dyn Responder>,
     pub clock: Arc<dyn Clock>,
     pub region: String,
+    pub metrics: Arc<dyn MetricsSink>,
     placement: tokio::sync::OnceCell<Placement>,
 }
 
@@ -37,8 +39,15 @@ impl App {
             responder,
             clock,
             region: region.to_string(),
+            metrics: Arc::new(NoMetrics),
             placement: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// Sends metrics to `sink` instead of dropping them.
+    pub fn with_metrics(mut self, sink: Arc<dyn MetricsSink>) -> App {
+        self.metrics = sink;
+        self
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -384,6 +384,7 @@ pub struct AnswerSlot {
 #[derive(Debug, Default)]
 struct AnswerState {
     answered: bool,
+    status: Option<Status>,
     handed_over: bool,
     physical_id: String,
 }
@@ -437,6 +438,11 @@ impl AnswerSlot {
         self.lock().answered
     }
 
+    /// The status sent, once answered.
+    pub fn answered_status(&self) -> Option<Status> {
+        self.lock().status
+    }
+
     /// Sends SUCCESS with `physical_id` and `data`, unless already answered.
     pub async fn succeed(
         &self,
@@ -462,6 +468,7 @@ impl AnswerSlot {
                 return false;
             }
             state.answered = true;
+            state.status = Some(response.status);
         }
         tracing::info!(
             status = ?response.status,
@@ -473,5 +480,45 @@ impl AnswerSlot {
             tracing::error!(%error, "could not deliver the CloudFormation response");
         }
         true
+    }
+}
+
+/// Keeps responses instead of sending them: for tests, and for the CLI's `invoke`, which
+/// prints the answer a CloudFormation event would get.
+#[derive(Default)]
+pub struct RecordingResponder {
+    responses: std::sync::Mutex<Vec<(String, CfnResponse)>>,
+}
+
+impl RecordingResponder {
+    /// Every (ResponseURL, response) so far, oldest first.
+    pub fn responses(&self) -> Vec<(String, CfnResponse)> {
+        self.responses
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// The responses sent to one ResponseURL.
+    pub fn responses_to(&self, response_url: &str) -> Vec<CfnResponse> {
+        self.responses()
+            .into_iter()
+            .filter(|(url, _)| url == response_url)
+            .map(|(_, response)| response)
+            .collect()
+    }
+}
+
+#[async_trait]
+impl Responder for RecordingResponder {
+    async fn send(&self, response_url: &str, response: &CfnResponse) -> Result<(), ResponseError> {
+        // Keep what would have been sent: the body as it goes on the wire.
+        let sent: CfnResponse =
+            serde_json::from_str(&response.to_body()).expect("a response body parses back");
+        self.responses
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push((response_url.to_string(), sent));
+        Ok(())
     }
 }

@@ -113,6 +113,9 @@ pub struct FinishJob {
 pub enum FinishMode {
     /// Poll until ready, handing over to a fresh invocation before the deadline.
     Poll,
+    /// Poll until ready or until this invocation's time is up, then leave the rest to
+    /// other triggers (an RDS event must not start a second chain of invocations).
+    PollHere,
     /// Look once and do the next step (RDS events, the maintenance sweep).
     OnePass,
 }
@@ -212,6 +215,9 @@ pub async fn run(
         if let Some(left) = invocation.time_left(app.config.deadline_margin)
             && left < poll + HANDOVER_ALLOWANCE
         {
+            if mode == FinishMode::PollHere {
+                return FinishOutcome::StillPending("this invocation's time is up".into());
+            }
             return hand_over(app, invocation, job, slot).await;
         }
         tokio::time::sleep(poll).await;

@@ -158,15 +158,40 @@ impl CloneProperties {
         Ok(())
     }
 
-    /// The properties that, when changed, need no new clone: tags and the password readers.
-    pub fn without_in_place_fields(&self) -> CloneProperties {
-        CloneProperties {
-            tags: Tags::new(),
-            access_principal_arns: Vec::new(),
-            copy_created_since: None,
-            ..self.clone()
+    /// The properties that make a clone what it is: when one changes, an Update makes a
+    /// new clone. Tags and readers change in place; `CopyCreatedSince` is judged against the
+    /// clone's data; the rest only steer how a clone is made or deleted.
+    pub fn identity(&self) -> CloneIdentity {
+        CloneIdentity {
+            source_cluster_id: self.source_cluster_id.clone(),
+            cluster_id: self.cluster_id.clone(),
+            instance_class: self.instance_class.clone(),
+            set_password: self.set_password,
+            kms_key_id: self.kms_key_id.clone(),
+            force_create_kms_key: self.force_create_kms_key,
+            secret_prefix: self.secret_prefix.clone(),
+            db_subnet_group_name: self.db_subnet_group_name.clone(),
+            vpc_security_group_ids: self.vpc_security_group_ids.clone(),
+            db_cluster_parameter_group_name: self.db_cluster_parameter_group_name.clone(),
+            db_parameter_group_name: self.db_parameter_group_name.clone(),
         }
     }
+}
+
+/// See [`CloneProperties::identity`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloneIdentity {
+    source_cluster_id: String,
+    cluster_id: Option<String>,
+    instance_class: Option<String>,
+    set_password: bool,
+    kms_key_id: Option<String>,
+    force_create_kms_key: bool,
+    secret_prefix: Option<String>,
+    db_subnet_group_name: Option<String>,
+    vpc_security_group_ids: Option<Vec<String>>,
+    db_cluster_parameter_group_name: Option<String>,
+    db_parameter_group_name: Option<String>,
 }
 
 /// The property names this resource understands (besides CloudFormation's `ServiceToken`).
@@ -462,7 +487,7 @@ pub fn check_principal_arn(arn: &str) -> Result<(), String> {
                 || ["user/", "role/"].iter().any(|kind| {
                     resource
                         .strip_prefix(kind)
-                        .is_some_and(|name| valid_iam_path_and_name(name))
+                        .is_some_and(valid_iam_path_and_name)
                 })
         }
         "sts" => resource

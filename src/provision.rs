@@ -77,11 +77,13 @@ pub struct CreateRecord {
 pub enum Started {
     /// This request had already made its clone (a replay).
     Existing { cluster_id: String, arn: String },
-    /// The clone is being made; `restored` is `None` while it waits for a copy.
+    /// The clone is being made; `restored` is `None` while it waits for a copy, and
+    /// `restore` is the restore request as sent (or to send), password tags included.
     Made {
         plan: Box<ProvisionPlan>,
-        record: CreateRecord,
-        restored: Option<ClusterInfo>,
+        record: Box<CreateRecord>,
+        restore: Box<RestoreRequest>,
+        restored: Option<Box<ClusterInfo>>,
     },
 }
 
@@ -157,11 +159,12 @@ pub async fn start_clone(app: &App, request: &CloneRequest) -> Result<Started, P
                 for line in &plan.summary {
                     tracing::info!(cluster = %plan.cluster_id, "plan: {line}");
                 }
-                let (record, restored) = execute(app, &plan, &placement).await?;
+                let (record, restore, restored) = execute(app, &plan, &placement).await?;
                 Ok(Started::Made {
                     plan,
-                    record,
-                    restored,
+                    record: Box::new(record),
+                    restore: Box::new(restore),
+                    restored: restored.map(Box::new),
                 })
             }
         }
@@ -177,7 +180,7 @@ async fn execute(
     app: &App,
     plan: &ProvisionPlan,
     placement: &crate::plan::provision::Placement,
-) -> Result<(CreateRecord, Option<ClusterInfo>), ProvisionError> {
+) -> Result<(CreateRecord, RestoreRequest, Option<ClusterInfo>), ProvisionError> {
     for purge in &plan.purge {
         // Purging is housekeeping: a failure is logged and never fails the clone.
         if let Err(error) = teardown::delete_copy(app, &purge.cluster_id).await {
@@ -222,7 +225,7 @@ async fn execute(
     }
     .await;
     match made {
-        Ok((_, restored)) => Ok((record, restored)),
+        Ok((restore, restored)) => Ok((record, restore, restored)),
         Err(error) => {
             undo_create(app, &record).await;
             Err(error)
@@ -264,8 +267,14 @@ async fn create_password_artifacts(
 ) -> Result<(), ProvisionError> {
     let password = password::generate_password()?;
     let key_id = match &password_plan.key {
-        KeyPlan::Shared { key_id, .. } => {
-            record.shared_key_id = Some(key_id.clone());
+        KeyPlan::Shared {
+            key_id,
+            from_property,
+            ..
+        } => {
+            if !from_property {
+                record.shared_key_id = Some(key_id.clone());
+            }
             key_id.clone()
         }
         KeyPlan::Disposable {
@@ -331,7 +340,7 @@ async fn create_password_artifacts(
 
 /// Lets the plan's principals read the secret: its resource policy, and on a shared key one
 /// grant per principal limited to this secret.
-async fn grant_password_access(
+pub async fn grant_password_access(
     app: &App,
     password_plan: &PasswordPlan,
     key_id: &str,
@@ -345,7 +354,14 @@ async fn grant_password_access(
         )
         .await
         .map_err(step_error("granting access to the password secret"))?;
-    if let KeyPlan::Shared { grant_name, .. } = &password_plan.key {
+    // A key named by the KmsKeyId property belongs to its owner, whose key policy decides
+    // who may decrypt; grants are made only on the deployment's own default key.
+    if let KeyPlan::Shared {
+        grant_name,
+        from_property: false,
+        ..
+    } = &password_plan.key
+    {
         let context = [("SecretARN".to_string(), secret_arn.to_string())];
         for principal in &password_plan.principals {
             app.ports

@@ -142,10 +142,11 @@ pub async fn delete_copy(app: &App, cluster_id: &str) -> Result<TeardownReport, 
 
 /// Removes the secret, the disposable key and the grants made for one cluster's password:
 /// found by tags and names, so it also works after the cluster itself is gone.
+/// `granted_key_id` is the shared key on which readers were granted decrypt, if any.
 pub async fn delete_password_artifacts(
     app: &App,
     cluster_id: &str,
-    shared_key_id: Option<&str>,
+    granted_key_id: Option<&str>,
     report: &mut TeardownReport,
 ) -> Result<(), AwsError> {
     let stack = &app.config.stack_name;
@@ -173,7 +174,7 @@ pub async fn delete_password_artifacts(
         schedule_disposable_key_deletion(app, &key_id, report).await?;
         app.ports.keys.delete_alias(&alias).await?;
     }
-    if let Some(key_id) = shared_key_id {
+    if let Some(key_id) = granted_key_id {
         revoke_grants(app, key_id, cluster_id, report).await?;
     }
     Ok(())

@@ -136,10 +136,10 @@ pub fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, String> {
             return Ok(parsed.and_utc());
         }
     }
-    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        if let Some(midnight) = date.and_hms_opt(0, 0, 0) {
-            return Ok(midnight.and_utc());
-        }
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        && let Some(midnight) = date.and_hms_opt(0, 0, 0)
+    {
+        return Ok(midnight.and_utc());
     }
     Err(format!(
         "'{text}' is not an ISO-8601 timestamp (expected something like 2024-05-01T10:00:00Z)"

@@ -149,8 +149,9 @@ pub struct PasswordPlan {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum KeyPlan {
-    /// A key someone else owns (the `KmsKeyId` property or the stack's default key): the
-    /// readers get KMS grants limited to this secret; the key is never changed or deleted.
+    /// A key this clone does not own (the `KmsKeyId` property or the stack's default key);
+    /// it is never changed or deleted. On the default key the readers get KMS grants
+    /// limited to this secret; a property's key is governed by its owner's key policy.
     Shared {
         key_id: String,
         grant_name: String,
@@ -300,8 +301,16 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
     }
     if let Some(password) = &password {
         cluster_tags.insert(tags::PASSWORD_SECRET.into(), password.secret_name.clone());
-        if let KeyPlan::Shared { key_id, .. } = &password.key {
+        if let KeyPlan::Shared {
+            key_id,
+            from_property,
+            ..
+        } = &password.key
+        {
             cluster_tags.insert(tags::PASSWORD_KEY.into(), key_id.clone());
+            if !from_property {
+                cluster_tags.insert(tags::PASSWORD_KEY_GRANTS.into(), "true".into());
+            }
         }
         summary.push(format!(
             "store a new master password in secret {} readable by {}",

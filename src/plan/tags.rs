@@ -61,6 +61,9 @@ impl fmt::Display for Role {
     }
 }
 
+/// `true` when the password's readers hold KMS grants on the (shared) key, to revoke on delete.
+pub const PASSWORD_KEY_GRANTS: &str = "aurora-clone-manager:password-key-grants";
+
 /// Progress of a managed cluster, kept in the `state` tag so any invocation can pick it up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -26,6 +26,8 @@ pub enum Fault {
     NotFound,
     Denied,
     InvalidState,
+    /// The call panics, as a bug would.
+    Panic,
 }
 
 impl Fault {
@@ -36,6 +38,7 @@ impl Fault {
             Fault::NotFound => (AwsErrorKind::NotFound, "Not found (injected)"),
             Fault::Denied => (AwsErrorKind::Denied, "Access denied (injected)"),
             Fault::InvalidState => (AwsErrorKind::InvalidState, "Invalid state (injected)"),
+            Fault::Panic => panic!("injected panic in {operation}"),
         };
         AwsError::new(kind, operation, message)
     }
@@ -232,7 +235,9 @@ impl FakeAws {
                 continue;
             }
             rule.remaining -= 1;
-            return Err(rule.fault.into_error(operation));
+            let fault = rule.fault;
+            drop(state);
+            return Err(fault.into_error(operation));
         }
         if mutating {
             state.mutations += 1;

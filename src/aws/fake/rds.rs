@@ -165,6 +165,19 @@ impl FakeAws {
         }
     }
 
+    /// One describe's worth of progress for every pending transition, without counting a
+    /// call (tests use it to let deletions complete).
+    pub async fn describe_for_test(&self) {
+        tick(&mut self.lock());
+    }
+
+    /// Puts a cluster into a clone group (as AWS shows a source once it has been cloned).
+    pub fn set_clone_group(&self, cluster_id: &str, group: &str) {
+        if let Some(cluster) = self.lock().rds.clusters.get_mut(cluster_id) {
+            cluster.info.clone_group_id = Some(group.to_string());
+        }
+    }
+
     /// Removes a cluster and its instances at once, as if someone else deleted it.
     pub fn remove_cluster(&self, cluster_id: &str) {
         let mut state = self.lock();

@@ -30,6 +30,15 @@ pub struct Connection {
     pub region: Option<String>,
     pub profile: Option<String>,
     pub endpoint_url: Option<String>,
+    /// Fixed credentials (for a local emulator); `None` uses the standard chain.
+    pub static_credentials: Option<StaticCredentials>,
+}
+
+/// An access key pair given directly rather than found by the credential chain.
+#[derive(Debug, Clone)]
+pub struct StaticCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
 }
 
 /// Loads the SDK configuration with our explicit retry and timeout settings.
@@ -60,6 +69,15 @@ pub async fn load_sdk_config(
     }
     if let Some(endpoint) = &connection.endpoint_url {
         loader = loader.endpoint_url(endpoint);
+    }
+    if let Some(credentials) = &connection.static_credentials {
+        loader = loader.credentials_provider(aws_sdk_rds::config::Credentials::new(
+            &credentials.access_key_id,
+            &credentials.secret_access_key,
+            None,
+            None,
+            "static",
+        ));
     }
     loader.load().await
 }

@@ -1,0 +1,103 @@
+//! The Lambda entry point: reads the configuration once, builds the SDK ports, and serves
+//! invocations through [`handle_event`](crate::handler::handle_event).
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+
+use crate::app::{App, Invocation};
+use crate::aws::sdk::{Connection, load_sdk_config, sdk_ports};
+use crate::cfn::HttpResponder;
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::handler::handle_event;
+use crate::metrics::StdoutMetrics;
+
+/// Runs the Lambda runtime loop until the process is stopped.
+pub async fn run() -> Result<(), lambda_runtime::Error> {
+    let config = Config::from_lookup(|name| std::env::var(name).ok())?;
+    init_json_logging(&config.log_level);
+    let sdk_config = load_sdk_config(&Connection::default(), &config.retry).await;
+    let region = sdk_config
+        .region()
+        .map(|region| region.to_string())
+        .unwrap_or_else(|| "us-east-1".to_string());
+    let app = Arc::new(
+        App::new(
+            config,
+            sdk_ports(&sdk_config),
+            Arc::new(HttpResponder::new()),
+            Arc::new(SystemClock),
+            &region,
+        )
+        .with_metrics(Arc::new(StdoutMetrics)),
+    );
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let app = app.clone();
+        async move {
+            let invocation = Invocation {
+                deadline: Some(deadline_instant(event.context.deadline)),
+                function_name: Some(unqualified_function(&event.context.invoked_function_arn)),
+            };
+            handle_event(app, invocation, event.payload)
+                .await
+                .map_err(|error| lambda_runtime::Diagnostic {
+                    error_type: "AuroraCloneManagerError".to_string(),
+                    error_message: error.0,
+                })
+        }
+    }))
+    .await
+}
+
+/// Lambda gives the deadline as milliseconds since the epoch; the code waits on tokio's clock.
+fn deadline_instant(deadline_epoch_ms: u64) -> tokio::time::Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as u64)
+        .unwrap_or_default();
+    tokio::time::Instant::now() + Duration::from_millis(deadline_epoch_ms.saturating_sub(now_ms))
+}
+
+/// The function's ARN without a version or alias, which is what the role may invoke.
+fn unqualified_function(invoked_arn: &str) -> String {
+    let parts: Vec<&str> = invoked_arn.split(':').collect();
+    if parts.len() > 7 && parts[5] == "function" {
+        parts[..7].join(":")
+    } else {
+        invoked_arn.to_string()
+    }
+}
+
+fn init_json_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(format!(
+        "{level},aws_smithy_runtime=warn,aws_config=warn,hyper=warn"
+    ))
+    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qualified_function_arns_lose_their_qualifier() {
+        assert_eq!(
+            unqualified_function("arn:aws:lambda:us-east-1:123456789012:function:acm:live"),
+            "arn:aws:lambda:us-east-1:123456789012:function:acm"
+        );
+        assert_eq!(
+            unqualified_function("arn:aws:lambda:us-east-1:123456789012:function:acm"),
+            "arn:aws:lambda:us-east-1:123456789012:function:acm"
+        );
+    }
+}

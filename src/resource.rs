@@ -1,0 +1,385 @@
+//! The `Custom::AuroraClone` resource: Create, Update and Delete as DESIGN.md describes,
+//! each answered exactly once through the request's [`AnswerSlot`].
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::app::{App, Invocation};
+use crate::aws::{AwsError, ClusterInfo, Tags};
+use crate::cfn::{self, AnswerSlot, CfnRequest, Envelope};
+use crate::finish::{self, DeferredRestore, FinishJob, FinishMode, PendingResponse, RespondWhen};
+use crate::password;
+use crate::plan::inventory::data_timestamp;
+use crate::plan::naming;
+use crate::plan::provision::{CloneRequest, RequestOrigin};
+use crate::plan::tags::{self, Role};
+use crate::properties::{CloneProperties, final_snapshot_requested, parse_properties};
+use crate::provision::{Audience, Started, start_clone};
+use crate::teardown::{self, TeardownReport};
+
+/// Handles one CloudFormation request; the answer goes through `slot`.
+pub async fn handle(app: &App, invocation: &Invocation, raw: &Value, slot: &Arc<AnswerSlot>) {
+    let request = match cfn::parse_request(raw) {
+        Ok(request) => request,
+        Err(reason) => {
+            slot.fail(app.responder.as_ref(), &reason).await;
+            return;
+        }
+    };
+    match request {
+        CfnRequest::Create(create) => {
+            let origin = RequestOrigin {
+                stack_id: create.stack_id,
+                logical_resource_id: create.logical_resource_id,
+                request_id: create.request_id,
+            };
+            match parse_properties(&create.resource_properties) {
+                Ok(properties) => create_clone(app, invocation, properties, origin, slot).await,
+                Err(error) => {
+                    slot.fail(app.responder.as_ref(), &error.to_string()).await;
+                }
+            }
+        }
+        CfnRequest::Update(update) => {
+            let origin = RequestOrigin {
+                stack_id: update.stack_id,
+                logical_resource_id: update.logical_resource_id,
+                request_id: update.request_id,
+            };
+            let new = match parse_properties(&update.resource_properties) {
+                Ok(properties) => properties,
+                Err(error) => {
+                    slot.fail(app.responder.as_ref(), &error.to_string()).await;
+                    return;
+                }
+            };
+            let old = parse_properties(&update.old_resource_properties).ok();
+            update_clone(
+                app,
+                invocation,
+                &update.physical_resource_id,
+                old,
+                new,
+                origin,
+                slot,
+            )
+            .await;
+        }
+        CfnRequest::Delete(delete) => {
+            let origin = RequestOrigin {
+                stack_id: delete.stack_id,
+                logical_resource_id: delete.logical_resource_id,
+                request_id: delete.request_id,
+            };
+            let final_snapshot = final_snapshot_requested(&delete.resource_properties);
+            match delete_clone_resource(app, &delete.physical_resource_id, &origin, final_snapshot)
+                .await
+            {
+                Ok(report) => {
+                    tracing::info!(?report, "deleted");
+                    slot.succeed(
+                        app.responder.as_ref(),
+                        &delete.physical_resource_id,
+                        Default::default(),
+                    )
+                    .await;
+                }
+                Err(reason) => {
+                    slot.fail(app.responder.as_ref(), &reason).await;
+                }
+            }
+        }
+    }
+}
+
+/// Starts a clone and finishes it (or hands it over); the finisher answers.
+async fn create_clone(
+    app: &App,
+    invocation: &Invocation,
+    properties: CloneProperties,
+    origin: RequestOrigin,
+    slot: &Arc<AnswerSlot>,
+) {
+    let when = if properties.wait_for_ready {
+        RespondWhen::Ready
+    } else {
+        RespondWhen::Restored
+    };
+    let request = CloneRequest { properties, origin };
+    let started = match start_clone(app, &request).await {
+        Ok(started) => started,
+        Err(error) => {
+            let reason = error.explain(
+                Audience::CloudFormation,
+                &app.config.maintenance_config_parameter,
+            );
+            slot.fail(app.responder.as_ref(), &reason).await;
+            return;
+        }
+    };
+    let ready_by = app.now() + app.config.ready_timeout;
+    let job = match started {
+        Started::Existing { cluster_id, arn } => {
+            tracing::info!(%cluster_id, "this request already made its clone; finishing it");
+            slot.set_physical_id(&arn);
+            FinishJob {
+                cluster_id,
+                record: None,
+                respond: Some(pending(slot.envelope(), when, &arn)),
+                deferred: None,
+                ready_by,
+                hop: 0,
+            }
+        }
+        Started::Made {
+            plan,
+            record,
+            restore,
+            restored,
+        } => {
+            slot.set_physical_id(&plan.cluster_arn);
+            FinishJob {
+                cluster_id: plan.cluster_id.clone(),
+                record: Some(*record),
+                respond: Some(pending(slot.envelope(), when, &plan.cluster_arn)),
+                deferred: restored.is_none().then(|| DeferredRestore {
+                    root_id: plan.root_id.clone(),
+                    restore: *restore,
+                    instance: plan.instance.clone(),
+                }),
+                ready_by,
+                hop: 0,
+            }
+        }
+    };
+    let outcome = finish::run(app, invocation, job, FinishMode::Poll, Some(slot), &|_| {}).await;
+    tracing::info!(?outcome, "create finished");
+}
+
+fn pending(envelope: &Envelope, when: RespondWhen, physical_id: &str) -> PendingResponse {
+    PendingResponse {
+        envelope: envelope.clone(),
+        when,
+        physical_id: physical_id.to_string(),
+    }
+}
+
+/// Whether a cluster is a clone this deployment made for this stack's logical resource.
+fn owned_by(app: &App, cluster: &ClusterInfo, origin: &RequestOrigin) -> Result<(), String> {
+    if tags::managed_role(cluster, &app.config.stack_name) != Some(Role::Clone) {
+        return Err(format!(
+            "refusing to change {}: it is not a clone managed by this clone manager ({})",
+            cluster.id, app.config.stack_name
+        ));
+    }
+    if cluster.tag(tags::OWNER) != Some(origin.owner().as_str()) {
+        return Err(format!(
+            "refusing to change {}: it belongs to another stack or resource",
+            cluster.id
+        ));
+    }
+    Ok(())
+}
+
+async fn update_clone(
+    app: &App,
+    invocation: &Invocation,
+    physical_id: &str,
+    old: Option<CloneProperties>,
+    new: CloneProperties,
+    origin: RequestOrigin,
+    slot: &Arc<AnswerSlot>,
+) {
+    let existing = match naming::cluster_id_from_arn(physical_id) {
+        None => None,
+        Some(cluster_id) => match app.ports.rds.describe_cluster(cluster_id).await {
+            Ok(found) => found,
+            Err(error) => {
+                slot.fail(app.responder.as_ref(), &error.to_string()).await;
+                return;
+            }
+        },
+    };
+    let Some(cluster) = existing else {
+        tracing::info!(physical_id, "the clone does not exist; making a new one");
+        return create_clone(app, invocation, new, origin, slot).await;
+    };
+    if let Err(reason) = owned_by(app, &cluster, &origin) {
+        slot.fail(app.responder.as_ref(), &reason).await;
+        return;
+    }
+    let same_clone = old
+        .as_ref()
+        .is_some_and(|old| old.identity() == new.identity());
+    let data_still_new_enough = match new.copy_created_since {
+        None => true,
+        Some(since) => data_timestamp(&cluster).is_some_and(|taken| taken > since),
+    };
+    if !same_clone || !data_still_new_enough {
+        tracing::info!(
+            same_clone,
+            data_still_new_enough,
+            "making a replacement clone"
+        );
+        return create_clone(app, invocation, new, origin, slot).await;
+    }
+    let old = old.expect("same_clone implies old properties");
+    match update_in_place(app, &cluster, &old, &new).await {
+        Ok(()) => {
+            let refreshed = app
+                .ports
+                .rds
+                .describe_cluster(&cluster.id)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or(cluster);
+            slot.succeed(
+                app.responder.as_ref(),
+                physical_id,
+                finish::clone_outputs(&refreshed),
+            )
+            .await;
+        }
+        Err(error) => {
+            slot.fail(
+                app.responder.as_ref(),
+                &format!("updating {} in place: {error}", cluster.id),
+            )
+            .await;
+        }
+    }
+}
+
+/// Applies changed user tags and password readers to an existing clone.
+async fn update_in_place(
+    app: &App,
+    cluster: &ClusterInfo,
+    old: &CloneProperties,
+    new: &CloneProperties,
+) -> Result<(), AwsError> {
+    if old.tags != new.tags {
+        let removed: Vec<String> = old
+            .tags
+            .keys()
+            .filter(|key| !new.tags.contains_key(*key))
+            .cloned()
+            .collect();
+        let mut arns = vec![cluster.arn.clone()];
+        arns.extend(
+            app.ports
+                .rds
+                .describe_cluster_instances(&cluster.id)
+                .await?
+                .into_iter()
+                .map(|instance| instance.arn),
+        );
+        for arn in &arns {
+            if !removed.is_empty() {
+                app.ports.rds.remove_tags(arn, &removed).await?;
+            }
+            if !new.tags.is_empty() {
+                app.ports.rds.add_tags(arn, &new.tags).await?;
+            }
+        }
+    }
+    if new.set_password && old.access_principal_arns != new.access_principal_arns {
+        rewrite_readers(app, cluster, &new.access_principal_arns).await?;
+    }
+    Ok(())
+}
+
+/// Rewrites who may read a clone's password: the secret's policy, and the disposable
+/// key's policy or the grants on the shared key.
+async fn rewrite_readers(
+    app: &App,
+    cluster: &ClusterInfo,
+    principals: &[String],
+) -> Result<(), AwsError> {
+    let Some(secret_arn) = cluster.tag(tags::PASSWORD_SECRET_ARN) else {
+        return Ok(());
+    };
+    app.ports
+        .secrets
+        .put_resource_policy(secret_arn, &password::secret_policy(principals))
+        .await?;
+    let placement = app.placement().await?;
+    let alias = naming::disposable_key_alias(&app.config.stack_name, &cluster.id);
+    let disposable = app
+        .ports
+        .keys
+        .list_aliases(&alias)
+        .await?
+        .into_iter()
+        .find(|entry| entry.alias_name == alias)
+        .and_then(|entry| entry.key_id);
+    if let Some(key_id) = disposable {
+        let policy = password::disposable_key_policy(
+            &placement.partition,
+            &placement.account_id,
+            &placement.region,
+            principals,
+        );
+        app.ports.keys.put_key_policy(&key_id, &policy).await?;
+    } else if cluster.tag(tags::PASSWORD_KEY_GRANTS) == Some("true")
+        && let Some(key_id) = cluster.tag(tags::PASSWORD_KEY)
+    {
+        let mut report = TeardownReport::default();
+        teardown::revoke_grants(app, key_id, &cluster.id, &mut report).await?;
+        let grant_name = naming::grant_name(&app.config.stack_name, &cluster.id);
+        let context = [("SecretARN".to_string(), secret_arn.to_string())];
+        for principal in principals {
+            app.ports
+                .keys
+                .grant_decrypt(key_id, &grant_name, principal, &context)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes the clone behind a physical id, if it is ours. A physical id that is not a
+/// cluster ARN (a create that failed before making anything) or a cluster already gone is
+/// a success.
+pub async fn delete_clone_resource(
+    app: &App,
+    physical_id: &str,
+    origin: &RequestOrigin,
+    final_snapshot: bool,
+) -> Result<TeardownReport, String> {
+    let Some(cluster_id) = naming::cluster_id_from_arn(physical_id) else {
+        tracing::info!(physical_id, "not a cluster ARN: nothing to delete");
+        return Ok(TeardownReport::default());
+    };
+    let cluster = app
+        .ports
+        .rds
+        .describe_cluster(cluster_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    let Some(cluster) = cluster else {
+        let mut report = TeardownReport {
+            cluster_id: cluster_id.to_string(),
+            ..TeardownReport::default()
+        };
+        teardown::delete_password_artifacts(app, cluster_id, None, &mut report)
+            .await
+            .map_err(|error| error.to_string())?;
+        return Ok(report);
+    };
+    owned_by(app, &cluster, origin)?;
+    teardown::delete_clone(app, &cluster, final_snapshot)
+        .await
+        .map_err(|error| error.to_string())
+}
+
+/// User tags as they were requested; used by tests and the CLI to compare.
+pub fn user_tags(cluster: &ClusterInfo) -> Tags {
+    cluster
+        .tags
+        .iter()
+        .filter(|(key, _)| !key.starts_with(tags::TAG_PREFIX))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect()
+}
