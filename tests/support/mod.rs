@@ -246,3 +246,53 @@ pub fn user_tags(cluster: &ClusterInfo) -> Tags {
         .map(|(key, value)| (key.clone(), value.clone()))
         .collect()
 }
+
+/// The RDS "DB instance created" event for an instance, as EventBridge delivers it.
+pub fn instance_created_event(instance_id: &str) -> Value {
+    json!({
+        "version": "0",
+        "id": format!("evt-{instance_id}"),
+        "detail-type": "RDS DB Instance Event",
+        "source": "aws.rds",
+        "account": "123456789012",
+        "time": "2026-11-01T09:10:00Z",
+        "region": "us-east-1",
+        "resources": [format!("arn:aws:rds:us-east-1:123456789012:db:{instance_id}")],
+        "detail": {
+            "EventCategories": ["creation"],
+            "SourceType": "DB_INSTANCE",
+            "SourceArn": format!("arn:aws:rds:us-east-1:123456789012:db:{instance_id}"),
+            "Date": "2026-11-01T09:10:00.000Z",
+            "Message": "DB instance created",
+            "SourceIdentifier": instance_id,
+            "EventID": "RDS-EVENT-0005"
+        }
+    })
+}
+
+/// Everything that must be gone after a failed or deleted clone with a password.
+pub fn assert_no_password_leftovers(env: &FakeEnv) {
+    assert!(
+        env.fake.secrets().is_empty(),
+        "secrets left: {:?}",
+        env.fake
+            .secrets()
+            .iter()
+            .map(|s| &s.name)
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        env.fake.keys().iter().all(|key| key.pending_deletion),
+        "a key is not pending deletion"
+    );
+    assert!(
+        env.fake.aliases().is_empty(),
+        "aliases left: {:?}",
+        env.fake.aliases()
+    );
+    assert!(
+        env.fake.grants().is_empty(),
+        "grants left: {:?}",
+        env.fake.grants()
+    );
+}
