@@ -249,7 +249,7 @@ async fn a_failure_at_any_step_of_create_leaves_no_secret_key_or_cluster() {
             "{operation}: nothing is left for the rollback to delete"
         );
         assert!(
-            env.fake.call_counts().get(operation).is_some(),
+            env.fake.call_counts().contains_key(operation),
             "{operation} was never reached: the test proves nothing"
         );
     }
