@@ -29,6 +29,52 @@ fn handler_error(error: impl std::fmt::Display) -> HandlerError {
     HandlerError(error.to_string())
 }
 
+/// Handles a payload that may not even be JSON (the CLI's `invoke` reads files). When it
+/// does not parse but names a ResponseURL, CloudFormation is still told FAILED. (Lambda's
+/// runtime refuses non-JSON payloads before they reach the handler.)
+pub async fn handle_payload(
+    app: Arc<App>,
+    invocation: Invocation,
+    payload: &[u8],
+) -> Result<Value, HandlerError> {
+    match serde_json::from_slice::<Value>(payload) {
+        Ok(raw) => handle_event(app, invocation, raw).await,
+        Err(error) => {
+            let text = String::from_utf8_lossy(payload);
+            let reason = format!("the request is not valid JSON: {error}");
+            if let Some(response_url) = salvage_response_url(&text) {
+                let envelope = Envelope {
+                    response_url,
+                    stack_id: salvage_string(&text, "StackId").unwrap_or_default(),
+                    request_id: salvage_string(&text, "RequestId").unwrap_or_default(),
+                    logical_resource_id: salvage_string(&text, "LogicalResourceId")
+                        .unwrap_or_default(),
+                    physical_resource_id: None,
+                };
+                let physical_id = envelope.placeholder_physical_id();
+                AnswerSlot::new(envelope, physical_id)
+                    .fail(app.responder.as_ref(), &reason)
+                    .await;
+            }
+            Err(HandlerError(reason))
+        }
+    }
+}
+
+fn salvage_response_url(text: &str) -> Option<String> {
+    salvage_string(text, "ResponseURL")
+        .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
+}
+
+/// The string value after `"key"` in text that is not valid JSON, if it can be read.
+fn salvage_string(text: &str, key: &str) -> Option<String> {
+    let after_key = &text[text.find(&format!("\"{key}\""))? + key.len() + 2..];
+    let after_colon = after_key.trim_start().strip_prefix(':')?.trim_start();
+    let body = after_colon.strip_prefix('"')?;
+    let end = body.find('"')?;
+    Some(body[..end].to_string())
+}
+
 /// Handles one invocation.
 pub async fn handle_event(
     app: Arc<App>,

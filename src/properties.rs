@@ -220,7 +220,14 @@ pub const PROPERTY_NAMES: &[&str] = &[
 
 /// Parses CloudFormation's `ResourceProperties` into validated properties.
 pub fn parse_properties(value: &Value) -> Result<CloneProperties, PropertyError> {
-    let Some(object) = value.as_object() else {
+    let empty = Map::new();
+    // No properties at all reads as an empty set, so the error names the first one needed.
+    let object = if value.is_null() {
+        Some(&empty)
+    } else {
+        value.as_object()
+    };
+    let Some(object) = object else {
         return Err(PropertyError::new(
             "ResourceProperties",
             "must be an object of properties",
