@@ -18,6 +18,7 @@
 // is not dead code.
 #![allow(dead_code)]
 
+pub mod app;
 pub mod capture;
 pub mod events;
 pub mod faults;
@@ -26,6 +27,8 @@ pub mod proxy;
 pub mod seed;
 
 // Shortcuts for tests; a binary that uses few of them must not warn.
+#[allow(unused_imports)]
+pub use app::{MotoEnv, RecordingRds, lambda_invocation, moto_env, moto_env_with};
 #[allow(unused_imports)]
 pub use capture::{Capture, CapturedResponse, response_capture};
 #[allow(unused_imports)]

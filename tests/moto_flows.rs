@@ -1,0 +1,417 @@
+//! End to end against moto: the SDK adapters for real, CloudFormation answers PUT to a
+//! captured ResponseURL, lifecycle events read from an EventBridge rule's SQS queue.
+
+mod common;
+
+use std::time::Duration;
+
+use aurora_clone_manager::handler::handle_event;
+use aurora_clone_manager::plan::tags;
+use common::*;
+use serde_json::{Value, json};
+
+const STACK_ID: &str =
+    "arn:aws:cloudformation:us-east-1:123456789012:stack/app/0f0e0d0c-aaaa-bbbb-cccc-000000000001";
+const READER: &str = "arn:aws:iam::123456789012:role/developer";
+
+fn request(
+    kind: &str,
+    url: &str,
+    request_id: &str,
+    physical: Option<&str>,
+    properties: Value,
+) -> Value {
+    let mut event = json!({
+        "RequestType": kind,
+        "ResponseURL": url,
+        "StackId": STACK_ID,
+        "RequestId": request_id,
+        "ResourceType": "Custom::AuroraClone",
+        "LogicalResourceId": "TestDb",
+        "ResourceProperties": properties,
+    });
+    if let Some(physical) = physical {
+        event["PhysicalResourceId"] = json!(physical);
+    }
+    event
+}
+
+async fn send(env: &MotoEnv, event: Value) -> Value {
+    handle_event(env.app.clone(), lambda_invocation(), event)
+        .await
+        .unwrap_or_else(|error| json!({"error": error.0}))
+}
+
+async fn one_answer(env: &MotoEnv, name: &str) -> CapturedResponse {
+    let answers = env.capture.wait_for(name, 1, Duration::from_secs(30)).await;
+    assert_eq!(answers.len(), 1, "one answer for {name}: {answers:#?}");
+    let answer = answers.into_iter().next().unwrap();
+    assert_eq!(
+        answer.content_type.as_deref(),
+        Some(""),
+        "CloudFormation needs an empty Content-Type"
+    );
+    assert!(answer.body_len < 4096);
+    answer
+}
+
+async fn cluster_status(env: &MotoEnv, cluster_id: &str) -> Option<String> {
+    let client = aws_sdk_rds::Client::new(&env.sdk);
+    match client
+        .describe_db_clusters()
+        .db_cluster_identifier(cluster_id)
+        .send()
+        .await
+    {
+        Ok(output) => output
+            .db_clusters()
+            .first()
+            .and_then(|c| c.status().map(str::to_string)),
+        Err(_) => None,
+    }
+}
+
+#[tokio::test]
+async fn create_update_and_delete_a_clone_in_the_emulator() {
+    let env = moto_env(FaultSchedule::none()).await;
+    let root = seed_root(&env.sdk, "prod-db").await;
+    let properties = json!({"SourceClusterId": "prod-db", "Tags": {"team": "data"}});
+    send(
+        &env,
+        request(
+            "Create",
+            &env.capture.url("create"),
+            "req-1",
+            None,
+            properties.clone(),
+        ),
+    )
+    .await;
+    let answer = one_answer(&env, "create").await;
+    assert_eq!(answer.status(), Some("SUCCESS"), "{}", answer.body);
+    let data = &answer.json["Data"];
+    for key in [
+        "Arn",
+        "ClusterId",
+        "Endpoint",
+        "ReaderEndpoint",
+        "Port",
+        "MasterUsername",
+        "DatabaseName",
+        "PasswordSecret",
+        "PasswordSecretArn",
+        "KmsKeyId",
+        "ClonedFrom",
+        "DataTimestamp",
+    ] {
+        assert!(data.get(key).is_some(), "missing {key} in {data}");
+    }
+    let clone_id = data["ClusterId"].as_str().unwrap().to_string();
+    assert_eq!(answer.json["PhysicalResourceId"], data["Arn"]);
+    assert_eq!(data["ClonedFrom"], "prod-db");
+    assert_eq!(data["MasterUsername"], root.master_username.as_str());
+
+    let clone_tags = cluster_tags(&env.sdk, &clone_id).await;
+    assert_eq!(clone_tags[tags::ROLE], "clone");
+    assert_eq!(clone_tags[tags::STACK], "acm");
+    assert_eq!(clone_tags[tags::SOURCE_ARN], root.cluster_arn);
+    assert_eq!(clone_tags[tags::REQUEST], "req-1");
+    assert_eq!(clone_tags["team"], "data");
+    let instances = cluster_instances(&env.sdk, &clone_id).await;
+    assert_eq!(instances.len(), 1);
+    assert_eq!(instances[0].db_instance_class(), Some("db.r6g.large"));
+
+    let physical = data["Arn"].as_str().unwrap().to_string();
+    let retagged = json!({"SourceClusterId": "prod-db", "Tags": {"team": "platform"}});
+    let mut update = request(
+        "Update",
+        &env.capture.url("update"),
+        "req-2",
+        Some(&physical),
+        retagged,
+    );
+    update["OldResourceProperties"] = properties.clone();
+    send(&env, update).await;
+    let answer = one_answer(&env, "update").await;
+    assert_eq!(answer.status(), Some("SUCCESS"), "{}", answer.body);
+    assert_eq!(answer.json["PhysicalResourceId"], physical.as_str());
+    assert_eq!(cluster_tags(&env.sdk, &clone_id).await["team"], "platform");
+
+    send(
+        &env,
+        request(
+            "Delete",
+            &env.capture.url("delete"),
+            "req-3",
+            Some(&physical),
+            properties,
+        ),
+    )
+    .await;
+    let answer = one_answer(&env, "delete").await;
+    assert_eq!(answer.status(), Some("SUCCESS"), "{}", answer.body);
+    let status = cluster_status(&env, &clone_id).await;
+    assert!(
+        matches!(status.as_deref(), None | Some("deleting")),
+        "clone still there: {status:?}"
+    );
+    assert!(cluster_instances(&env.sdk, &clone_id).await.is_empty());
+    assert_eq!(
+        cluster_status(&env, "prod-db").await.as_deref(),
+        Some("available"),
+        "the root is untouched"
+    );
+    assert_eq!(cluster_instances(&env.sdk, "prod-db").await.len(), 1);
+}
+
+#[tokio::test]
+async fn deleting_an_unmanaged_cluster_fails_and_leaves_it() {
+    let env = moto_env(FaultSchedule::none()).await;
+    let root = seed_root(&env.sdk, "prod-db").await;
+    send(
+        &env,
+        request(
+            "Delete",
+            &env.capture.url("delete"),
+            "req-1",
+            Some(&root.cluster_arn),
+            json!({}),
+        ),
+    )
+    .await;
+    let answer = one_answer(&env, "delete").await;
+    assert_eq!(answer.status(), Some("FAILED"));
+    assert!(
+        answer.reason().unwrap().contains("not a clone managed"),
+        "{}",
+        answer.body
+    );
+    assert_eq!(
+        cluster_status(&env, "prod-db").await.as_deref(),
+        Some("available")
+    );
+    assert_eq!(cluster_instances(&env.sdk, "prod-db").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_clone_with_its_own_password_is_announced_and_leaves_nothing_on_delete() {
+    let env = moto_env(FaultSchedule::none()).await;
+    seed_root(&env.sdk, "prod-db").await;
+    let events = event_queue(&env.sdk, "aurora-clone-manager").await;
+    let properties =
+        json!({"SourceClusterId": "prod-db", "SetPassword": "true", "AccessPrincipalArns": READER});
+    send(
+        &env,
+        request(
+            "Create",
+            &env.capture.url("create"),
+            "req-1",
+            None,
+            properties.clone(),
+        ),
+    )
+    .await;
+    let answer = one_answer(&env, "create").await;
+    assert_eq!(answer.status(), Some("SUCCESS"), "{}", answer.body);
+    let data = answer.json["Data"].clone();
+    let clone_id = data["ClusterId"].as_str().unwrap().to_string();
+
+    let secrets = aws_sdk_secretsmanager::Client::new(&env.sdk);
+    let secret_arn = data["PasswordSecretArn"].as_str().unwrap();
+    let value = secrets
+        .get_secret_value()
+        .secret_id(secret_arn)
+        .send()
+        .await
+        .unwrap();
+    let document: Value = serde_json::from_str(value.secret_string().unwrap()).unwrap();
+    for key in [
+        "username",
+        "password",
+        "engine",
+        "host",
+        "port",
+        "dbClusterIdentifier",
+        "dbname",
+    ] {
+        assert!(!document[key].is_null(), "{key} missing: {document}");
+    }
+    assert_eq!(document["dbClusterIdentifier"], clone_id.as_str());
+    let password = document["password"].as_str().unwrap().to_string();
+    assert_eq!(
+        env.rds.password_changes(),
+        vec![(clone_id.clone(), password)],
+        "the master password was set to the secret's value, once"
+    );
+    let policy = secrets
+        .get_resource_policy()
+        .secret_id(secret_arn)
+        .send()
+        .await
+        .unwrap();
+    let policy: Value = serde_json::from_str(policy.resource_policy().unwrap()).unwrap();
+    assert_eq!(policy["Statement"].as_array().unwrap().len(), 1);
+    assert_eq!(policy["Statement"][0]["Principal"]["AWS"], json!([READER]));
+
+    let kms = aws_sdk_kms::Client::new(&env.sdk);
+    let key_id = data["KmsKeyId"].as_str().unwrap();
+    let key_policy = kms
+        .get_key_policy()
+        .key_id(key_id)
+        .policy_name("default")
+        .send()
+        .await
+        .unwrap();
+    let key_policy: Value = serde_json::from_str(key_policy.policy().unwrap()).unwrap();
+    let decrypt = key_policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|statement| statement["Action"] == "kms:Decrypt")
+        .cloned()
+        .expect("a statement granting decrypt");
+    assert_eq!(decrypt["Principal"]["AWS"], json!([READER]));
+
+    let clone_tags = cluster_tags(&env.sdk, &clone_id).await;
+    assert_eq!(
+        clone_tags[tags::PASSWORD_SECRET],
+        data["PasswordSecret"].as_str().unwrap()
+    );
+    assert_eq!(clone_tags[tags::PASSWORD_KEY], key_id);
+    assert_eq!(clone_tags[tags::STATE], "ready");
+
+    let received = events.drain().await;
+    assert_eq!(received.len(), 1, "{received:#?}");
+    assert_eq!(received[0]["detail-type"], "lifecycle-event/instance-ready");
+    for key in [
+        "instanceId",
+        "clusterId",
+        "host",
+        "port",
+        "user",
+        "passwordSecret",
+        "database",
+    ] {
+        assert!(
+            !received[0]["detail"][key].is_null(),
+            "{key} missing: {}",
+            received[0]
+        );
+    }
+
+    let physical = data["Arn"].as_str().unwrap().to_string();
+    send(
+        &env,
+        request(
+            "Delete",
+            &env.capture.url("delete"),
+            "req-2",
+            Some(&physical),
+            properties,
+        ),
+    )
+    .await;
+    assert_eq!(one_answer(&env, "delete").await.status(), Some("SUCCESS"));
+    assert!(
+        secrets
+            .get_secret_value()
+            .secret_id(secret_arn)
+            .send()
+            .await
+            .is_err(),
+        "the secret is gone"
+    );
+    let key = kms.describe_key().key_id(key_id).send().await.unwrap();
+    assert_eq!(
+        key.key_metadata()
+            .unwrap()
+            .key_state()
+            .map(|state| state.as_str()),
+        Some("PendingDeletion")
+    );
+}
+
+#[tokio::test]
+async fn the_schedule_makes_copies_for_a_target_and_purges_an_old_one() {
+    let env = moto_env(FaultSchedule::none()).await;
+    let root = seed_root(&env.sdk, "prod-db").await;
+    // An old copy: our tags, data from a week ago.
+    let old = seed_root(&env.sdk, "prod-db-copy-old").await;
+    let rds = aws_sdk_rds::Client::new(&env.sdk);
+    let old_tags = [
+        (tags::ROLE, "copy".to_string()),
+        (tags::STACK, "acm".to_string()),
+        (tags::ROOT_ARN, root.cluster_arn.clone()),
+        (tags::DATA_TIMESTAMP, "2020-01-01T00:00:00Z".to_string()),
+        (tags::STATE, "ready".to_string()),
+    ];
+    rds.add_tags_to_resource()
+        .resource_name(&old.cluster_arn)
+        .set_tags(Some(
+            old_tags
+                .iter()
+                .map(|(key, value)| {
+                    aws_sdk_rds::types::Tag::builder()
+                        .key(*key)
+                        .value(value)
+                        .build()
+                })
+                .collect(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let ssm = aws_sdk_ssm::Client::new(&env.sdk);
+    ssm.put_parameter()
+        .name("/acm/maintenance-config")
+        .value(r#"{:clusters [{:cluster-id "prod-db" :target-clone-slots 20}]}"#)
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+    let report = send(
+        &env,
+        json!({"version": "0", "id": "1", "detail-type": "Scheduled Event", "source": "aws.events",
+               "account": "123456789012", "time": "2026-11-01T03:00:00Z", "region": "us-east-1",
+               "resources": [], "detail": {}}),
+    )
+    .await;
+    let root_report = &report["roots"][0];
+    assert_eq!(
+        root_report["copiesPurged"],
+        json!(["prod-db-copy-old"]),
+        "{report}"
+    );
+    let created: Vec<String> = root_report["copiesCreated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        created.len(),
+        1,
+        "15 free on the root + 15 per copy >= 20: {report}"
+    );
+    for copy in &created {
+        let copy_tags = cluster_tags(&env.sdk, copy).await;
+        assert_eq!(copy_tags[tags::ROLE], "copy");
+        assert_eq!(copy_tags[tags::STACK], "acm");
+        assert_eq!(copy_tags[tags::ROOT_ARN], root.cluster_arn);
+        assert!(copy_tags.contains_key(tags::DATA_TIMESTAMP));
+        assert_eq!(
+            cluster_instances(&env.sdk, copy).await.len(),
+            1,
+            "one instance per copy"
+        );
+    }
+    let old_status = cluster_status(&env, "prod-db-copy-old").await;
+    assert!(
+        matches!(old_status.as_deref(), None | Some("deleting")),
+        "old copy still there: {old_status:?}"
+    );
+    assert_eq!(
+        cluster_status(&env, "prod-db").await.as_deref(),
+        Some("available")
+    );
+}
