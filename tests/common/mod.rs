@@ -24,6 +24,7 @@ pub mod events;
 pub mod faults;
 pub mod moto;
 pub mod proxy;
+pub mod runtime_api;
 pub mod seed;
 
 // Shortcuts for tests; a binary that uses few of them must not warn.
@@ -39,6 +40,8 @@ pub use faults::{FaultKind, FaultSchedule};
 pub use moto::{MotoServer, moto};
 #[allow(unused_imports)]
 pub use proxy::{Proxy, ProxyStats, ServiceStats, account_proxy, moto_account_proxy};
+#[allow(unused_imports)]
+pub use runtime_api::{InvocationResult, RuntimeApi, runtime_api};
 #[allow(unused_imports)]
 pub use seed::{
     ClusterSeed, cluster_exists, cluster_instances, cluster_tags, report, sdk_config,
