@@ -474,7 +474,7 @@ async fn restore_when_source_ready(
                 app.config.max_clones_per_source
             )));
         }
-        Ok(rds.restore_cluster(&deferred.restore).await?)
+        Ok(crate::provision::restore_or_adopt(app, &deferred.restore).await?)
     }
     .await;
     if let Err(error) = leases.release(lease).await {

@@ -149,6 +149,8 @@ where
 {
     let task = tokio::spawn(work);
     let abort = task.abort_handle();
+    // If this invocation itself is dropped (its runtime shut down), the work goes with it.
+    let _abort_on_drop = AbortOnDrop(abort.clone());
     let outcome = match invocation.time_left(app.config.deadline_margin / 2) {
         Some(left) => tokio::time::timeout(left, task).await,
         None => Ok(task.await),
@@ -186,6 +188,15 @@ where
     if slot.answered_status() == Some(Status::Failed) {
         app.metrics
             .emit(metrics::failures_line(&app.config.stack_name, 1, app.now()));
+    }
+}
+
+/// Aborts a spawned task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -17,7 +17,7 @@ use crate::maintenance_config::{
 use crate::metrics::{self, RootMetrics};
 use crate::observe::{load_inventory, load_password_artifacts};
 use crate::plan::maintenance::{MaintenanceInput, MaintenancePlan, RootPlan, plan_maintenance};
-use crate::provision::try_create_instance;
+use crate::provision::{restore_or_adopt, try_create_instance};
 use crate::teardown::{self, TeardownReport};
 
 /// Where the maintenance config comes from.
@@ -115,7 +115,7 @@ pub async fn plan_only(
             what: "clusters",
             source,
         })?;
-    let (secrets, key_aliases) = load_password_artifacts(&app.ports, &app.config.stack_name)
+    let artifacts = load_password_artifacts(&app.ports, &app.config.stack_name)
         .await
         .map_err(|source| MaintainError::Aws {
             what: "secrets and keys",
@@ -125,8 +125,9 @@ pub async fn plan_only(
         inventory: &inventory,
         targets: &config.targets,
         config: &app.config,
-        secrets: &secrets,
-        key_aliases: &key_aliases,
+        secrets: &artifacts.secrets,
+        key_aliases: &artifacts.key_aliases,
+        stray_keys: &artifacts.stray_keys,
         now: app.now(),
     }))
 }
@@ -281,7 +282,7 @@ async fn execute_root(app: &App, plan: &RootPlan, report: &mut RootReport) {
         }
     }
     for copy in &plan.copies {
-        match app.ports.rds.restore_cluster(&copy.restore).await {
+        match restore_or_adopt(app, &copy.restore).await {
             Ok(_) => {
                 tracing::info!(copy = %copy.cluster_id, root = %plan.cluster_id, "started a copy");
                 report.copies_created.push(copy.cluster_id.clone());
@@ -334,14 +335,18 @@ async fn remove_orphans(app: &App, report: &mut MaintenanceReport) {
         let mut scratch = TeardownReport::default();
         let removed = async {
             teardown::schedule_disposable_key_deletion(app, &key.key_id, &mut scratch).await?;
-            app.ports.keys.delete_alias(&key.alias).await
+            match &key.alias {
+                Some(alias) => app.ports.keys.delete_alias(alias).await,
+                None => Ok(()),
+            }
         }
         .await;
+        let name = key.alias.clone().unwrap_or_else(|| key.key_id.clone());
         match removed {
-            Ok(()) => report.orphans_removed.push(key.alias),
+            Ok(()) => report.orphans_removed.push(name),
             Err(error) => report
                 .failures
-                .push(format!("removing orphaned key {}: {error}", key.alias)),
+                .push(format!("removing orphaned key {name}: {error}")),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Reading the world: the inventory (paged DescribeDBClusters with tags inline, never one
 //! ListTagsForResource per cluster) and the secrets and key aliases maintenance looks at.
 
-use crate::aws::{AwsError, KeyAlias, Ports, Rds, SecretSummary};
+use std::collections::BTreeSet;
+
+use crate::aws::{AwsError, AwsErrorKind, KeyAlias, Ports, Rds, SecretSummary, StrayKey};
 use crate::plan::inventory::Inventory;
 use crate::plan::naming;
 use crate::plan::tags;
@@ -26,18 +28,68 @@ pub async fn load_inventory(rds: &dyn Rds) -> Result<Inventory, AwsError> {
     Ok(Inventory::new(clusters))
 }
 
-/// This deployment's secrets and disposable key aliases.
+/// What maintenance needs to find password artifacts whose clone is gone.
+#[derive(Debug, Clone, Default)]
+pub struct PasswordArtifacts {
+    /// This deployment's secrets (tagged with its stack).
+    pub secrets: Vec<SecretSummary>,
+    /// This deployment's disposable key aliases.
+    pub key_aliases: Vec<KeyAlias>,
+    /// This deployment's disposable keys that no alias points at.
+    pub stray_keys: Vec<StrayKey>,
+}
+
+/// This deployment's secrets, disposable key aliases, and disposable keys without an alias
+/// (a create interrupted between making the key and naming it).
 pub async fn load_password_artifacts(
     ports: &Ports,
     stack_name: &str,
-) -> Result<(Vec<SecretSummary>, Vec<KeyAlias>), AwsError> {
+) -> Result<PasswordArtifacts, AwsError> {
     let secrets = ports
         .secrets
         .list_secrets_tagged(tags::STACK, stack_name)
         .await?;
-    let aliases = ports
-        .keys
-        .list_aliases(&naming::disposable_key_alias_prefix(stack_name))
-        .await?;
-    Ok((secrets, aliases))
+    let all_aliases = ports.keys.list_aliases("alias/").await?;
+    let aliased: BTreeSet<&str> = all_aliases
+        .iter()
+        .filter_map(|alias| alias.key_id.as_deref())
+        .collect();
+    let our_prefix = naming::disposable_key_alias_prefix(stack_name);
+    let mut stray_keys = Vec::new();
+    for key_id in ports.keys.list_keys().await? {
+        if aliased.contains(key_id.as_str()) {
+            continue;
+        }
+        let Some(summary) = ports.keys.describe_key(&key_id).await? else {
+            continue;
+        };
+        if summary.pending_deletion {
+            continue;
+        }
+        // Keys we may not read are not ours.
+        let key_tags = match ports.keys.key_tags(&key_id).await {
+            Ok(Some(key_tags)) => key_tags,
+            Ok(None) => continue,
+            Err(error) if error.kind() == AwsErrorKind::Denied => continue,
+            Err(error) => return Err(error),
+        };
+        let ours = key_tags.get(tags::STACK).map(String::as_str) == Some(stack_name)
+            && key_tags.get(tags::DISPOSABLE).map(String::as_str) == Some("true");
+        if ours {
+            stray_keys.push(StrayKey {
+                key_id,
+                created_at: summary.created_at,
+                tags: key_tags,
+            });
+        }
+    }
+    let key_aliases = all_aliases
+        .into_iter()
+        .filter(|alias| alias.alias_name.starts_with(&our_prefix))
+        .collect();
+    Ok(PasswordArtifacts {
+        secrets,
+        key_aliases,
+        stray_keys,
+    })
 }

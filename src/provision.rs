@@ -204,9 +204,7 @@ async fn execute(
                 .await?;
         }
         if let Some(copy) = &plan.copy {
-            app.ports
-                .rds
-                .restore_cluster(&copy.restore)
+            restore_or_adopt(app, &copy.restore)
                 .await
                 .map_err(step_error("starting the copy"))?;
             try_create_instance(app, &copy.instance).await?;
@@ -214,10 +212,7 @@ async fn execute(
         if plan.source.wait_until_cloneable {
             return Ok((restore, None));
         }
-        let restored = app
-            .ports
-            .rds
-            .restore_cluster(&restore)
+        let restored = restore_or_adopt(app, &restore)
             .await
             .map_err(step_error("starting the clone"))?;
         try_create_instance(app, &plan.instance).await?;
@@ -231,6 +226,42 @@ async fn execute(
             Err(error)
         }
     }
+}
+
+/// Starts a restore. When the identifier is already taken by the cluster this very request
+/// made (its first attempt got through but the answer was lost), that cluster is the
+/// result; anyone else's cluster is an error.
+pub async fn restore_or_adopt(
+    app: &App,
+    request: &RestoreRequest,
+) -> Result<ClusterInfo, AwsError> {
+    match app.ports.rds.restore_cluster(request).await {
+        Ok(cluster) => Ok(cluster),
+        Err(error) if error.kind() == AwsErrorKind::AlreadyExists => {
+            match app.ports.rds.describe_cluster(&request.cluster_id).await? {
+                Some(existing) if made_by(&existing, request) => {
+                    tracing::info!(cluster = %existing.id, "the restore had already been accepted");
+                    Ok(existing)
+                }
+                _ => Err(error),
+            }
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Whether a cluster carries the identity tags a restore request asked for.
+fn made_by(cluster: &ClusterInfo, request: &RestoreRequest) -> bool {
+    [
+        tags::ROLE,
+        tags::STACK,
+        tags::REQUEST,
+        tags::DATA_TIMESTAMP,
+        tags::SOURCE_ARN,
+        tags::ROOT_ARN,
+    ]
+    .iter()
+    .all(|key| cluster.tag(key) == request.tags.get(*key).map(String::as_str))
 }
 
 /// Adds an instance now if the cluster takes it; a cluster still `creating` may refuse,
@@ -298,9 +329,7 @@ async fn create_password_artifacts(
                 .await
                 .map_err(step_error("creating the password's KMS key"))?;
             record.disposable_key_id = Some(key.key_id.clone());
-            app.ports
-                .keys
-                .create_alias(alias, &key.key_id)
+            create_or_confirm_alias(app, alias, &key.key_id, &plan.cluster_id)
                 .await
                 .map_err(step_error("naming the password's KMS key"))?;
             key.key_id
@@ -317,16 +346,14 @@ async fn create_password_artifacts(
         },
         &password,
     );
-    let secret = app
-        .ports
-        .secrets
-        .create_secret(&SecretRequest {
-            name: password_plan.secret_name.clone(),
-            description: format!("Master password of Aurora clone {}", plan.cluster_id),
-            value: document,
-            kms_key_id: Some(key_id.clone()),
-            tags: password_plan.secret_tags.clone(),
-        })
+    let secret_request = SecretRequest {
+        name: password_plan.secret_name.clone(),
+        description: format!("Master password of Aurora clone {}", plan.cluster_id),
+        value: document,
+        kms_key_id: Some(key_id.clone()),
+        tags: password_plan.secret_tags.clone(),
+    };
+    let secret = create_or_adopt_secret(app, &secret_request, &plan.cluster_id)
         .await
         .map_err(step_error("creating the password secret"))?;
     record.secret = Some(secret.clone());
@@ -336,6 +363,79 @@ async fn create_password_artifacts(
         .tags
         .insert(tags::PASSWORD_SECRET_ARN.into(), secret.arn);
     Ok(())
+}
+
+/// Creates the secret; if the name is taken by our own secret for this cluster (an earlier
+/// attempt of the same call got through), that secret is used.
+async fn create_or_adopt_secret(
+    app: &App,
+    request: &SecretRequest,
+    cluster_id: &str,
+) -> Result<SecretRef, AwsError> {
+    match app.ports.secrets.create_secret(request).await {
+        Ok(secret) => Ok(secret),
+        Err(error) if error.kind() == AwsErrorKind::AlreadyExists => {
+            let ours = app
+                .ports
+                .secrets
+                .list_secrets_tagged(tags::CLUSTER, cluster_id)
+                .await?
+                .into_iter()
+                .find(|secret| {
+                    secret.name == request.name
+                        && secret.tags.get(tags::STACK) == Some(&app.config.stack_name)
+                });
+            match ours {
+                Some(secret) => Ok(SecretRef {
+                    arn: secret.arn,
+                    name: secret.name,
+                }),
+                None => Err(error),
+            }
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Points the alias at the key. An alias that already points there is fine; one that points
+/// at another disposable key of ours for the same cluster is left from an interrupted
+/// attempt of this create: that key is scheduled for deletion and the alias moved.
+async fn create_or_confirm_alias(
+    app: &App,
+    alias: &str,
+    key_id: &str,
+    cluster_id: &str,
+) -> Result<(), AwsError> {
+    let error = match app.ports.keys.create_alias(alias, key_id).await {
+        Ok(()) => return Ok(()),
+        Err(error) if error.kind() == AwsErrorKind::AlreadyExists => error,
+        Err(error) => return Err(error),
+    };
+    let Some(current) = app
+        .ports
+        .keys
+        .list_aliases(alias)
+        .await?
+        .into_iter()
+        .find(|entry| entry.alias_name == alias)
+        .and_then(|entry| entry.key_id)
+    else {
+        return Err(error);
+    };
+    if current == key_id {
+        return Ok(());
+    }
+    let current_tags = app.ports.keys.key_tags(&current).await?.unwrap_or_default();
+    let abandoned = current_tags.get(tags::STACK) == Some(&app.config.stack_name)
+        && current_tags.get(tags::DISPOSABLE).map(String::as_str) == Some("true")
+        && current_tags.get(tags::CLUSTER).map(String::as_str) == Some(cluster_id);
+    if !abandoned {
+        return Err(error);
+    }
+    tracing::info!(alias, abandoned_key = %current, "moving an alias left by an interrupted attempt");
+    app.ports.keys.schedule_key_deletion(&current).await?;
+    app.ports.keys.delete_alias(alias).await?;
+    app.ports.keys.create_alias(alias, key_id).await
 }
 
 /// Lets the plan's principals read the secret: its resource policy, and on a shared key one

@@ -134,6 +134,12 @@ pub trait Keys: Send + Sync {
     /// Aliases whose name starts with `prefix`, every page.
     async fn list_aliases(&self, prefix: &str) -> Result<Vec<KeyAlias>, AwsError>;
 
+    /// Ids of every key in the account and region, every page.
+    async fn list_keys(&self) -> Result<Vec<String>, AwsError>;
+
+    /// The key's state and creation time; `Ok(None)` when the key does not exist.
+    async fn describe_key(&self, key_id: &str) -> Result<Option<KeySummary>, AwsError>;
+
     /// The key's tags; `Ok(None)` when the key does not exist.
     async fn key_tags(&self, key_id: &str) -> Result<Option<Tags>, AwsError>;
 

@@ -238,6 +238,24 @@ pub struct KeyAlias {
     pub created_at: Option<DateTime<Utc>>,
 }
 
+/// A KMS key as DescribeKey reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeySummary {
+    pub key_id: String,
+    pub created_at: Option<DateTime<Utc>>,
+    pub pending_deletion: bool,
+}
+
+/// A key of ours that no alias points at (its create was interrupted before the alias).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StrayKey {
+    pub key_id: String,
+    pub created_at: Option<DateTime<Utc>>,
+    pub tags: Tags,
+}
+
 /// A KMS grant as ListGrants reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrantInfo {

@@ -5,7 +5,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
-use crate::aws::{KeyAlias, SecretSummary};
+use crate::aws::{KeyAlias, SecretSummary, StrayKey};
 use crate::config::Config;
 use crate::maintenance_config::RootTarget;
 use crate::plan::inventory::Inventory;
@@ -24,6 +24,8 @@ pub struct MaintenanceInput<'a> {
     pub secrets: &'a [SecretSummary],
     /// This deployment's disposable key aliases.
     pub key_aliases: &'a [KeyAlias],
+    /// This deployment's disposable keys that no alias points at.
+    pub stray_keys: &'a [StrayKey],
     pub now: DateTime<Utc>,
 }
 
@@ -77,7 +79,8 @@ pub struct OrphanedSecret {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrphanedKey {
-    pub alias: String,
+    /// `None` for a key whose create was interrupted before it got its alias.
+    pub alias: Option<String>,
     pub key_id: String,
     pub cluster_id: String,
 }
@@ -109,23 +112,30 @@ pub fn plan_maintenance(input: MaintenanceInput<'_>) -> MaintenancePlan {
     let old_enough = |created: Option<DateTime<Utc>>| {
         created.is_some_and(|at| input.now - at >= input.config.orphan_grace)
     };
+    // A secret is an orphan when its clone is gone, or when its clone uses another secret
+    // (an interrupted create made this one, and its replay made the one in use).
     let orphaned_secrets = input
         .secrets
         .iter()
         .filter(|secret| secret.tags.get(tags::STACK) == Some(stack))
         .filter_map(|secret| {
             let cluster_id = secret.tags.get(tags::CLUSTER)?;
-            (input.inventory.cluster(cluster_id).is_none() && old_enough(secret.created_at)).then(
-                || OrphanedSecret {
-                    arn: secret.arn.clone(),
-                    name: secret.name.clone(),
-                    cluster_id: cluster_id.clone(),
-                },
-            )
+            let abandoned = match input.inventory.cluster(cluster_id) {
+                None => true,
+                Some(cluster) => {
+                    tags::managed_role(cluster, stack).is_some()
+                        && cluster.tag(tags::PASSWORD_SECRET) != Some(secret.name.as_str())
+                }
+            };
+            (abandoned && old_enough(secret.created_at)).then(|| OrphanedSecret {
+                arn: secret.arn.clone(),
+                name: secret.name.clone(),
+                cluster_id: cluster_id.clone(),
+            })
         })
         .collect();
     let alias_prefix = naming::disposable_key_alias_prefix(stack);
-    let orphaned_keys = input
+    let mut orphaned_keys: Vec<OrphanedKey> = input
         .key_aliases
         .iter()
         .filter_map(|alias| {
@@ -133,13 +143,25 @@ pub fn plan_maintenance(input: MaintenanceInput<'_>) -> MaintenancePlan {
             let key_id = alias.key_id.clone()?;
             (input.inventory.cluster(cluster_id).is_none() && old_enough(alias.created_at)).then(
                 || OrphanedKey {
-                    alias: alias.alias_name.clone(),
+                    alias: Some(alias.alias_name.clone()),
                     key_id,
                     cluster_id: cluster_id.to_string(),
                 },
             )
         })
         .collect();
+    orphaned_keys.extend(
+        input
+            .stray_keys
+            .iter()
+            .filter(|key| key.tags.get(tags::STACK) == Some(stack))
+            .filter(|key| old_enough(key.created_at))
+            .map(|key| OrphanedKey {
+                alias: None,
+                key_id: key.key_id.clone(),
+                cluster_id: key.tags.get(tags::CLUSTER).cloned().unwrap_or_default(),
+            }),
+    );
     MaintenancePlan {
         roots,
         unfinished,

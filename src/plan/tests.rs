@@ -373,6 +373,7 @@ fn maintain(
         config: &config(),
         secrets: &[],
         key_aliases: &[],
+        stray_keys: &[],
         now: now(),
     })
 }
@@ -452,6 +453,7 @@ fn maintenance_reports_unfinished_clusters_and_orphans_past_their_grace() {
         config: &config(),
         secrets: &secrets,
         key_aliases: &aliases,
+        stray_keys: &[],
         now: now(),
     });
     assert_eq!(plan.unfinished, vec!["pending-clone"]);

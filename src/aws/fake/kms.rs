@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{FakeAws, not_found};
-use crate::aws::{AwsError, AwsErrorKind, GrantInfo, KeyAlias, KeyRef, KeyRequest, Keys, Tags};
+use crate::aws::{
+    AwsError, AwsErrorKind, GrantInfo, KeyAlias, KeyRef, KeyRequest, KeySummary, Keys, Tags,
+};
 
 #[derive(Default)]
 pub(super) struct KmsState {
@@ -156,6 +158,25 @@ impl Keys for FakeAws {
                 created_at: Some(*created),
             })
             .collect())
+    }
+
+    async fn list_keys(&self) -> Result<Vec<String>, AwsError> {
+        self.enter("kms:ListKeys", false).await?;
+        Ok(self.lock().kms.keys.keys().cloned().collect())
+    }
+
+    async fn describe_key(&self, key_id: &str) -> Result<Option<KeySummary>, AwsError> {
+        self.enter("kms:DescribeKey", false).await?;
+        let state = self.lock();
+        Ok(state
+            .kms
+            .resolve(key_id)
+            .and_then(|id| state.kms.keys.get(&id))
+            .map(|key| KeySummary {
+                key_id: key.key_id.clone(),
+                created_at: Some(key.created_at),
+                pending_deletion: key.pending_deletion,
+            }))
     }
 
     async fn key_tags(&self, key_id: &str) -> Result<Option<Tags>, AwsError> {

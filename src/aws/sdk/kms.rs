@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use aws_sdk_kms::types::{GrantConstraints, GrantOperation, Tag};
 
 use super::{map_sdk_error, to_chrono};
-use crate::aws::{AwsError, AwsErrorKind, GrantInfo, KeyAlias, KeyRef, KeyRequest, Keys, Tags};
+use crate::aws::{
+    AwsError, AwsErrorKind, GrantInfo, KeyAlias, KeyRef, KeyRequest, KeySummary, Keys, Tags,
+};
 
 /// KMS waits at least seven days before deleting a key; we ask for the shortest wait.
 const KEY_DELETION_WAIT_DAYS: i32 = 7;
@@ -127,6 +129,55 @@ impl Keys for SdkKeys {
             }
         }
         Ok(aliases)
+    }
+
+    async fn list_keys(&self) -> Result<Vec<String>, AwsError> {
+        let mut keys = Vec::new();
+        let mut marker = None;
+        loop {
+            let output = self
+                .client
+                .list_keys()
+                .limit(1000)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(|error| map_sdk_error("kms:ListKeys", error))?;
+            keys.extend(
+                output
+                    .keys()
+                    .iter()
+                    .filter_map(|key| key.key_id().map(str::to_string)),
+            );
+            marker = output
+                .next_marker()
+                .filter(|_| output.truncated())
+                .map(str::to_string);
+            if marker.is_none() {
+                break;
+            }
+        }
+        Ok(keys)
+    }
+
+    async fn describe_key(&self, key_id: &str) -> Result<Option<KeySummary>, AwsError> {
+        match self.client.describe_key().key_id(key_id).send().await {
+            Ok(output) => Ok(output.key_metadata().map(|metadata| KeySummary {
+                key_id: metadata.key_id().to_string(),
+                created_at: metadata.creation_date().and_then(to_chrono),
+                pending_deletion: metadata
+                    .key_state()
+                    .is_some_and(|state| state.as_str().starts_with("Pending")),
+            })),
+            Err(error) => {
+                let error = map_sdk_error("kms:DescribeKey", error);
+                if error.is_not_found() {
+                    Ok(None)
+                } else {
+                    Err(error)
+                }
+            }
+        }
     }
 
     async fn key_tags(&self, key_id: &str) -> Result<Option<Tags>, AwsError> {
