@@ -423,6 +423,9 @@ fn an_old_copy_is_purged_and_replaced_only_when_needed() {
 #[test]
 fn maintenance_reports_unfinished_clusters_and_orphans_past_their_grace() {
     let mut clusters = root_with_clones(1);
+    clusters[1]
+        .tags
+        .insert(tags::PASSWORD_SECRET.into(), "alive".into());
     let mut pending = tagged_clone("acm", "pending-clone", &clusters[0]);
     pending.tags.insert(tags::STATE.into(), "pending".into());
     clusters.push(pending);
@@ -441,6 +444,8 @@ fn maintenance_reports_unfinished_clusters_and_orphans_past_their_grace() {
         secret("gone-old", "gone", 5),
         secret("gone-young", "gone", 0),
         secret("alive", "clone-0", 5),
+        // An interrupted attempt's secret: its clone exists but uses another one.
+        secret("replaced", "clone-0", 5),
     ];
     let aliases = vec![KeyAlias {
         alias_name: "alias/aurora-clone-manager/acm/gone".into(),
@@ -462,7 +467,7 @@ fn maintenance_reports_unfinished_clusters_and_orphans_past_their_grace() {
         .iter()
         .map(|s| s.name.as_str())
         .collect();
-    assert_eq!(orphan_names, vec!["gone-old"]);
+    assert_eq!(orphan_names, vec!["gone-old", "replaced"]);
     assert_eq!(plan.orphaned_keys.len(), 1);
     assert_eq!(plan.orphaned_keys[0].key_id, "k1");
 }
