@@ -1,4 +1,90 @@
-//! The operator CLI (filled in below).
-pub async fn run() -> std::process::ExitCode {
-    std::process::ExitCode::FAILURE
+//! The operator CLI `aurora-clone-manager`: the same planner, executors and ports as the
+//! Lambda function, for people. Results go to standard output (tables, or one JSON document
+//! with `--json`); logs, progress and errors go to standard error. Exit codes: 0 success,
+//! 1 failure, 2 usage error.
+
+mod args;
+mod context;
+mod delete;
+mod failure;
+mod invoke;
+mod maintain;
+mod output;
+mod progress;
+mod provision;
+mod status;
+mod table;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::cfn::RecordingResponder;
+use args::{Cli, Command};
+use failure::Failure;
+
+/// Exit code of a command that ran and failed.
+const EXIT_FAILURE: u8 = 1;
+
+/// Parses the command line, runs the command and prints any error in plain words.
+pub async fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version go to stdout with exit 0; usage errors to stderr with exit 2.
+            let _ = error.print();
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+        }
+    };
+    init_logging(cli.global.verbose);
+    match run_command(&cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            output::note(&format!("error: {failure}"));
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+async fn run_command(cli: &Cli) -> Result<(), Failure> {
+    let global = &cli.global;
+    match &cli.command {
+        Command::Status(args) => status::run(&connect(global).await?, args, global.json).await,
+        Command::Provision(args) => {
+            provision::run(&connect(global).await?, args, global.json).await
+        }
+        Command::Maintain(args) => maintain::run(&connect(global).await?, args, global.json).await,
+        Command::Delete(args) => delete::run(&connect(global).await?, args, global.json).await,
+        Command::Invoke(args) => invoke::run(global, args).await,
+    }
+}
+
+/// The app for every command but `invoke`: nothing else answers CloudFormation, and a
+/// recorder keeps any answer from leaving the process.
+async fn connect(global: &args::GlobalArgs) -> Result<crate::app::App, Failure> {
+    context::build_app(global, Arc::new(RecordingResponder::default())).await
+}
+
+/// Human-readable logs on standard error: our warnings by default, more with each `-v`;
+/// `RUST_LOG` overrides.
+fn init_logging(verbosity: u8) {
+    let default_filter = match verbosity {
+        // The SDK warns about every provider it tried on the way to a credential or a
+        // region (IMDS on a laptop); that is noise unless asked for.
+        0 => "error,aurora_clone_manager=warn",
+        1 => "warn,aurora_clone_manager=info",
+        2 => "info,aurora_clone_manager=debug",
+        _ => "trace",
+    };
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(verbosity >= 2)
+        .try_init();
 }

@@ -1,0 +1,220 @@
+//! The command line as clap reads it: global options and one subcommand per verb.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// The stack name used when neither `--stack` nor `STACK_NAME` names one.
+pub const DEFAULT_STACK_NAME: &str = "aurora-clone-manager";
+
+/// How often `--wait` looks at a clone by default: the deployment's own poll interval.
+pub const DEFAULT_POLL_INTERVAL_SECONDS: u64 = 15;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "aurora-clone-manager",
+    version,
+    about = "Copy-on-write clones of Aurora clusters, with a pool of copies that keeps clone slots free.",
+    long_about = "Copy-on-write clones of Aurora clusters, with a pool of copies that keeps clone \
+slots free.\n\nRuns the same code as the Lambda function, against your account (standard AWS \
+credential chain) or a local emulator (--endpoint-url). Results go to standard output, logs and \
+progress to standard error.\n\nExit codes: 0 success, 1 failure, 2 usage error."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalArgs {
+    /// AWS region [default: from the AWS configuration, e.g. AWS_REGION or the profile]
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Named profile from the AWS config and credentials files
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Send every AWS call to this URL (a local emulator such as moto)
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// Print the result as one JSON document instead of tables
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// More log output on standard error: -v info, -vv debug, -vvv trace
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// The clone manager deployment (its stack name) whose clusters to work with
+    #[arg(long, global = true, value_name = "NAME", env = "STACK_NAME", default_value = DEFAULT_STACK_NAME)]
+    pub stack: String,
+
+    /// Seconds between looks at a clone that is not ready yet (provision --wait, invoke)
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        default_value_t = DEFAULT_POLL_INTERVAL_SECONDS,
+        value_parser = clap::value_parser!(u64).range(1..=600)
+    )]
+    pub poll_interval: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show each root with its copies and clones: state, data age, free clone slots
+    Status(StatusArgs),
+    /// Make a copy-on-write clone of a root cluster (or show the plan with --dry-run)
+    Provision(ProvisionArgs),
+    /// Keep the pool of copies: make copies up to each root's target, drop obsolete ones
+    Maintain(MaintainArgs),
+    /// Delete a clone made by this clone manager, with its password secret and key
+    Delete(DeleteArgs),
+    /// Run a Lambda event (JSON file) through the function's handler, locally
+    Invoke(InvokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Only this root [default: every root configured or with copies or clones]
+    #[arg(long, value_name = "ID")]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProvisionArgs {
+    /// The root cluster to clone
+    #[arg(long, value_name = "ID")]
+    pub source: String,
+
+    /// Name of the new clone [default: derived and unique]
+    #[arg(long, value_name = "ID")]
+    pub cluster_id: Option<String>,
+
+    /// When no clone slot is free, make a full copy of the root first (slow)
+    #[arg(long)]
+    pub copy_ok: bool,
+
+    /// Give the clone its own master password, kept in Secrets Manager
+    #[arg(long, requires = "principals")]
+    pub set_password: bool,
+
+    /// IAM principal ARN that may read the password (repeat for more)
+    #[arg(
+        long = "principal",
+        value_name = "ARN",
+        id = "principals",
+        requires = "set_password"
+    )]
+    pub principals: Vec<String>,
+
+    /// Instance class of the clone [default: the root writer's]
+    #[arg(long, value_name = "CLASS")]
+    pub instance_class: Option<String>,
+
+    /// Extra tag for the clone (repeat for more)
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
+    pub tags: Vec<(String, String)>,
+
+    /// Print the plan in words and change nothing
+    #[arg(long, conflicts_with = "wait")]
+    pub dry_run: bool,
+
+    /// Stay until the clone is usable, showing progress, then print how to connect
+    #[arg(long)]
+    pub wait: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MaintainArgs {
+    /// Maintenance config (EDN or JSON) [default: the deployment's SSM parameter]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Print what would be done and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The clone to delete (cluster identifier or ARN)
+    #[arg(value_name = "ID")]
+    pub cluster: String,
+
+    /// Do not ask for confirmation (required when standard input is not a terminal)
+    #[arg(short, long)]
+    pub yes: bool,
+
+    /// Take a final snapshot of the clone before deleting it
+    #[arg(long)]
+    pub final_snapshot: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InvokeArgs {
+    /// The event as Lambda would receive it ("-" reads standard input)
+    #[arg(value_name = "EVENT.json")]
+    pub event: PathBuf,
+
+    /// PUT CloudFormation's answer to the event's ResponseURL [default: only print it]
+    #[arg(long)]
+    pub send_response: bool,
+}
+
+fn parse_tag(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("'{text}' is not KEY=VALUE")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_password_needs_readers_and_readers_need_a_password() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args);
+        assert!(parse(&["acm", "provision", "--source", "db", "--set-password"]).is_err());
+        assert!(parse(&["acm", "provision", "--source", "db", "--principal", "arn:x"]).is_err());
+        let cli = parse(&[
+            "acm",
+            "provision",
+            "--source",
+            "db",
+            "--set-password",
+            "--principal",
+            "arn:aws:iam::1:role/a",
+            "--principal",
+            "arn:aws:iam::1:role/b",
+        ])
+        .unwrap();
+        let Command::Provision(args) = cli.command else {
+            panic!("not provision");
+        };
+        assert_eq!(args.principals.len(), 2);
+    }
+
+    #[test]
+    fn tags_are_key_equals_value() {
+        assert_eq!(parse_tag("team=db").unwrap(), ("team".into(), "db".into()));
+        assert_eq!(
+            parse_tag("note=a=b").unwrap(),
+            ("note".into(), "a=b".into())
+        );
+        assert!(parse_tag("=x").is_err());
+        assert!(parse_tag("novalue").is_err());
+    }
+}

@@ -1,0 +1,788 @@
+//! The operator CLI end to end: the real binary against moto, one AWS account per test
+//! (through the harness's account proxy), checked through an independent SDK client.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Output;
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use common::{FaultSchedule, Proxy};
+use serde_json::Value;
+
+const ROOT: &str = "prod-db";
+
+/// One test's account: its proxy to moto and an SDK config for looking at it.
+struct Account {
+    proxy: Proxy,
+    sdk: SdkConfig,
+}
+
+impl Account {
+    async fn new() -> Account {
+        let proxy = common::moto_account_proxy(FaultSchedule::none()).await;
+        let sdk = common::sdk_config(&proxy.endpoint());
+        Account { proxy, sdk }
+    }
+
+    /// A fresh account with the root `prod-db` (one writer instance).
+    async fn with_root() -> Account {
+        let account = Account::new().await;
+        common::seed_root(&account.sdk, ROOT).await;
+        account
+    }
+
+    /// Runs the CLI against this account with short polls; standard input is empty and
+    /// not a terminal.
+    async fn cli(&self, args: &[&str]) -> Ran {
+        let mut all = vec![
+            "--endpoint-url".to_string(),
+            self.proxy.endpoint(),
+            "--poll-interval".to_string(),
+            "1".to_string(),
+        ];
+        all.extend(args.iter().map(|arg| arg.to_string()));
+        run_cli(all).await
+    }
+}
+
+/// A finished run of the binary.
+struct Ran {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Ran {
+    fn from(output: Output) -> Ran {
+        Ran {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts the exit code, showing both streams when it differs.
+    fn expect_code(self, code: i32) -> Ran {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "exit code\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|error| {
+            panic!(
+                "stdout is not one JSON document ({error}):\n{}\n--- stderr ---\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+/// Runs the binary with the test credentials and nothing from the developer's AWS setup.
+async fn run_cli(args: Vec<String>) -> Ran {
+    tokio::task::spawn_blocking(move || {
+        let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_aurora-clone-manager"))
+            .args(&args)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/aws-credentials",
+            )
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("STACK_NAME")
+            .env_remove("RUST_LOG")
+            .write_stdin("")
+            .timeout(Duration::from_secs(120))
+            .output()
+            .expect("run the aurora-clone-manager binary");
+        Ran::from(output)
+    })
+    .await
+    .expect("the CLI runner thread")
+}
+
+/// Every cluster with its status and tags, and every instance: what a dry run must leave
+/// exactly as it was.
+async fn world_snapshot(sdk: &SdkConfig) -> (BTreeMap<String, (String, String)>, Vec<String>) {
+    let rds = aws_sdk_rds::Client::new(sdk);
+    let clusters = rds
+        .describe_db_clusters()
+        .send()
+        .await
+        .expect("describe clusters");
+    let clusters = clusters
+        .db_clusters()
+        .iter()
+        .map(|cluster| {
+            let tags: BTreeMap<&str, &str> = cluster
+                .tag_list()
+                .iter()
+                .map(|tag| (tag.key().unwrap_or(""), tag.value().unwrap_or("")))
+                .collect();
+            (
+                cluster.db_cluster_identifier().unwrap_or("").to_string(),
+                (
+                    cluster.status().unwrap_or("").to_string(),
+                    format!("{tags:?}"),
+                ),
+            )
+        })
+        .collect();
+    let instances = rds
+        .describe_db_instances()
+        .send()
+        .await
+        .expect("describe instances");
+    let mut instance_ids: Vec<String> = instances
+        .db_instances()
+        .iter()
+        .map(|instance| instance.db_instance_identifier().unwrap_or("").to_string())
+        .collect();
+    instance_ids.sort();
+    (clusters, instance_ids)
+}
+
+/// Whether the cluster is still there and not on its way out.
+async fn cluster_alive(sdk: &SdkConfig, cluster_id: &str) -> bool {
+    let described = aws_sdk_rds::Client::new(sdk)
+        .describe_db_clusters()
+        .db_cluster_identifier(cluster_id)
+        .send()
+        .await;
+    match described {
+        Ok(output) => output
+            .db_clusters()
+            .iter()
+            .any(|cluster| cluster.status() != Some("deleting")),
+        Err(_) => false,
+    }
+}
+
+/// A file under the target's scratch directory, unique to this test.
+fn scratch_file(name: &str, contents: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cli-{:016x}-{name}", rand::random::<u64>()));
+    std::fs::write(&path, contents).expect("write a scratch file");
+    path
+}
+
+fn maintenance_config(target_clone_slots: u32) -> PathBuf {
+    scratch_file(
+        "maintenance.edn",
+        &format!(
+            "{{:clusters [{{:cluster-id \"{ROOT}\" :target-clone-slots {target_clone_slots}}}]}}"
+        ),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_errors_exit_2_and_help_exits_0() {
+    for args in [
+        vec![],
+        vec!["frobnicate"],
+        vec!["status", "--no-such-flag"],
+        vec!["provision"],
+        vec!["provision", "--source", ROOT, "--set-password"],
+        vec!["provision", "--source", ROOT, "--dry-run", "--wait"],
+        vec!["delete"],
+        vec!["--poll-interval", "0", "status"],
+    ] {
+        let ran = run_cli(args.iter().map(|arg| arg.to_string()).collect()).await;
+        assert_eq!(ran.code, Some(2), "{args:?}: {}", ran.stderr);
+        assert!(
+            ran.stdout.is_empty(),
+            "{args:?} printed a result: {}",
+            ran.stdout
+        );
+        assert!(
+            ran.stderr.contains("Usage") || ran.stderr.contains("try '--help'"),
+            "{args:?}: {}",
+            ran.stderr
+        );
+    }
+    let help = run_cli(vec!["--help".into()]).await.expect_code(0);
+    for verb in ["status", "provision", "maintain", "delete", "invoke"] {
+        assert!(
+            help.stdout.contains(verb),
+            "{verb} missing from:\n{}",
+            help.stdout
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_the_root_and_its_free_slots_as_a_table_or_json() {
+    let account = Account::with_root().await;
+
+    let table = account
+        .cli(&["status", "--source", ROOT])
+        .await
+        .expect_code(0);
+    assert!(
+        table.stdout.contains("prod-db: 15 free clone slots"),
+        "{}",
+        table.stdout
+    );
+    assert!(table.stdout.contains("15/15"), "{}", table.stdout);
+    assert!(table.stdout.contains("db.r6g.large"), "{}", table.stdout);
+
+    let json = account
+        .cli(&["--json", "status", "--source", ROOT])
+        .await
+        .expect_code(0)
+        .json();
+    assert_eq!(json["roots"][0]["rootId"], ROOT);
+    assert_eq!(json["roots"][0]["freeSlots"], 15);
+    assert_eq!(json["roots"][0]["pool"]["root"]["kind"], "root");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_of_a_cluster_that_does_not_exist_fails() {
+    let account = Account::new().await;
+    let ran = account
+        .cli(&["status", "--source", "nope"])
+        .await
+        .expect_code(1);
+    assert!(
+        ran.stderr.contains("no cluster named nope"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provision_with_wait_prints_how_to_connect_once_ready() {
+    let account = Account::with_root().await;
+
+    let ran = account
+        .cli(&[
+            "provision",
+            "--source",
+            ROOT,
+            "--cluster-id",
+            "dev-1",
+            "--wait",
+        ])
+        .await
+        .expect_code(0);
+
+    assert!(
+        ran.stdout
+            .contains("Clone dev-1 from prod-db (root) is ready."),
+        "{}",
+        ran.stdout
+    );
+    for label in ["endpoint", "port", "user", "secret"] {
+        assert!(
+            ran.stdout.contains(&format!("  {label} ")),
+            "{label}: {}",
+            ran.stdout
+        );
+    }
+    assert!(ran.stdout.contains("5432"), "{}", ran.stdout);
+    assert!(
+        ran.stderr.contains("] ready"),
+        "progress on stderr: {}",
+        ran.stderr
+    );
+    let tags = common::cluster_tags(&account.sdk, "dev-1").await;
+    assert_eq!(tags["aurora-clone-manager:role"], "clone");
+    assert_eq!(tags["aurora-clone-manager:state"], "ready");
+    assert_eq!(
+        common::cluster_instances(&account.sdk, "dev-1").await.len(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provision_json_with_a_password_reports_the_secret() {
+    let account = Account::with_root().await;
+
+    let json = account
+        .cli(&[
+            "--json",
+            "provision",
+            "--source",
+            ROOT,
+            "--set-password",
+            "--principal",
+            "arn:aws:iam::123456789012:role/developer",
+            "--wait",
+        ])
+        .await
+        .expect_code(0)
+        .json();
+
+    assert_eq!(json["ready"], true);
+    assert_eq!(json["clonedFrom"], ROOT);
+    let cluster_id = json["clusterId"].as_str().expect("clusterId");
+    assert!(cluster_id.starts_with("cli-prod-db-clone-"), "{cluster_id}");
+    let secret = json["outputs"]["PasswordSecret"]
+        .as_str()
+        .expect("a secret name");
+    assert!(
+        secret.starts_with(&format!("/aurora-clone-manager/password/{cluster_id}-")),
+        "{secret}"
+    );
+    assert_eq!(json["outputs"]["MasterUsername"], "postgres");
+    assert!(common::cluster_exists(&account.sdk, cluster_id).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_runs_print_the_plan_and_change_nothing() {
+    let account = Account::with_root().await;
+    let before = world_snapshot(&account.sdk).await;
+
+    let words = account
+        .cli(&[
+            "provision",
+            "--source",
+            ROOT,
+            "--cluster-id",
+            "planned",
+            "--dry-run",
+        ])
+        .await
+        .expect_code(0);
+    assert!(
+        words.stdout.starts_with("Dry run: nothing was changed."),
+        "{}",
+        words.stdout
+    );
+    assert!(
+        words
+            .stdout
+            .contains("clone prod-db (the root) into planned: 15 of 15 slots free"),
+        "{}",
+        words.stdout
+    );
+    let json = account
+        .cli(&["--json", "provision", "--source", ROOT, "--dry-run"])
+        .await
+        .expect_code(0)
+        .json();
+    assert_eq!(json["dryRun"], true);
+    assert_eq!(json["plan"]["source"]["clusterId"], ROOT);
+    let config = maintenance_config(40);
+    let maintain = account
+        .cli(&[
+            "maintain",
+            "--config",
+            config.to_str().unwrap(),
+            "--dry-run",
+        ])
+        .await
+        .expect_code(0);
+    assert!(
+        maintain.stdout.contains("would make copy prod-db-copy-"),
+        "{}",
+        maintain.stdout
+    );
+
+    assert_eq!(world_snapshot(&account.sdk).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provision_of_a_missing_source_fails_with_exit_1() {
+    let account = Account::new().await;
+    let ran = account
+        .cli(&["provision", "--source", "nope"])
+        .await
+        .expect_code(1);
+    assert!(
+        ran.stderr.contains("source cluster 'nope' does not exist"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stdout.is_empty(), "{}", ran.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_root_says_how_to_get_slots_and_maintain_makes_a_copy_to_clone_from() {
+    let account = Account::with_root().await;
+    for index in 0..15 {
+        account
+            .cli(&[
+                "provision",
+                "--source",
+                ROOT,
+                "--cluster-id",
+                &format!("fill-{index}"),
+            ])
+            .await
+            .expect_code(0);
+    }
+
+    let refused = account
+        .cli(&["provision", "--source", ROOT])
+        .await
+        .expect_code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("no clone slots on prod-db (15/15 used) and no fresh copy"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("--copy-ok"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("maintain"), "{}", refused.stderr);
+
+    let config = maintenance_config(10);
+    let report = account
+        .cli(&["--json", "maintain", "--config", config.to_str().unwrap()])
+        .await
+        .expect_code(0)
+        .json();
+    let created = report["roots"][0]["copiesCreated"]
+        .as_array()
+        .expect("copies");
+    assert_eq!(created.len(), 1, "{report}");
+    let copy_id = created[0].as_str().unwrap().to_string();
+    assert_eq!(
+        common::cluster_tags(&account.sdk, &copy_id).await["aurora-clone-manager:role"],
+        "copy"
+    );
+
+    let from_copy = account
+        .cli(&["--json", "provision", "--source", ROOT, "--wait"])
+        .await
+        .expect_code(0)
+        .json();
+    assert_eq!(from_copy["clonedFrom"], copy_id.as_str());
+    assert_eq!(from_copy["sourceKind"], "copy");
+
+    let status = account.cli(&["status"]).await.expect_code(0);
+    assert!(status.stdout.contains("0/15"), "{}", status.stdout);
+    assert!(status.stdout.contains(&copy_id), "{}", status.stdout);
+    assert!(status.stdout.contains("14/15"), "{}", status.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_refuses_without_yes_when_stdin_is_not_a_terminal() {
+    let account = Account::with_root().await;
+    account
+        .cli(&["provision", "--source", ROOT, "--cluster-id", "keep-me"])
+        .await
+        .expect_code(0);
+
+    let ran = account.cli(&["delete", "keep-me"]).await.expect_code(1);
+
+    assert!(ran.stderr.contains("pass --yes"), "{}", ran.stderr);
+    assert!(cluster_alive(&account.sdk, "keep-me").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_with_yes_removes_the_clone_and_its_secret() {
+    let account = Account::with_root().await;
+    account
+        .cli(&[
+            "provision",
+            "--source",
+            ROOT,
+            "--cluster-id",
+            "short-lived",
+            "--set-password",
+            "--principal",
+            "arn:aws:iam::123456789012:role/developer",
+            "--wait",
+        ])
+        .await
+        .expect_code(0);
+
+    let json = account
+        .cli(&["--json", "delete", "short-lived", "--yes"])
+        .await
+        .expect_code(0)
+        .json();
+
+    assert_eq!(json["deleted"]["clusterId"], "short-lived");
+    assert_eq!(
+        json["deleted"]["secretsDeleted"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert!(!cluster_alive(&account.sdk, "short-lived").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_never_touches_a_root_or_a_copy() {
+    let account = Account::with_root().await;
+    let config = maintenance_config(20);
+    let report = account
+        .cli(&["--json", "maintain", "--config", config.to_str().unwrap()])
+        .await
+        .expect_code(0)
+        .json();
+    let copy_id = report["roots"][0]["copiesCreated"][0]
+        .as_str()
+        .expect("a copy")
+        .to_string();
+
+    let root = account.cli(&["delete", ROOT, "--yes"]).await.expect_code(1);
+    assert!(
+        root.stderr.contains("not managed by this clone manager"),
+        "{}",
+        root.stderr
+    );
+    let copy = account
+        .cli(&["delete", &copy_id, "--yes"])
+        .await
+        .expect_code(1);
+    assert!(
+        copy.stderr.contains("it is a copy, not a clone"),
+        "{}",
+        copy.stderr
+    );
+
+    assert!(cluster_alive(&account.sdk, ROOT).await);
+    assert!(cluster_alive(&account.sdk, &copy_id).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoke_runs_a_cloudformation_create_and_prints_the_success_answer() {
+    let account = Account::with_root().await;
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/events/cloudformation-create.json");
+
+    let ran = account
+        .cli(&["invoke", fixture.to_str().unwrap()])
+        .await
+        .expect_code(0);
+
+    assert!(
+        ran.stdout
+            .starts_with("CloudFormation answer: SUCCESS (not sent; pass --send-response"),
+        "{}",
+        ran.stdout
+    );
+    let body: Value = serde_json::from_str(
+        ran.stdout
+            .split_once('\n')
+            .map(|(_, body)| body)
+            .unwrap_or_default(),
+    )
+    .expect("the answer body is JSON");
+    assert_eq!(body["Status"], "SUCCESS");
+    assert_eq!(body["LogicalResourceId"], "TestDb");
+    assert_eq!(body["Data"]["ClonedFrom"], ROOT);
+    let cluster_id = body["Data"]["ClusterId"].as_str().expect("ClusterId");
+    assert!(common::cluster_exists(&account.sdk, cluster_id).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoke_with_send_response_puts_the_answer_to_the_response_url() {
+    let account = Account::with_root().await;
+    let capture = common::response_capture().await;
+    let event = serde_json::json!({
+        "RequestType": "Create",
+        "ResponseURL": capture.url("create"),
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/app/0f0e0d0c-1111-2222-3333-444455556666",
+        "RequestId": "cli-invoke-test",
+        "LogicalResourceId": "Db",
+        "ResourceType": "Custom::AuroraClone",
+        "ResourceProperties": {"SourceClusterId": ROOT, "ClusterId": "from-invoke"}
+    });
+    let path = scratch_file("create.json", &event.to_string());
+
+    let json = account
+        .cli(&[
+            "--json",
+            "invoke",
+            path.to_str().unwrap(),
+            "--send-response",
+        ])
+        .await
+        .expect_code(0)
+        .json();
+
+    assert_eq!(json["result"]["answered"], "SUCCESS");
+    assert_eq!(json["cloudFormationAnswers"][0]["sent"], true);
+    let answers = capture.wait_for("create", 1, Duration::from_secs(10)).await;
+    assert_eq!(answers.len(), 1);
+    assert_eq!(answers[0].status(), Some("SUCCESS"));
+    assert_eq!(answers[0].content_type.as_deref(), Some(""));
+    assert_eq!(answers[0].json["Data"]["ClusterId"], "from-invoke");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoke_of_a_status_action_prints_the_pool() {
+    let account = Account::with_root().await;
+    let path = scratch_file(
+        "status.json",
+        &serde_json::json!({"action": "status", "sourceClusterId": ROOT}).to_string(),
+    );
+
+    let json = account
+        .cli(&["--json", "invoke", path.to_str().unwrap()])
+        .await
+        .expect_code(0)
+        .json();
+
+    assert_eq!(json["result"]["roots"][0]["rootId"], ROOT);
+    assert_eq!(json["cloudFormationAnswers"], serde_json::json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maintain_without_a_file_reads_the_deployments_ssm_parameter() {
+    let account = Account::with_root().await;
+    aws_sdk_ssm::Client::new(&account.sdk)
+        .put_parameter()
+        .name("/aurora-clone-manager/maintenance-config")
+        .value(r#"{"clusters": [{"clusterId": "prod-db", "targetCloneSlots": 25}]}"#)
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .expect("put the maintenance config");
+
+    let json = account
+        .cli(&["--json", "maintain", "--dry-run"])
+        .await
+        .expect_code(0)
+        .json();
+    assert_eq!(json["dryRun"], true);
+    assert_eq!(json["plan"]["roots"][0]["clusterId"], ROOT);
+    assert_eq!(json["plan"]["roots"][0]["targetCloneSlots"], 25);
+    assert_eq!(
+        json["plan"]["roots"][0]["copies"].as_array().map(Vec::len),
+        Some(1)
+    );
+
+    let status = account.cli(&["status"]).await.expect_code(0);
+    assert!(
+        status.stdout.starts_with("prod-db: 15 free clone slots"),
+        "{}",
+        status.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_maintenance_config_fails_with_exit_1_and_names_the_problem() {
+    let account = Account::with_root().await;
+    let unreadable = scratch_file("unreadable.edn", "{:clusters [");
+    let ran = account
+        .cli(&[
+            "maintain",
+            "--config",
+            unreadable.to_str().unwrap(),
+            "--dry-run",
+        ])
+        .await
+        .expect_code(1);
+    assert!(ran.stderr.contains("maintenance config"), "{}", ran.stderr);
+
+    let bad_entry = scratch_file(
+        "bad-entry.edn",
+        r#"{:clusters [{:cluster-id "prod-db" :target-clone-slots 10} {:cluster-id "other" :target-clone-slots -1}]}"#,
+    );
+    let ran = account
+        .cli(&[
+            "maintain",
+            "--config",
+            bad_entry.to_str().unwrap(),
+            "--dry-run",
+        ])
+        .await
+        .expect_code(1);
+    assert!(
+        ran.stdout.contains("config entry skipped: clusters[1]"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains("prod-db"),
+        "the good entry is still planned: {}",
+        ran.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoke_of_a_file_that_is_not_an_event_fails_with_exit_1() {
+    let account = Account::new().await;
+    let not_json = scratch_file("not-json.json", "this is not JSON");
+    let ran = account
+        .cli(&["invoke", not_json.to_str().unwrap()])
+        .await
+        .expect_code(1);
+    assert!(ran.stderr.contains("not valid JSON"), "{}", ran.stderr);
+
+    let ran = account
+        .cli(&["invoke", "/nonexistent/event.json"])
+        .await
+        .expect_code(1);
+    assert!(
+        ran.stderr.contains("cannot read the event"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_copy_ok_a_full_root_gets_a_copy_and_the_clone_waits_for_it() {
+    let account = Account::with_root().await;
+    for index in 0..15 {
+        account
+            .cli(&[
+                "provision",
+                "--source",
+                ROOT,
+                "--cluster-id",
+                &format!("fill-{index}"),
+            ])
+            .await
+            .expect_code(0);
+    }
+
+    let plan = account
+        .cli(&["provision", "--source", ROOT, "--copy-ok", "--dry-run"])
+        .await
+        .expect_code(0);
+    assert!(
+        plan.stdout
+            .contains("no free clone slot: make copy prod-db-copy-"),
+        "{}",
+        plan.stdout
+    );
+
+    // Without --wait too: the clone can only be started once its copy is ready.
+    let json = account
+        .cli(&[
+            "--json",
+            "provision",
+            "--source",
+            ROOT,
+            "--cluster-id",
+            "late",
+            "--copy-ok",
+        ])
+        .await
+        .expect_code(0)
+        .json();
+
+    assert_eq!(json["ready"], true, "{json}");
+    assert_eq!(json["sourceKind"], "copy");
+    let copy_id = json["clonedFrom"].as_str().expect("a copy").to_string();
+    assert_eq!(
+        common::cluster_tags(&account.sdk, &copy_id).await["aurora-clone-manager:role"],
+        "copy"
+    );
+    assert_eq!(
+        common::cluster_tags(&account.sdk, "late").await["aurora-clone-manager:source-arn"],
+        format!(
+            "arn:aws:rds:us-east-1:{}:cluster:{copy_id}",
+            account.proxy.account_id()
+        )
+    );
+}
