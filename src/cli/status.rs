@@ -39,25 +39,36 @@ pub async fn run(app: &App, args: &StatusArgs, json: bool) -> Result<(), Failure
     Ok(())
 }
 
-/// The instance class of each source's writer (the report has the clones' classes only).
-/// A source whose instances cannot be read shows none rather than failing the status.
+/// The instance class of each source: copies carry it in their tags; a root's writer is
+/// asked for it (one call per root). A root whose instances cannot be read shows none
+/// rather than failing the status.
 async fn source_instance_classes(app: &App, report: &StatusReport) -> BTreeMap<String, String> {
-    let source_ids: Vec<&str> = report
+    let sources = report
         .roots
         .iter()
-        .flat_map(|root| std::iter::once(&root.pool.root).chain(root.pool.copies.iter()))
-        .map(|source| source.cluster_id.as_str())
-        .collect();
+        .flat_map(|root| std::iter::once(&root.pool.root).chain(root.pool.copies.iter()));
+    let mut classes: BTreeMap<String, String> = BTreeMap::new();
+    let mut source_ids: Vec<&str> = Vec::new();
+    for source in sources {
+        match &source.instance_class {
+            Some(class) => {
+                classes.insert(source.cluster_id.clone(), class.clone());
+            }
+            None => source_ids.push(source.cluster_id.as_str()),
+        }
+    }
     let lookups = source_ids.iter().map(|id| async move {
         let instances = app.ports.rds.describe_cluster_instances(id).await.ok()?;
         let class = instances.first()?.instance_class.clone();
         Some((id.to_string(), class))
     });
-    futures::future::join_all(lookups)
-        .await
-        .into_iter()
-        .flatten()
-        .collect()
+    classes.extend(
+        futures::future::join_all(lookups)
+            .await
+            .into_iter()
+            .flatten(),
+    );
+    classes
 }
 
 /// The whole report as text.

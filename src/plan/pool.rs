@@ -54,6 +54,9 @@ pub struct SourceView {
     pub clone_ids: Vec<String>,
     pub clones_creating: u32,
     pub has_instance: bool,
+    /// The class this deployment gave the source's instance (copies); `None` for the root,
+    /// whose class only DescribeDBInstances knows.
+    pub instance_class: Option<String>,
     pub freshness: Freshness,
     pub lifecycle_state: Option<LifecycleState>,
 }
@@ -185,6 +188,7 @@ fn source_view(
             .unwrap_or(u32::MAX),
         clone_ids: clones.iter().map(|clone| clone.id.clone()).collect(),
         has_instance: !cluster.members.is_empty(),
+        instance_class: cluster.tag(tags::INSTANCE_CLASS).map(str::to_string),
         freshness,
         lifecycle_state: tags::lifecycle_state(cluster),
     }

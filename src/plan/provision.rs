@@ -366,9 +366,9 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
         ));
     }
     summary.push(if properties.wait_for_ready {
-        "answer when the clone is usable".to_string()
+        "report back when the clone is usable (WaitForReady)".to_string()
     } else {
-        "answer once the clone is being made".to_string()
+        "report back once the restore has started (WaitForReady: false)".to_string()
     });
 
     Ok(ProvisionOutcome::Make(Box::new(ProvisionPlan {

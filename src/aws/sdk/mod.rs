@@ -13,7 +13,7 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_rds::config::http::HttpResponse;
-use aws_sdk_rds::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_rds::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::aws::{AwsError, Ports, error::classify_error_code};
@@ -111,9 +111,19 @@ where
     let code = error.code().map(str::to_string);
     let message = match &error {
         SdkError::ServiceError(_) => error.message().unwrap_or_default().to_string(),
-        SdkError::TimeoutError(_) => "timed out".to_string(),
-        SdkError::DispatchFailure(_) => "could not reach the service".to_string(),
-        SdkError::ResponseError(_) => "the response could not be read".to_string(),
+        SdkError::TimeoutError(_) => format!("timed out ({})", DisplayErrorContext(&error)),
+        SdkError::DispatchFailure(_) => {
+            format!(
+                "could not reach the service ({})",
+                DisplayErrorContext(&error)
+            )
+        }
+        SdkError::ResponseError(_) => {
+            format!(
+                "the response could not be read ({})",
+                DisplayErrorContext(&error)
+            )
+        }
         SdkError::ConstructionFailure(_) => "the request could not be built".to_string(),
         _ => error.message().unwrap_or("failed").to_string(),
     };
