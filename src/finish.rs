@@ -291,26 +291,7 @@ async fn advance(app: &App, job: &mut FinishJob) -> Result<Pass, Failure> {
                 cluster.id, cluster.status
             )));
         }
-        let request = instance_request_from_tags(&cluster);
-        return match rds.create_instance(&request).await {
-            Ok(_) => Ok(Pass::Waiting(format!(
-                "adding instance {}",
-                request.instance_id
-            ))),
-            Err(error)
-                if matches!(
-                    error.kind(),
-                    AwsErrorKind::InvalidState | AwsErrorKind::AlreadyExists
-                ) =>
-            {
-                Ok(Pass::Waiting(format!(
-                    "instance {}: {}",
-                    request.instance_id,
-                    error.message()
-                )))
-            }
-            Err(error) => Err(error.into()),
-        };
+        return add_first_instance(app, &cluster).await;
     };
     if FAILED_INSTANCE_STATUSES.contains(&instance.status.as_str()) {
         return Err(Failure::Permanent(format!(
@@ -417,27 +398,7 @@ async fn restore_when_source_ready(
     }
     let instances = rds.describe_cluster_instances(source_id).await?;
     match first_instance(&source, &instances) {
-        None => {
-            let request = instance_request_from_tags(&source);
-            return match rds.create_instance(&request).await {
-                Ok(_) => Ok(Pass::Waiting(format!(
-                    "adding instance {} to copy {source_id}",
-                    request.instance_id
-                ))),
-                Err(error)
-                    if matches!(
-                        error.kind(),
-                        AwsErrorKind::InvalidState | AwsErrorKind::AlreadyExists
-                    ) =>
-                {
-                    Ok(Pass::Waiting(format!(
-                        "copy {source_id}: {}",
-                        error.message()
-                    )))
-                }
-                Err(error) => Err(error.into()),
-            };
-        }
+        None => return add_first_instance(app, &source).await,
         Some(instance) if !instance.is_available() => {
             return Ok(Pass::Waiting(format!(
                 "copy {source_id}'s instance is {}",
@@ -492,6 +453,31 @@ async fn restore_when_source_ready(
     }
     job.deferred = None;
     Ok(Pass::Restored(Box::new(restored)))
+}
+
+/// Adds a managed cluster's first instance, as its tags describe it. A cluster that cannot
+/// take it yet, or an instance that is already there, means waiting.
+async fn add_first_instance(app: &App, cluster: &ClusterInfo) -> Result<Pass, Failure> {
+    let request = instance_request_from_tags(cluster);
+    match app.ports.rds.create_instance(&request).await {
+        Ok(_) => Ok(Pass::Waiting(format!(
+            "adding instance {} to {}",
+            request.instance_id, cluster.id
+        ))),
+        Err(error)
+            if matches!(
+                error.kind(),
+                AwsErrorKind::InvalidState | AwsErrorKind::AlreadyExists
+            ) =>
+        {
+            Ok(Pass::Waiting(format!(
+                "instance {}: {}",
+                request.instance_id,
+                error.message()
+            )))
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// The writer instance, or any instance when no writer is flagged yet.
@@ -722,6 +708,28 @@ pub fn sweep_job(app: &App, cluster_id: &str) -> FinishJob {
         deferred: None,
         ready_by: app.now() + app.config.ready_timeout,
         hop: 0,
+    }
+}
+
+/// The job that finishes a clone just started outside CloudFormation (no answer owed, nothing
+/// to undo); when the clone waits for a copy, the job carries its restore.
+pub fn job_for_started(app: &App, started: &crate::provision::Started) -> FinishJob {
+    match started {
+        crate::provision::Started::Existing { cluster_id, .. } => sweep_job(app, cluster_id),
+        crate::provision::Started::Made {
+            plan,
+            restore,
+            restored,
+            ..
+        } => {
+            let mut job = sweep_job(app, &plan.cluster_id);
+            job.deferred = restored.is_none().then(|| DeferredRestore {
+                root_id: plan.root_id.clone(),
+                restore: (**restore).clone(),
+                instance: plan.instance.clone(),
+            });
+            job
+        }
     }
 }
 

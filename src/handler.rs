@@ -15,7 +15,7 @@ use crate::metrics;
 use crate::plan::provision::{CloneRequest, ProvisionOutcome, RequestOrigin};
 use crate::plan::tags;
 use crate::properties::parse_properties;
-use crate::provision::{self, Audience, Started};
+use crate::provision::{self, Audience};
 use crate::resource;
 use crate::status;
 
@@ -308,25 +308,8 @@ async fn handle_manual_provision(
     let started = provision::start_clone(app, &request)
         .await
         .map_err(|error| HandlerError(error.explain(Audience::Cli, parameter)))?;
-    let (cluster_id, job) = match started {
-        Started::Existing { cluster_id, .. } => {
-            (cluster_id.clone(), finish::sweep_job(app, &cluster_id))
-        }
-        Started::Made {
-            plan,
-            restore,
-            restored,
-            ..
-        } => {
-            let mut job = finish::sweep_job(app, &plan.cluster_id);
-            job.deferred = restored.is_none().then(|| finish::DeferredRestore {
-                root_id: plan.root_id.clone(),
-                restore: *restore,
-                instance: plan.instance.clone(),
-            });
-            (plan.cluster_id.clone(), job)
-        }
-    };
+    let job = finish::job_for_started(app, &started);
+    let cluster_id = job.cluster_id.clone();
     let outcome = finish::run(app, invocation, job, FinishMode::Poll, None, &|_| {}).await;
     Ok(json!({"clusterId": cluster_id, "outcome": describe(&outcome)}))
 }

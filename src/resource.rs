@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::app::{App, Invocation};
-use crate::aws::{AwsError, ClusterInfo, Tags};
+use crate::aws::{AwsError, ClusterInfo};
 use crate::cfn::{self, AnswerSlot, CfnRequest, Envelope};
 use crate::finish::{self, DeferredRestore, FinishJob, FinishMode, PendingResponse, RespondWhen};
 use crate::password;
@@ -305,16 +305,7 @@ async fn rewrite_readers(
         .put_resource_policy(secret_arn, &password::secret_policy(principals))
         .await?;
     let placement = app.placement().await?;
-    let alias = naming::disposable_key_alias(&app.config.stack_name, &cluster.id);
-    let disposable = app
-        .ports
-        .keys
-        .list_aliases(&alias)
-        .await?
-        .into_iter()
-        .find(|entry| entry.alias_name == alias)
-        .and_then(|entry| entry.key_id);
-    if let Some(key_id) = disposable {
+    if let Some(key_id) = teardown::disposable_key_of(app, &cluster.id).await? {
         let policy = password::disposable_key_policy(
             &placement.partition,
             &placement.account_id,
@@ -372,14 +363,4 @@ pub async fn delete_clone_resource(
     teardown::delete_clone(app, &cluster, final_snapshot)
         .await
         .map_err(|error| error.to_string())
-}
-
-/// User tags as they were requested; used by tests and the CLI to compare.
-pub fn user_tags(cluster: &ClusterInfo) -> Tags {
-    cluster
-        .tags
-        .iter()
-        .filter(|(key, _)| !key.starts_with(tags::TAG_PREFIX))
-        .map(|(key, value)| (key.clone(), value.clone()))
-        .collect()
 }

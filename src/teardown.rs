@@ -161,23 +161,30 @@ pub async fn delete_password_artifacts(
             report.secrets_deleted.push(secret.name);
         }
     }
-    let alias = naming::disposable_key_alias(stack, cluster_id);
-    let aliased_key = app
+    if let Some(key_id) = disposable_key_of(app, cluster_id).await? {
+        schedule_disposable_key_deletion(app, &key_id, report).await?;
+        app.ports
+            .keys
+            .delete_alias(&naming::disposable_key_alias(stack, cluster_id))
+            .await?;
+    }
+    if let Some(key_id) = granted_key_id {
+        revoke_grants(app, key_id, cluster_id, report).await?;
+    }
+    Ok(())
+}
+
+/// The disposable key made for one cluster's password, found by its alias.
+pub async fn disposable_key_of(app: &App, cluster_id: &str) -> Result<Option<String>, AwsError> {
+    let alias = naming::disposable_key_alias(&app.config.stack_name, cluster_id);
+    Ok(app
         .ports
         .keys
         .list_aliases(&alias)
         .await?
         .into_iter()
         .find(|entry| entry.alias_name == alias)
-        .and_then(|entry| entry.key_id);
-    if let Some(key_id) = aliased_key {
-        schedule_disposable_key_deletion(app, &key_id, report).await?;
-        app.ports.keys.delete_alias(&alias).await?;
-    }
-    if let Some(key_id) = granted_key_id {
-        revoke_grants(app, key_id, cluster_id, report).await?;
-    }
-    Ok(())
+        .and_then(|entry| entry.key_id))
 }
 
 /// Schedules deletion of a key only if it carries our disposable tags: a key we did not

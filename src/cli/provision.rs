@@ -11,7 +11,7 @@ use crate::cli::args::ProvisionArgs;
 use crate::cli::failure::Failure;
 use crate::cli::output::{note, print_json, print_text};
 use crate::cli::progress::Progress;
-use crate::finish::{self, DeferredRestore, FinishJob, FinishMode, FinishOutcome, clone_outputs};
+use crate::finish::{self, FinishJob, FinishMode, FinishOutcome, clone_outputs};
 use crate::plan::pool::SourceKind;
 use crate::plan::provision::{CloneRequest, ProvisionOutcome, RequestOrigin};
 use crate::properties::CloneProperties;
@@ -144,34 +144,22 @@ struct StartedClone {
 
 impl StartedClone {
     fn from(app: &App, started: Started) -> StartedClone {
+        let job = finish::job_for_started(app, &started);
         match started {
             Started::Existing { cluster_id, arn } => StartedClone {
-                job: finish::sweep_job(app, &cluster_id),
+                job,
                 cluster_id,
                 arn,
                 source: None,
                 summary: Vec::new(),
             },
-            Started::Made {
-                plan,
-                restore,
-                restored,
-                ..
-            } => {
-                let mut job = finish::sweep_job(app, &plan.cluster_id);
-                job.deferred = restored.is_none().then(|| DeferredRestore {
-                    root_id: plan.root_id.clone(),
-                    restore: *restore,
-                    instance: plan.instance.clone(),
-                });
-                StartedClone {
-                    cluster_id: plan.cluster_id.clone(),
-                    arn: plan.cluster_arn.clone(),
-                    source: Some((plan.source.cluster_id.clone(), plan.source.kind)),
-                    summary: plan.summary.clone(),
-                    job,
-                }
-            }
+            Started::Made { plan, .. } => StartedClone {
+                cluster_id: plan.cluster_id.clone(),
+                arn: plan.cluster_arn.clone(),
+                source: Some((plan.source.cluster_id.clone(), plan.source.kind)),
+                summary: plan.summary.clone(),
+                job,
+            },
         }
     }
 }
