@@ -63,7 +63,15 @@ if [[ "$quick" == 0 ]]; then
   step "build.sh: x86_64 bootstrap.zip, aws commands printed (dry run)"
   ARCH=x86_64 DRY_RUN=1 SKIP_TESTS=1 LAMBDA_S3_BUCKET=ci-artifacts LAMBDA_S3_PREFIX=aurora-clone-manager \
     STACK_NAME=aurora-clone-manager ./build.sh MaxCopyAge=P2D
-  export LAMBDA_BOOTSTRAP="$PWD/target/lambda/aurora-clone-manager/bootstrap"
+  # The runtime test runs the binary inside the zip, exactly as Lambda would get it.
+  mkdir -p target/lambda-run
+  python3 - <<'PY'
+import os, zipfile
+with zipfile.ZipFile("target/lambda/aurora-clone-manager/bootstrap.zip") as archive:
+    archive.extract("bootstrap", "target/lambda-run")
+os.chmod("target/lambda-run/bootstrap", 0o755)
+PY
+  export LAMBDA_BOOTSTRAP="$PWD/target/lambda-run/bootstrap"
 fi
 
 step "cargo test"

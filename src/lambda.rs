@@ -9,15 +9,18 @@ use serde_json::Value;
 
 use crate::app::{App, Invocation};
 use crate::aws::sdk::{Connection, load_sdk_config, sdk_ports};
-use crate::cfn::HttpResponder;
+use crate::cfn::{CfnResponse, Envelope, HttpResponder, Responder};
 use crate::clock::SystemClock;
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::handler::handle_event;
 use crate::metrics::StdoutMetrics;
 
 /// Runs the Lambda runtime loop until the process is stopped.
 pub async fn run() -> Result<(), lambda_runtime::Error> {
-    let config = Config::from_lookup(|name| std::env::var(name).ok())?;
+    let config = match Config::from_lookup(|name| std::env::var(name).ok()) {
+        Ok(config) => config,
+        Err(error) => return serve_misconfigured(error).await,
+    };
     init_json_logging(&config.log_level);
     let sdk_config = load_sdk_config(&Connection::default(), &config.retry).await;
     let region = sdk_config
@@ -47,6 +50,38 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
                     error_type: "AuroraCloneManagerError".to_string(),
                     error_message: error.0,
                 })
+        }
+    }))
+    .await
+}
+
+/// With a configuration that cannot be used, the function still starts and answers every
+/// CloudFormation request FAILED with the reason, so that no stack waits an hour for an
+/// answer; every other event fails with the same reason.
+async fn serve_misconfigured(error: ConfigError) -> Result<(), lambda_runtime::Error> {
+    init_json_logging("info");
+    tracing::error!(%error, "the function is misconfigured");
+    let reason = format!("the clone manager is misconfigured: {error}");
+    let responder = Arc::new(HttpResponder::new());
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let reason = reason.clone();
+        let responder = responder.clone();
+        async move {
+            if let Some(response_url) = event.payload.get("ResponseURL").and_then(Value::as_str) {
+                let envelope = Envelope::read(&event.payload);
+                let physical_id = envelope
+                    .physical_resource_id
+                    .clone()
+                    .unwrap_or_else(|| envelope.placeholder_physical_id());
+                let response = CfnResponse::failed(&envelope, &physical_id, &reason);
+                if let Err(error) = responder.send(response_url, &response).await {
+                    tracing::error!(%error, "could not deliver the CloudFormation response");
+                }
+            }
+            Err::<Value, _>(lambda_runtime::Diagnostic {
+                error_type: "AuroraCloneManagerMisconfigured".to_string(),
+                error_message: reason,
+            })
         }
     }))
     .await

@@ -93,3 +93,23 @@ pub async fn load_password_artifacts(
         stray_keys,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::fake::{FakeAws, FakeClusterSeed};
+
+    #[tokio::test]
+    async fn the_inventory_reads_every_page_with_one_call_per_hundred_clusters() {
+        let fake = FakeAws::new();
+        for index in 0..250 {
+            let mut seed = FakeClusterSeed::root(&format!("db-{index:03}"));
+            seed.instance_class = None;
+            fake.seed_cluster(seed);
+        }
+        let inventory = load_inventory(fake.as_ref()).await.unwrap();
+        assert_eq!(inventory.clusters.len(), 250);
+        assert!(inventory.cluster("db-249").is_some());
+        assert_eq!(fake.call_counts().get("rds:DescribeDBClusters"), Some(&3));
+    }
+}

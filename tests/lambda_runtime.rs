@@ -19,6 +19,59 @@ fn bootstrap_path() -> String {
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_aurora-clone-manager").to_string())
 }
 
+/// Starts the binary as Lambda would, with AWS pointed at `endpoint`.
+fn start_function(runtime: &RuntimeApi, endpoint: &str, configured: bool) -> tokio::process::Child {
+    let mut command = tokio::process::Command::new(bootstrap_path());
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", runtime.address())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "acm")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/acm")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_SESSION_TOKEN", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("POLL_INTERVAL_SECONDS", "1")
+        .env("LOG_LEVEL", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if configured {
+        command.env("STACK_NAME", "acm");
+    }
+    command.spawn().expect("start the bootstrap binary")
+}
+
+#[tokio::test]
+async fn a_misconfigured_function_still_answers_cloudformation_failed_with_the_reason() {
+    let capture = response_capture().await;
+    let runtime = runtime_api().await;
+    let _function = start_function(&runtime, "http://127.0.0.1:9", false);
+    runtime.wait_first_poll(Duration::from_secs(30)).await;
+    let create = runtime.invoke(json!({
+        "RequestType": "Create", "ResponseURL": capture.url("create"), "StackId": STACK_ID,
+        "RequestId": "req-1", "ResourceType": "Custom::AuroraClone", "LogicalResourceId": "TestDb",
+        "ResourceProperties": {"SourceClusterId": "prod-db"}
+    }));
+    assert!(matches!(
+        runtime.result(&create, Duration::from_secs(30)).await,
+        InvocationResult::Error(_)
+    ));
+    let answers = capture.wait_for("create", 1, Duration::from_secs(5)).await;
+    assert_eq!(answers[0].status(), Some("FAILED"));
+    assert!(
+        answers[0].reason().unwrap().contains("STACK_NAME"),
+        "{}",
+        answers[0].body
+    );
+}
+
 #[tokio::test]
 async fn the_binary_serves_cloudformation_schedule_and_manual_events_under_a_lambda_runtime() {
     let proxy = moto_account_proxy(FaultSchedule::none()).await;
@@ -35,29 +88,7 @@ async fn the_binary_serves_cloudformation_schedule_and_manual_events_under_a_lam
     let capture = response_capture().await;
     let runtime = runtime_api().await;
 
-    let mut function = tokio::process::Command::new(bootstrap_path())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", runtime.address())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "acm")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/acm")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_SESSION_TOKEN", "test")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ENDPOINT_URL", proxy.endpoint())
-        .env("STACK_NAME", "acm")
-        .env("POLL_INTERVAL_SECONDS", "1")
-        .env("LOG_LEVEL", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the bootstrap binary");
+    let mut function = start_function(&runtime, &proxy.endpoint(), true);
     runtime.wait_first_poll(Duration::from_secs(30)).await;
 
     let create = runtime.invoke(json!({
