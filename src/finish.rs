@@ -663,6 +663,14 @@ async fn hand_over(
 ) -> FinishOutcome {
     job.hop += 1;
     if job.hop > app.config.max_hops {
+        if job.respond.is_none() && job.record.is_none() {
+            // Nobody waits for an answer (a copy, a swept clone): the next maintenance
+            // sweep carries on where this chain stops.
+            return FinishOutcome::StillPending(format!(
+                "{} not ready after {} hand-overs; left for the maintenance sweep",
+                job.cluster_id, app.config.max_hops
+            ));
+        }
         let reason = format!(
             "clone {} was not ready after {} hand-overs",
             job.cluster_id, app.config.max_hops
@@ -730,6 +738,32 @@ pub fn job_for_started(app: &App, started: &crate::provision::Started) -> Finish
             });
             job
         }
+    }
+}
+
+/// Starts a finishing chain for a cluster in a fresh asynchronous invocation (maintenance
+/// does it for the copies it starts: their instance can only be added once the restore is
+/// done, which takes longer than one invocation). Outside Lambda there is no function to
+/// invoke and the maintenance sweep finishes the cluster instead.
+pub async fn start_chain(
+    app: &App,
+    invocation: &Invocation,
+    cluster_id: &str,
+    ready_within: chrono::TimeDelta,
+) {
+    let Some(function_name) = &invocation.function_name else {
+        return;
+    };
+    let mut job = sweep_job(app, cluster_id);
+    job.ready_by = app.now() + ready_within;
+    let payload = json!({"action": "finish", "job": job});
+    if let Err(error) = app
+        .ports
+        .invoker
+        .invoke_async(function_name, &payload)
+        .await
+    {
+        tracing::warn!(cluster = %cluster_id, %error, "could not start finishing; the maintenance sweep will");
     }
 }
 

@@ -20,6 +20,10 @@ use crate::plan::maintenance::{MaintenanceInput, MaintenancePlan, RootPlan, plan
 use crate::provision::{restore_or_adopt, try_create_instance};
 use crate::teardown::{self, TeardownReport};
 
+/// How long a finishing chain follows a new copy: a full copy of a large volume takes hours;
+/// past this, the next maintenance sweep adds its instance.
+const COPY_READY_WITHIN: chrono::TimeDelta = chrono::TimeDelta::hours(6);
+
 /// Where the maintenance config comes from.
 #[derive(Debug, Clone)]
 pub enum ConfigSource {
@@ -259,6 +263,13 @@ pub async fn run(
         failures: Vec::new(),
         plan,
     };
+    for copy_id in report
+        .roots
+        .iter()
+        .flat_map(|root| root.copies_created.iter())
+    {
+        finish::start_chain(app, invocation, copy_id, COPY_READY_WITHIN).await;
+    }
     sweep_unfinished(app, invocation, &mut report).await;
     remove_orphans(app, &mut report).await;
     emit_metrics(app, &report).await;

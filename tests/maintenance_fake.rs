@@ -370,3 +370,33 @@ async fn twenty_concurrent_creates_on_fifteen_free_slots_make_fifteen_clones_and
         "no source was oversubscribed"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn new_copies_are_followed_until_they_have_their_instance() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    // A full copy takes a while, and RDS refuses the instance until the copy is available.
+    env.fake.configure(|settings| {
+        settings.describes_until_available = 40;
+        settings.instances_wait_for_cluster = false;
+    });
+    put_config(
+        &env,
+        r#"{:clusters [{:cluster-id "prod" :target-clone-slots 30}]}"#,
+    )
+    .await;
+    env.send(scheduled_event()).await;
+    let copies = env.managed("copy");
+    assert_eq!(copies.len(), 1);
+    assert!(
+        copies[0].members.is_empty(),
+        "no instance while the copy is being made"
+    );
+    assert!(
+        env.run_continuations().await >= 1,
+        "a finishing chain follows the copy"
+    );
+    let copy = env.managed("copy").remove(0);
+    assert_eq!(copy.members.len(), 1);
+    assert_eq!(copy.tags[tags::STATE], "ready");
+}
