@@ -108,7 +108,7 @@ mod tests {
             fake.seed_cluster(seed);
         }
         let inventory = load_inventory(fake.as_ref()).await.unwrap();
-        assert_eq!(inventory.clusters.len(), 250);
+        assert_eq!(inventory.clusters().len(), 250);
         assert!(inventory.cluster("db-249").is_some());
         assert_eq!(fake.call_counts().get("rds:DescribeDBClusters"), Some(&3));
     }

@@ -1,7 +1,7 @@
 //! The inventory: one snapshot of the account's Aurora clusters (tags inline), and the
 //! questions the planner asks of it. Loading it is done at the edge (`observe`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,59 +12,157 @@ use crate::time::parse_timestamp;
 
 /// All clusters at one moment. Clusters still `creating` are included: they take a clone
 /// slot from the moment the restore is accepted.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Built once per plan, with indexes by identifier, clone group and tag, so that planning
+/// for many roots in an account of thousands of clusters never scans the list per question.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(from = "InventoryData", into = "InventoryData")]
 pub struct Inventory {
-    pub clusters: Vec<ClusterInfo>,
+    clusters: Vec<ClusterInfo>,
+    index: Index,
+}
+
+/// The serialised form: just the clusters; the index is rebuilt.
+#[derive(Serialize, Deserialize)]
+struct InventoryData {
+    clusters: Vec<ClusterInfo>,
+}
+
+impl From<InventoryData> for Inventory {
+    fn from(data: InventoryData) -> Inventory {
+        Inventory::new(data.clusters)
+    }
+}
+
+impl From<Inventory> for InventoryData {
+    fn from(inventory: Inventory) -> InventoryData {
+        InventoryData {
+            clusters: inventory.clusters,
+        }
+    }
+}
+
+impl PartialEq for Inventory {
+    fn eq(&self, other: &Inventory) -> bool {
+        self.clusters == other.clusters
+    }
+}
+
+impl Eq for Inventory {}
+
+#[derive(Debug, Clone, Default)]
+struct Index {
+    by_id: HashMap<String, usize>,
+    by_arn: HashMap<String, usize>,
+    by_clone_group: HashMap<String, Vec<usize>>,
+    by_source_arn: HashMap<String, Vec<usize>>,
+    by_root_arn: HashMap<String, Vec<usize>>,
+    /// Cluster identifiers and the identifiers of their member instances.
+    identifiers: HashSet<String>,
+}
+
+impl Index {
+    fn build(clusters: &[ClusterInfo]) -> Index {
+        let mut index = Index::default();
+        for (position, cluster) in clusters.iter().enumerate() {
+            index.by_id.insert(cluster.id.clone(), position);
+            index.by_arn.insert(cluster.arn.clone(), position);
+            if let Some(group) = &cluster.clone_group_id {
+                index
+                    .by_clone_group
+                    .entry(group.clone())
+                    .or_default()
+                    .push(position);
+            }
+            if let Some(source) = cluster.tag(tags::SOURCE_ARN) {
+                index
+                    .by_source_arn
+                    .entry(source.to_string())
+                    .or_default()
+                    .push(position);
+            }
+            if let Some(root) = cluster.tag(tags::ROOT_ARN) {
+                index
+                    .by_root_arn
+                    .entry(root.to_string())
+                    .or_default()
+                    .push(position);
+            }
+            index.identifiers.insert(cluster.id.clone());
+            for member in &cluster.members {
+                index.identifiers.insert(member.instance_id.clone());
+            }
+        }
+        index
+    }
 }
 
 impl Inventory {
     pub fn new(clusters: Vec<ClusterInfo>) -> Inventory {
-        Inventory { clusters }
+        let index = Index::build(&clusters);
+        Inventory { clusters, index }
+    }
+
+    pub fn clusters(&self) -> &[ClusterInfo] {
+        &self.clusters
+    }
+
+    pub fn into_clusters(self) -> Vec<ClusterInfo> {
+        self.clusters
     }
 
     pub fn cluster(&self, cluster_id: &str) -> Option<&ClusterInfo> {
-        self.clusters
-            .iter()
-            .find(|cluster| cluster.id == cluster_id)
+        self.index
+            .by_id
+            .get(cluster_id)
+            .map(|&position| &self.clusters[position])
     }
 
     pub fn cluster_by_arn(&self, arn: &str) -> Option<&ClusterInfo> {
-        self.clusters.iter().find(|cluster| cluster.arn == arn)
+        self.index
+            .by_arn
+            .get(arn)
+            .map(|&position| &self.clusters[position])
     }
 
     /// Whether an identifier is taken by a cluster or by any cluster member instance.
     pub fn identifier_taken(&self, identifier: &str) -> bool {
-        self.clusters.iter().any(|cluster| {
-            cluster.id == identifier
-                || cluster
-                    .members
-                    .iter()
-                    .any(|member| member.instance_id == identifier)
-        })
+        self.index.identifiers.contains(identifier)
     }
 
     /// The clusters that use a clone slot of `source`: every other member of its clone group
     /// (ours or not), plus every cluster tagged as cloned from it, for clusters AWS reports
-    /// without a clone group id.
+    /// without a clone group id. In inventory order, each once.
     pub fn clones_using_slots_of<'a>(&'a self, source: &ClusterInfo) -> Vec<&'a ClusterInfo> {
-        self.clusters
-            .iter()
+        let in_group = source
+            .clone_group_id
+            .as_ref()
+            .and_then(|group| self.index.by_clone_group.get(group));
+        let tagged = self.index.by_source_arn.get(&source.arn);
+        let mut positions: Vec<usize> = in_group
+            .into_iter()
+            .flatten()
+            .chain(tagged.into_iter().flatten())
+            .copied()
+            .collect();
+        positions.sort_unstable();
+        positions.dedup();
+        positions
+            .into_iter()
+            .map(|position| &self.clusters[position])
             .filter(|other| other.id != source.id)
-            .filter(|other| {
-                let same_group = source.clone_group_id.is_some()
-                    && other.clone_group_id == source.clone_group_id;
-                let tagged_from_source = other.tag(tags::SOURCE_ARN) == Some(source.arn.as_str());
-                same_group || tagged_from_source
-            })
             .collect()
     }
 
     /// This deployment's copies of `root`, whatever their state.
     pub fn copies_of<'a>(&'a self, root: &ClusterInfo, stack_name: &str) -> Vec<&'a ClusterInfo> {
-        self.clusters
-            .iter()
+        self.index
+            .by_root_arn
+            .get(&root.arn)
+            .into_iter()
+            .flatten()
+            .map(|&position| &self.clusters[position])
             .filter(|cluster| tags::managed_role(cluster, stack_name) == Some(Role::Copy))
-            .filter(|cluster| cluster.tag(tags::ROOT_ARN) == Some(root.arn.as_str()))
             .collect()
     }
 

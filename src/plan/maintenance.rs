@@ -95,7 +95,7 @@ pub fn plan_maintenance(input: MaintenanceInput<'_>) -> MaintenancePlan {
     let stack = &input.config.stack_name;
     let unfinished = input
         .inventory
-        .clusters
+        .clusters()
         .iter()
         .filter(|cluster| tags::managed_role(cluster, stack).is_some())
         .filter(|cluster| !cluster.is_deleting())

@@ -178,7 +178,7 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
     let properties = &request.properties;
     properties.validate()?;
     let owner = request.origin.owner();
-    if let Some(existing) = inventory.clusters.iter().find(|cluster| {
+    if let Some(existing) = inventory.clusters().iter().find(|cluster| {
         tags::managed_role(cluster, &config.stack_name) == Some(Role::Clone)
             && cluster.tag(tags::REQUEST) == Some(request.origin.request_id.as_str())
             && cluster.tag(tags::OWNER) == Some(owner.as_str())

@@ -625,17 +625,17 @@ proptest! {
         slots in 1u32..60,
     ) {
         let first = maintain(&inventory, &[target("prod", slots)]);
-        let mut after = inventory.clone();
-        after.clusters.retain(|c| !first.roots[0].purge.iter().any(|p| p.cluster_id == c.id));
+        let mut after = inventory.clone().into_clusters();
+        after.retain(|c| !first.roots[0].purge.iter().any(|p| p.cluster_id == c.id));
         for copy in &first.roots[0].copies {
             let mut made = cluster(&copy.cluster_id);
             made.status = "creating".into();
             made.members.clear();
             made.tags = copy.restore.tags.clone();
             made.clone_group_id = Some(format!("g-{}", copy.cluster_id));
-            after.clusters.push(made);
+            after.push(made);
         }
-        let second = maintain(&after, &[target("prod", slots)]);
+        let second = maintain(&Inventory::new(after), &[target("prod", slots)]);
         prop_assert!(second.roots[0].copies.is_empty());
     }
 }
