@@ -12,6 +12,10 @@ use serde_json::Value;
 /// CloudFormation refuses response bodies of 4096 bytes or more.
 pub const MAX_RESPONSE_BYTES: usize = 4096;
 
+/// Longest identifier echoed in a response. A stack id is at most about 220 characters, a
+/// logical id 255, a request id 36; four of these leave room for the rest of the body.
+pub const MAX_ECHOED_ID_CHARS: usize = 400;
+
 /// The fields every request carries and every response echoes, read leniently so that even
 /// a malformed request can be answered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,11 +213,20 @@ impl CfnResponse {
     }
 
     /// The JSON body, always under [`MAX_RESPONSE_BYTES`]: the reason is shortened first,
-    /// then, if ever needed, the data.
+    /// then, if ever needed, the data. Identifiers CloudFormation really sends are far
+    /// shorter than [`MAX_ECHOED_ID_CHARS`]; a request with longer ones is not CloudFormation's
+    /// and gets them cut.
     pub fn to_body(&self) -> String {
         let mut response = self.clone();
-        if response.physical_resource_id.len() > 1024 {
-            response.physical_resource_id.truncate(1024);
+        for id in [
+            &mut response.physical_resource_id,
+            &mut response.stack_id,
+            &mut response.request_id,
+            &mut response.logical_resource_id,
+        ] {
+            if id.chars().count() > MAX_ECHOED_ID_CHARS {
+                *id = id.chars().take(MAX_ECHOED_ID_CHARS).collect();
+            }
         }
         let body = serde_json::to_string(&response).expect("a response always serialises");
         if body.len() < MAX_RESPONSE_BYTES {

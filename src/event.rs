@@ -102,7 +102,8 @@ pub enum DispatchError {
 fn bad_field(field: &str, problem: impl Into<String>) -> DispatchError {
     DispatchError::BadField {
         field: field.to_string(),
-        problem: problem.into(),
+        // Parse errors quote the offending value; a huge one must not make a huge message.
+        problem: crate::text::shorten_to(&problem.into(), 300),
     }
 }
 

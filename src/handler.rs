@@ -134,8 +134,12 @@ pub async fn handle_event(
             properties,
         }) => handle_manual_provision(&app, &invocation, dry_run, &properties).await,
         Event::Action(Action::Finish { job }) => {
-            let job: FinishJob = serde_json::from_value(job)
-                .map_err(|error| HandlerError(format!("job: {error}")))?;
+            let job: FinishJob = serde_json::from_value(job).map_err(|error| {
+                HandlerError(format!(
+                    "job: {}",
+                    crate::text::shorten_to(&error.to_string(), 300)
+                ))
+            })?;
             Ok(handle_continuation(app, invocation, job).await)
         }
     }

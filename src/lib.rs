@@ -23,4 +23,5 @@ pub mod provision;
 pub mod resource;
 pub mod status;
 pub mod teardown;
+pub mod text;
 pub mod time;

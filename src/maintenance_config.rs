@@ -55,10 +55,65 @@ pub struct MaintenanceConfig {
 #[error("maintenance config {0}")]
 pub struct UnreadableConfig(pub String);
 
+/// An SSM parameter holds at most 8 KB; a config file for the CLI gets more room, but not
+/// unbounded: reading is quadratic in nothing, but memory and messages should stay small.
+pub const MAX_CONFIG_BYTES: usize = 256 * 1024;
+
+/// The config is a map of a list of maps of scalars: three levels. Anything nested much
+/// deeper is refused before it can exhaust the stack.
+const MAX_NESTING: usize = 16;
+
 /// Reads a maintenance config in EDN or JSON.
 pub fn parse_maintenance_config(text: &str) -> Result<MaintenanceConfig, UnreadableConfig> {
+    if text.len() > MAX_CONFIG_BYTES {
+        return Err(UnreadableConfig(format!(
+            "is {} bytes; at most {MAX_CONFIG_BYTES} are read",
+            text.len()
+        )));
+    }
+    if nesting_depth(text) > MAX_NESTING {
+        return Err(UnreadableConfig(format!(
+            "is nested more than {MAX_NESTING} levels deep; a config is a map with a list of maps"
+        )));
+    }
     let value = read_document(text)?;
     validate(&value)
+}
+
+/// The deepest nesting of brackets and braces outside strings, counted without parsing (so
+/// that no parser recurses into a hostile document).
+fn nesting_depth(text: &str) -> usize {
+    let mut depth: usize = 0;
+    let mut deepest = 0;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut in_comment = false;
+    for character in text.chars() {
+        if in_comment {
+            in_comment = character != '\n';
+            continue;
+        }
+        if in_string {
+            match (escaped, character) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match character {
+            '"' => in_string = true,
+            ';' => in_comment = true,
+            '[' | '{' | '(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ']' | '}' | ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 fn read_document(text: &str) -> Result<Value, UnreadableConfig> {
@@ -86,13 +141,43 @@ fn read_document(text: &str) -> Result<Value, UnreadableConfig> {
 }
 
 fn read_edn(text: &str) -> Result<Value, String> {
-    let (document, rest) = edn::read(text).map_err(|error| error.to_string())?;
+    let (document, rest) = edn::read(text).map_err(|error| describe_edn_error(&error))?;
     if let Ok((extra, _)) = edn::read(rest)
         && !matches!(extra, Edn::Nil)
     {
         return Err("more than one form; put everything in one map".into());
     }
     edn_to_json(&document, "")
+}
+
+/// An EDN reader error in words, with where it happened.
+fn describe_edn_error(error: &clojure_reader::error::Error) -> String {
+    use clojure_reader::error::Code;
+    let what = match &error.code {
+        Code::UnexpectedEOF => "the text ends before the form does".to_string(),
+        Code::UnmatchedDelimiter(delimiter) => format!("'{delimiter}' has no match"),
+        Code::HashMapDuplicateKey => "a map has the same key twice".to_string(),
+        Code::SetDuplicateKey => "a set has the same value twice".to_string(),
+        Code::InvalidChar => "an invalid character".to_string(),
+        Code::InvalidEscape => "an invalid escape in a string".to_string(),
+        Code::InvalidKeyword => "an invalid keyword".to_string(),
+        Code::InvalidNumber => "an invalid number".to_string(),
+        Code::InvalidTag => "an invalid tag".to_string(),
+        other => format!("{other:?}"),
+    };
+    match (error.line, error.column) {
+        (Some(line), Some(column)) => format!("{what} at line {line}, column {column}"),
+        _ => what,
+    }
+}
+
+/// How a config key appears in a problem's path: shortened, and visible when empty.
+fn display_key(key: &str) -> String {
+    if key.is_empty() {
+        "\"\"".to_string()
+    } else {
+        crate::text::shorten(key)
+    }
 }
 
 /// Converts EDN to JSON: keywords become strings without the colon, vectors and lists
@@ -136,10 +221,11 @@ fn edn_to_json(value: &Edn<'_>, path: &str) -> Result<Value, String> {
                         ));
                     }
                 };
+                let shown = display_key(&key);
                 let child = if path.is_empty() {
-                    key.clone()
+                    shown
                 } else {
-                    format!("{path}.{key}")
+                    format!("{path}.{shown}")
                 };
                 object.insert(key, edn_to_json(item, &child)?);
             }
@@ -179,7 +265,7 @@ fn validate(document: &Value) -> Result<MaintenanceConfig, UnreadableConfig> {
             clusters = Some(value);
         } else {
             config.problems.push(ConfigProblem {
-                path: key.clone(),
+                path: display_key(key),
                 problem: "is not a setting (only clusters is)".into(),
             });
         }
@@ -286,7 +372,12 @@ fn parse_entry(entry: &Value, path: &str) -> Result<RootTarget, ConfigProblem> {
                         .map_err(|text| problem(&key, text))?,
                 );
             }
-            _ => return Err(problem(raw_key, "is not a cluster setting".into())),
+            _ => {
+                return Err(problem(
+                    &display_key(raw_key),
+                    "is not a cluster setting".into(),
+                ));
+            }
         }
     }
     Ok(RootTarget {

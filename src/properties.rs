@@ -2,6 +2,7 @@
 //! (every scalar arrives as a string) into a typed, validated [`CloneProperties`].
 //! Every error names the property it is about.
 
+use crate::text::shorten;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -461,14 +462,6 @@ fn kind_of(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
         Value::Object(_) => "an object",
-    }
-}
-
-fn shorten(text: &str) -> String {
-    if text.chars().count() <= 60 {
-        text.to_string()
-    } else {
-        format!("{}...", text.chars().take(60).collect::<String>())
     }
 }
 

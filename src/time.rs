@@ -5,20 +5,27 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 
+use crate::text::shorten;
+
 /// Parses an ISO-8601 duration such as `P3D`, `PT50M`, `P1DT12H`, `P2W`, or a bare number
 /// of days (`3`). Years and months are refused because they have no fixed length.
 pub fn parse_duration(text: &str) -> Result<TimeDelta, String> {
-    let text = text.trim();
+    let quoted = shorten(text.trim());
+    parse_duration_quoting(text.trim(), &quoted)
+}
+
+/// The parser proper; messages quote `quoted` (a short form of the input).
+fn parse_duration_quoting(text: &str, quoted: &str) -> Result<TimeDelta, String> {
     if !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit()) {
         let days: i64 = text
             .parse()
-            .map_err(|_| format!("'{text}' is too large a number of days"))?;
-        return checked_days(days, text);
+            .map_err(|_| format!("'{quoted}' is too large a number of days"))?;
+        return checked_days(days, quoted);
     }
     let upper = text.to_ascii_uppercase();
     let Some(body) = upper.strip_prefix('P') else {
         return Err(format!(
-            "'{text}' is not an ISO-8601 duration (expected something like P3D or PT12H)"
+            "'{quoted}' is not an ISO-8601 duration (expected something like P3D or PT12H)"
         ));
     };
     let (date_part, time_part) = match body.split_once('T') {
@@ -36,12 +43,12 @@ pub fn parse_duration(text: &str) -> Result<TimeDelta, String> {
             }
             if number.is_empty() {
                 return Err(format!(
-                    "'{text}' is not an ISO-8601 duration: '{character}' has no number before it"
+                    "'{quoted}' is not an ISO-8601 duration: '{character}' has no number before it"
                 ));
             }
             let amount: i64 = number
                 .parse()
-                .map_err(|_| format!("'{text}' has a number that is too large"))?;
+                .map_err(|_| format!("'{quoted}' has a number that is too large"))?;
             number.clear();
             let unit_seconds: i64 = match (is_time, character) {
                 (false, 'W') => 7 * 86_400,
@@ -51,35 +58,36 @@ pub fn parse_duration(text: &str) -> Result<TimeDelta, String> {
                 (true, 'S') => 1,
                 (false, 'Y') | (false, 'M') => {
                     return Err(format!(
-                        "'{text}': years and months have no fixed length; use days (P30D) or weeks (P4W)"
+                        "'{quoted}': years and months have no fixed length; use days (P30D) or weeks (P4W)"
                     ));
                 }
                 _ => {
                     return Err(format!(
-                        "'{text}' is not an ISO-8601 duration: unexpected '{character}'"
+                        "'{quoted}' is not an ISO-8601 duration: unexpected '{character}'"
                     ));
                 }
             };
             let seconds = amount
                 .checked_mul(unit_seconds)
-                .ok_or_else(|| format!("'{text}' is too long a duration"))?;
+                .ok_or_else(|| format!("'{quoted}' is too long a duration"))?;
             total = total
                 .checked_add(
                     &TimeDelta::try_seconds(seconds)
-                        .ok_or_else(|| format!("'{text}' is too long a duration"))?,
+                        .ok_or_else(|| format!("'{quoted}' is too long a duration"))?,
                 )
-                .ok_or_else(|| format!("'{text}' is too long a duration"))?;
+                .ok_or_else(|| format!("'{quoted}' is too long a duration"))?;
             saw_component = true;
         }
         if !number.is_empty() {
             return Err(format!(
-                "'{text}' is not an ISO-8601 duration: the number {number} has no unit"
+                "'{quoted}' is not an ISO-8601 duration: the number {} has no unit",
+                shorten(&number)
             ));
         }
     }
     if !saw_component {
         return Err(format!(
-            "'{text}' is not an ISO-8601 duration (expected something like P3D or PT12H)"
+            "'{quoted}' is not an ISO-8601 duration (expected something like P3D or PT12H)"
         ));
     }
     Ok(total)
@@ -142,7 +150,8 @@ pub fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, String> {
         return Ok(midnight.and_utc());
     }
     Err(format!(
-        "'{text}' is not an ISO-8601 timestamp (expected something like 2024-05-01T10:00:00Z)"
+        "'{}' is not an ISO-8601 timestamp (expected something like 2024-05-01T10:00:00Z)",
+        shorten(text)
     ))
 }
 

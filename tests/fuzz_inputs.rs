@@ -1273,15 +1273,13 @@ fn a_config_nested_two_hundred_deep_is_read_without_a_crash() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Findings: what fuzzing found in src/, kept as checks that are ignored until the code is
-// changed. Run them with `cargo test --test fuzz_inputs -- --ignored`.
+// What fuzzing once found, kept as checks.
 
-/// Every refusal of a huge value quotes a part of it. Today several quote all of it: serde's
-/// `invalid type: string "..."` inside dispatch (`detail`, `scheduled event`) and inside a
-/// continuation's `job`; ISO-8601 durations and timestamps (`time::parse_duration`,
-/// `time::parse_timestamp`); and unknown config keys, which become the problem's path.
+/// Every refusal of a huge value quotes a part of it: serde's `invalid type: string "..."`
+/// inside dispatch (`detail`, `scheduled event`) and inside a continuation's `job`; ISO-8601
+/// durations and timestamps; and unknown config keys, which become the problem's path.
 #[test]
-#[ignore = "finding: some errors quote a huge input whole"]
+
 fn errors_about_a_huge_value_quote_a_part_of_it_not_all_of_it() {
     let big = "a".repeat(100_000);
     let mut failures = Vec::new();
@@ -1344,11 +1342,9 @@ fn errors_about_a_huge_value_quote_a_part_of_it_not_all_of_it() {
     );
 }
 
-/// A config key that is empty (JSON allows `""`) is reported with an empty path, which
-/// names nothing: `{"": 1, "clusters": []}` gives the problem `: is not a setting`, and
-/// `{"clusters": [{"": 1}]}` blames the whole entry (`clusters[0]: is not a cluster setting`).
+/// A config key that is empty (JSON allows `""`) is named in the path (`""`), and an empty
+/// key inside an entry is blamed, not the whole entry.
 #[test]
-#[ignore = "finding: an empty config key gives an empty or misleading path"]
 fn an_empty_config_key_is_reported_with_a_path_that_names_it() {
     let config = parse_maintenance_config(r#"{"": 1, "clusters": [{"": 2}]}"#).unwrap();
     for problem in &config.problems {
@@ -1358,13 +1354,9 @@ fn an_empty_config_key_is_reported_with_a_path_that_names_it() {
 }
 
 /// A config nested a few thousand levels deep (4,000 fits in an 8 KB advanced SSM parameter
-/// or a CLI `--config` file) overflows the stack in the recursive EDN-to-JSON conversion
-/// (`maintenance_config::edn_to_json`) instead of being refused: in a debug build on a
-/// 2 MiB stack (a tokio worker's) depth 1,000 already aborts the process. JSON stops at
-/// depth 128, but the text then goes on to the EDN reader. Run this one alone: an overflow
-/// aborts the whole test binary.
+/// or a CLI `--config` file) is refused before any reader recurses into it, on a 2 MiB
+/// stack (a tokio worker's) in a debug build.
 #[test]
-#[ignore = "finding: deep nesting overflows the stack and aborts the test binary"]
 fn a_config_nested_four_thousand_deep_is_refused_not_a_stack_overflow() {
     let depth = 4_000;
     let text = format!(

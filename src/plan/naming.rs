@@ -3,6 +3,7 @@
 //! Everything here is deterministic, so that the same request always derives the same names
 //! and a replayed request finds what its first attempt made.
 
+use crate::text::shorten;
 use chrono::{DateTime, Utc};
 
 use crate::time::compact_timestamp;
@@ -40,14 +41,6 @@ pub fn check_rds_identifier(identifier: &str) -> Result<(), String> {
         return Err(format!("'{identifier}' must not end with a hyphen"));
     }
     Ok(())
-}
-
-fn shorten(text: &str) -> String {
-    if text.chars().count() <= 70 {
-        text.to_string()
-    } else {
-        format!("{}...", text.chars().take(70).collect::<String>())
-    }
 }
 
 /// Turns free text into a valid identifier fragment: lower case, other characters become

@@ -1,6 +1,7 @@
 //! Ownership and bookkeeping tags. Ownership is decided by tags only: a cluster without a
 //! `role` tag and this deployment's `stack` tag is never modified or deleted.
 
+use crate::text::shorten;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -142,16 +143,6 @@ pub fn check_user_tags(tags: &Tags) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-fn shorten(text: &str) -> String {
-    const SHOWN: usize = 40;
-    if text.chars().count() <= SHOWN {
-        text.to_string()
-    } else {
-        let head: String = text.chars().take(SHOWN).collect();
-        format!("{head}...")
-    }
 }
 
 #[cfg(test)]
