@@ -21,6 +21,7 @@ use crate::aws::{
     Tags,
 };
 use crate::cfn::{AnswerSlot, Envelope};
+use crate::lease::Lease;
 use crate::observe::load_inventory;
 use crate::password;
 use crate::plan::naming;
@@ -147,10 +148,35 @@ pub type ProgressFn<'a> = &'a (dyn Fn(&str) + Send + Sync);
 pub async fn run(
     app: &App,
     invocation: &Invocation,
+    job: FinishJob,
+    mode: FinishMode,
+    slot: Option<&Arc<AnswerSlot>>,
+    progress: ProgressFn<'_>,
+) -> FinishOutcome {
+    let mut held = None;
+    let outcome = drive(app, invocation, job, mode, slot, progress, &mut held).await;
+    release_finish_lease(app, &mut held).await;
+    outcome
+}
+
+async fn release_finish_lease(app: &App, held: &mut Option<Lease>) {
+    if let Some(lease) = held.take()
+        && let Err(error) = app.leases().release(lease).await
+    {
+        tracing::warn!(%error, "could not release a finish lease; it will expire");
+    }
+}
+
+/// The finisher's loop; `held` is the cluster's finish lease while this run holds it, kept
+/// across polls (and renewed) rather than taken for every look.
+async fn drive(
+    app: &App,
+    invocation: &Invocation,
     mut job: FinishJob,
     mode: FinishMode,
     slot: Option<&Arc<AnswerSlot>>,
     progress: ProgressFn<'_>,
+    held: &mut Option<Lease>,
 ) -> FinishOutcome {
     let leases = app.leases();
     loop {
@@ -166,20 +192,17 @@ pub async fn run(
             return fail(app, job, slot, &reason).await;
         }
         let lease_name = format!("finish-{}", job.cluster_id);
-        let pass = match leases.try_acquire(&lease_name).await {
-            Ok(Some(lease)) => {
-                let pass = advance(app, &mut job).await;
-                if let Err(error) = leases.release(lease).await {
-                    tracing::warn!(%error, "could not release a finish lease; it will expire");
-                }
-                pass
-            }
-            Ok(None) if mode == FinishMode::OnePass => return FinishOutcome::Busy,
-            Ok(None) => Ok(Pass::Waiting("another invocation is working on it".into())),
+        let pass = match hold_finish_lease(app, &leases, &lease_name, held).await {
+            Ok(true) => advance(app, &mut job).await,
+            Ok(false) if mode == FinishMode::OnePass => return FinishOutcome::Busy,
+            Ok(false) => Ok(Pass::Waiting("another invocation is working on it".into())),
             Err(error) => Ok(Pass::Waiting(format!("lease unavailable: {error}"))),
         };
         match pass {
-            Err(Failure::Permanent(reason)) => return fail(app, job, slot, &reason).await,
+            Err(Failure::Permanent(reason)) => {
+                release_finish_lease(app, held).await;
+                return fail(app, job, slot, &reason).await;
+            }
             Err(Failure::Transient(reason)) => {
                 tracing::warn!(cluster = %job.cluster_id, %reason, "finisher step failed; will retry");
                 progress(&reason);
@@ -188,6 +211,9 @@ pub async fn run(
                 }
             }
             Ok(Pass::Ready(cluster)) => {
+                // Give the lease back before answering: after the answer nothing is left to
+                // do, so nothing can be cut off after it.
+                release_finish_lease(app, held).await;
                 answer_success(app, &mut job, slot, &cluster).await;
                 progress("ready");
                 return FinishOutcome::Ready(cluster);
@@ -221,6 +247,41 @@ pub async fn run(
             return hand_over(app, invocation, job, slot).await;
         }
         tokio::time::sleep(poll).await;
+    }
+}
+
+/// How long a finish lease lives unless renewed: long enough that polling renews it rarely,
+/// short enough that a crashed holder blocks the next trigger only briefly.
+const FINISH_LEASE_TTL: Duration = Duration::from_secs(300);
+
+/// A held finish lease is renewed when less than this is left of it.
+const FINISH_LEASE_RENEW_BEFORE: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
+
+/// Makes sure this run holds the cluster's finish lease: takes it if free, renews it when
+/// it runs low. `Ok(false)` when another invocation holds it.
+async fn hold_finish_lease(
+    app: &App,
+    leases: &crate::lease::Leases,
+    lease_name: &str,
+    held: &mut Option<Lease>,
+) -> Result<bool, String> {
+    if let Some(lease) = held {
+        if lease.expires - app.now() > FINISH_LEASE_RENEW_BEFORE {
+            return Ok(true);
+        }
+        match leases.renew(lease, FINISH_LEASE_TTL).await {
+            Ok(true) => return Ok(true),
+            Ok(false) => *held = None,
+            Err(error) => return Err(error.to_string()),
+        }
+    }
+    match leases.try_acquire_for(lease_name, FINISH_LEASE_TTL).await {
+        Ok(Some(lease)) => {
+            *held = Some(lease);
+            Ok(true)
+        }
+        Ok(None) => Ok(false),
+        Err(error) => Err(error.to_string()),
     }
 }
 

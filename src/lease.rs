@@ -29,6 +29,8 @@ struct LeaseRecord {
 pub struct Lease {
     pub name: String,
     holder: String,
+    /// When the lease lapses unless renewed.
+    pub expires: DateTime<Utc>,
 }
 
 /// Could not get a lease.
@@ -99,6 +101,15 @@ impl Leases {
 
     /// Takes the lease if it is free or expired; `Ok(None)` when someone else holds it.
     pub async fn try_acquire(&self, name: &str) -> Result<Option<Lease>, LeaseError> {
+        self.try_acquire_for(name, self.ttl).await
+    }
+
+    /// Like [`Leases::try_acquire`], for a lease that lives `ttl` unless renewed.
+    pub async fn try_acquire_for(
+        &self,
+        name: &str,
+        ttl: Duration,
+    ) -> Result<Option<Lease>, LeaseError> {
         let parameter = self.parameter_name(name);
         let aws = |source| LeaseError::Aws {
             name: parameter.clone(),
@@ -111,8 +122,9 @@ impl Leases {
         let record = LeaseRecord {
             holder: holder.clone(),
             expires: self.clock.now()
-                + chrono::TimeDelta::from_std(self.ttl).unwrap_or(chrono::TimeDelta::minutes(2)),
+                + chrono::TimeDelta::from_std(ttl).unwrap_or(chrono::TimeDelta::minutes(2)),
         };
+        let expires = record.expires;
         let value = serde_json::to_string(&record).expect("a lease record serialises");
         if self
             .params
@@ -124,6 +136,7 @@ impl Leases {
             return Ok(Some(Lease {
                 name: parameter,
                 holder,
+                expires,
             }));
         }
         let Some(current) = self.params.get(&parameter).await.map_err(aws)? else {
@@ -144,10 +157,34 @@ impl Leases {
             Ok(Some(Lease {
                 name: parameter,
                 holder,
+                expires,
             }))
         } else {
             Ok(None)
         }
+    }
+
+    /// Extends a held lease by `ttl` from now. `Ok(false)` when it is no longer ours (it
+    /// lapsed and someone else took it over).
+    pub async fn renew(&self, lease: &mut Lease, ttl: Duration) -> Result<bool, AwsError> {
+        let Some(current) = self.params.get(&lease.name).await? else {
+            return Ok(false);
+        };
+        let ours = serde_json::from_str::<LeaseRecord>(&current.value)
+            .map(|record| record.holder == lease.holder)
+            .unwrap_or(false);
+        if !ours {
+            return Ok(false);
+        }
+        let record = LeaseRecord {
+            holder: lease.holder.clone(),
+            expires: self.clock.now()
+                + chrono::TimeDelta::from_std(ttl).unwrap_or(chrono::TimeDelta::minutes(2)),
+        };
+        let value = serde_json::to_string(&record).expect("a lease record serialises");
+        self.params.put(&lease.name, &value).await?;
+        lease.expires = record.expires;
+        Ok(true)
     }
 
     /// Gives the lease back, unless someone else holds it by now.

@@ -113,18 +113,19 @@ pub async fn plan_only(
     app: &App,
     config: &MaintenanceConfig,
 ) -> Result<MaintenancePlan, MaintainError> {
-    let inventory = load_inventory(app.ports.rds.as_ref())
-        .await
-        .map_err(|source| MaintainError::Aws {
-            what: "clusters",
-            source,
-        })?;
-    let artifacts = load_password_artifacts(&app.ports, &app.config.stack_name)
-        .await
-        .map_err(|source| MaintainError::Aws {
-            what: "secrets and keys",
-            source,
-        })?;
+    // The inventory's pages come one after another; the other listings need not wait.
+    let (inventory, artifacts) = tokio::join!(
+        load_inventory(app.ports.rds.as_ref()),
+        load_password_artifacts(&app.ports, &app.config.stack_name)
+    );
+    let inventory = inventory.map_err(|source| MaintainError::Aws {
+        what: "clusters",
+        source,
+    })?;
+    let artifacts = artifacts.map_err(|source| MaintainError::Aws {
+        what: "secrets and keys",
+        source,
+    })?;
     Ok(plan_maintenance(MaintenanceInput {
         inventory: &inventory,
         targets: &config.targets,

@@ -1,6 +1,6 @@
 //! The fake RDS: clusters, instances, clone groups and status transitions.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use async_trait::async_trait;
 
@@ -114,11 +114,12 @@ impl FakeAws {
     /// Every cluster, without counting as a describe.
     pub fn all_clusters(&self) -> Vec<ClusterInfo> {
         let state = self.lock();
+        let members = members_by_cluster(&state.rds);
         state
             .rds
             .clusters
             .values()
-            .map(|cluster| with_members(&state.rds, &cluster.info))
+            .map(|cluster| with_members_from(&members, &cluster.info))
             .collect()
     }
 
@@ -239,17 +240,31 @@ fn new_instance_info(
 }
 
 fn with_members(rds: &RdsState, info: &ClusterInfo) -> ClusterInfo {
+    with_members_from(&members_by_cluster(rds), info)
+}
+
+/// Every cluster's member instances, from one pass over the instances (the first one is
+/// the writer).
+fn members_by_cluster(rds: &RdsState) -> HashMap<&str, Vec<ClusterMember>> {
+    let mut members: HashMap<&str, Vec<ClusterMember>> = HashMap::new();
+    for instance in rds.instances.values() {
+        if let Some(cluster_id) = instance.info.cluster_id.as_deref() {
+            let list = members.entry(cluster_id).or_default();
+            list.push(ClusterMember {
+                instance_id: instance.info.id.clone(),
+                is_writer: list.is_empty(),
+            });
+        }
+    }
+    members
+}
+
+fn with_members_from(
+    members: &HashMap<&str, Vec<ClusterMember>>,
+    info: &ClusterInfo,
+) -> ClusterInfo {
     let mut info = info.clone();
-    info.members = rds
-        .instances
-        .values()
-        .filter(|instance| instance.info.cluster_id.as_deref() == Some(info.id.as_str()))
-        .enumerate()
-        .map(|(index, instance)| ClusterMember {
-            instance_id: instance.info.id.clone(),
-            is_writer: index == 0,
-        })
-        .collect();
+    info.members = members.get(info.id.as_str()).cloned().unwrap_or_default();
     info
 }
 
@@ -273,7 +288,7 @@ fn tick(state: &mut State) {
     for id in gone_clusters {
         rds.clusters.remove(&id);
     }
-    let available_clusters: Vec<String> = rds
+    let available_clusters: HashSet<String> = rds
         .clusters
         .values()
         .filter(|cluster| cluster.info.is_available())
@@ -337,16 +352,22 @@ impl Rds for FakeAws {
                 AwsError::new(AwsErrorKind::InvalidRequest, OPERATION, "invalid marker")
             })?,
         };
-        let all: Vec<ClusterInfo> = state
+        // Page first, then fill in members for that page only: a large fake account stays
+        // cheap to list.
+        let total = state.rds.clusters.len();
+        let end = (start + max_records as usize).min(total);
+        let members = members_by_cluster(&state.rds);
+        let page: Vec<ClusterInfo> = state
             .rds
             .clusters
             .values()
-            .map(|cluster| with_members(&state.rds, &cluster.info))
+            .skip(start)
+            .take(end.saturating_sub(start))
+            .map(|cluster| with_members_from(&members, &cluster.info))
             .collect();
-        let end = (start + max_records as usize).min(all.len());
         Ok(ClusterPage {
-            clusters: all.get(start..end).unwrap_or_default().to_vec(),
-            marker: (end < all.len()).then(|| end.to_string()),
+            clusters: page,
+            marker: (end < total).then(|| end.to_string()),
         })
     }
 
