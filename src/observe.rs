@@ -60,13 +60,7 @@ pub async fn load_password_artifacts(
         if aliased.contains(key_id.as_str()) {
             continue;
         }
-        let Some(summary) = ports.keys.describe_key(&key_id).await? else {
-            continue;
-        };
-        if summary.pending_deletion {
-            continue;
-        }
-        // Keys we may not read are not ours.
+        // Keys we may not read are not ours: their tags answer AccessDenied.
         let key_tags = match ports.keys.key_tags(&key_id).await {
             Ok(Some(key_tags)) => key_tags,
             Ok(None) => continue,
@@ -75,13 +69,20 @@ pub async fn load_password_artifacts(
         };
         let ours = key_tags.get(tags::STACK).map(String::as_str) == Some(stack_name)
             && key_tags.get(tags::DISPOSABLE).map(String::as_str) == Some("true");
-        if ours {
-            stray_keys.push(StrayKey {
-                key_id,
-                created_at: summary.created_at,
-                tags: key_tags,
-            });
+        if !ours {
+            continue;
         }
+        let summary = match ports.keys.describe_key(&key_id).await {
+            Ok(Some(summary)) if !summary.pending_deletion => summary,
+            Ok(_) => continue,
+            Err(error) if error.kind() == AwsErrorKind::Denied => continue,
+            Err(error) => return Err(error),
+        };
+        stray_keys.push(StrayKey {
+            key_id,
+            created_at: summary.created_at,
+            tags: key_tags,
+        });
     }
     let key_aliases = all_aliases
         .into_iter()

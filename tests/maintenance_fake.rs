@@ -400,3 +400,40 @@ async fn new_copies_are_followed_until_they_have_their_instance() {
     assert_eq!(copy.members.len(), 1);
     assert_eq!(copy.tags[tags::STATE], "ready");
 }
+
+#[tokio::test(start_paused = true)]
+async fn keys_of_others_that_cannot_be_read_are_left_alone() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    let foreign = aurora_clone_manager::aws::Keys::create_key(
+        env.fake.as_ref(),
+        &aurora_clone_manager::aws::KeyRequest {
+            description: "someone else's".into(),
+            policy: "{}".into(),
+            tags: [("team".to_string(), "payments".to_string())].into(),
+        },
+    )
+    .await
+    .unwrap();
+    put_config(&env, "{:clusters []}").await;
+    tokio::time::advance(Duration::from_secs(3 * 3600)).await;
+    // Our role may not read other keys' tags: AWS answers AccessDenied.
+    env.fake.inject(
+        "kms:ListResourceTags",
+        aurora_clone_manager::aws::fake::Fault::Denied,
+        1,
+    );
+    let report = env.send(scheduled_event()).await;
+    assert!(report.get("error").is_none(), "{report}");
+    assert!(
+        report["orphansRemoved"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
+    let key = env
+        .fake
+        .keys()
+        .into_iter()
+        .find(|key| key.key_id == foreign.key_id)
+        .unwrap();
+    assert!(!key.pending_deletion);
+}

@@ -90,6 +90,7 @@ STAR_RESOURCE_ACTIONS = {
     "rds:DescribeDBInstances",
     "secretsmanager:ListSecrets",
     "kms:ListAliases",
+    "kms:ListKeys",
     "kms:CreateKey",
 }
 
