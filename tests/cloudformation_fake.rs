@@ -548,3 +548,36 @@ async fn wait_for_ready_false_answers_right_after_the_api_calls_and_still_finish
     assert_eq!(env.managed("clone")[0].tags[tags::STATE], "ready");
     assert_eq!(env.fake.events().len(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_final_snapshot_is_taken_only_when_asked_for() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    let plain = created(&env, "req-1", json!({"SourceClusterId": "prod"})).await;
+    env.send(delete_event(
+        "Db",
+        "req-2",
+        &plain,
+        json!({"SourceClusterId": "prod"}),
+    ))
+    .await;
+    assert!(env.fake.final_snapshots().is_empty());
+    env.send(create_event(
+        "Db",
+        "req-3",
+        json!({"SourceClusterId": "prod", "FinalSnapshot": "true"}),
+    ))
+    .await;
+    let kept = env.only_answer(&response_url("req-3")).physical_resource_id;
+    env.send(delete_event(
+        "Db",
+        "req-4",
+        &kept,
+        json!({"SourceClusterId": "prod", "FinalSnapshot": "true"}),
+    ))
+    .await;
+    assert_success(&env.only_answer(&response_url("req-4")));
+    let snapshots = env.fake.final_snapshots();
+    assert_eq!(snapshots.len(), 1);
+    assert!(snapshots[0].contains("final"), "{snapshots:?}");
+}

@@ -20,6 +20,7 @@ pub(super) struct RdsState {
     silent_full_copies: Vec<String>,
     restores: Vec<RestoreRequest>,
     password_changes: Vec<(String, String)>,
+    final_snapshots: Vec<String>,
 }
 
 struct FakeCluster {
@@ -150,6 +151,11 @@ impl FakeAws {
     /// Restores that AWS silently turned into full copies because the source had 15 clones.
     pub fn silent_full_copies(&self) -> Vec<String> {
         self.lock().rds.silent_full_copies.clone()
+    }
+
+    /// Final snapshots requested by cluster deletions so far.
+    pub fn final_snapshots(&self) -> Vec<String> {
+        self.lock().rds.final_snapshots.clone()
     }
 
     /// Every restore request accepted so far.
@@ -570,7 +576,7 @@ impl Rds for FakeAws {
     async fn delete_cluster(
         &self,
         cluster_id: &str,
-        _final_snapshot_id: Option<&str>,
+        final_snapshot_id: Option<&str>,
     ) -> Result<(), AwsError> {
         const OPERATION: &str = "rds:DeleteDBCluster";
         self.enter(OPERATION, true).await?;
@@ -597,6 +603,9 @@ impl Rds for FakeAws {
         }
         cluster.info.status = "deleting".into();
         cluster.countdown = countdown;
+        if let Some(snapshot) = final_snapshot_id {
+            state.rds.final_snapshots.push(snapshot.to_string());
+        }
         Ok(())
     }
 
