@@ -366,25 +366,18 @@ async fn advance(app: &App, job: &mut FinishJob) -> Result<Pass, Failure> {
             instance.id, instance.status
         )));
     }
+    if !cluster.is_available() {
+        return Ok(Pass::Waiting(format!(
+            "cluster {} is {}",
+            cluster.id, cluster.status
+        )));
+    }
     let secret_id = password_secret_id(&cluster);
     if role == Role::Clone
         && state == Some(LifecycleState::Pending)
         && let Some(secret_id) = &secret_id
     {
-        if !cluster.is_available() {
-            return Ok(Pass::Waiting(format!(
-                "cluster {} is {}",
-                cluster.id, cluster.status
-            )));
-        }
-        let document = app
-            .ports
-            .secrets
-            .get_value(secret_id)
-            .await?
-            .ok_or_else(|| {
-                Failure::Permanent(format!("password secret {secret_id} no longer exists"))
-            })?;
+        let document = read_secret(app, secret_id).await?;
         let new_password = password::password_from_document(&document).ok_or_else(|| {
             Failure::Permanent(format!("password secret {secret_id} holds no password"))
         })?;
@@ -392,21 +385,8 @@ async fn advance(app: &App, job: &mut FinishJob) -> Result<Pass, Failure> {
         set_state(app, &cluster, LifecycleState::PasswordSet).await?;
         return Ok(Pass::Waiting("setting the master password".into()));
     }
-    if !cluster.is_available() {
-        return Ok(Pass::Waiting(format!(
-            "cluster {} is {}",
-            cluster.id, cluster.status
-        )));
-    }
     if let Some(secret_id) = &secret_id {
-        let document = app
-            .ports
-            .secrets
-            .get_value(secret_id)
-            .await?
-            .ok_or_else(|| {
-                Failure::Permanent(format!("password secret {secret_id} no longer exists"))
-            })?;
+        let document = read_secret(app, secret_id).await?;
         let host = cluster.endpoint.clone().unwrap_or_default();
         if let Some(completed) = password::with_endpoint(&document, &host, cluster.port)
             && completed != document
@@ -578,6 +558,15 @@ fn instance_request_from_tags(cluster: &ClusterInfo) -> InstanceRequest {
             .map(str::to_string),
         tags,
     }
+}
+
+/// A clone's password secret, which must still exist.
+async fn read_secret(app: &App, secret_id: &str) -> Result<crate::aws::SecretString, Failure> {
+    app.ports
+        .secrets
+        .get_value(secret_id)
+        .await?
+        .ok_or_else(|| Failure::Permanent(format!("password secret {secret_id} no longer exists")))
 }
 
 fn password_secret_id(cluster: &ClusterInfo) -> Option<String> {

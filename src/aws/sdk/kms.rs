@@ -3,10 +3,15 @@
 use async_trait::async_trait;
 use aws_sdk_kms::types::{GrantConstraints, GrantOperation, Tag};
 
-use super::{map_sdk_error, to_chrono};
+use super::{collect_pages, map_sdk_error, to_chrono};
 use crate::aws::{
     AwsError, AwsErrorKind, GrantInfo, KeyAlias, KeyRef, KeyRequest, KeySummary, Keys, Tags,
 };
+
+/// KMS pages carry a next marker only while `truncated` says more follow.
+fn next_marker(truncated: bool, marker: Option<&str>) -> Option<String> {
+    marker.filter(|_| truncated).map(str::to_string)
+}
 
 /// KMS waits at least seven days before deleting a key; we ask for the shortest wait.
 const KEY_DELETION_WAIT_DAYS: i32 = 7;
@@ -94,9 +99,7 @@ impl Keys for SdkKeys {
     }
 
     async fn list_aliases(&self, prefix: &str) -> Result<Vec<KeyAlias>, AwsError> {
-        let mut aliases = Vec::new();
-        let mut marker = None;
-        loop {
+        let aliases = collect_pages(|marker| async move {
             let output = self
                 .client
                 .list_aliases()
@@ -105,36 +108,26 @@ impl Keys for SdkKeys {
                 .send()
                 .await
                 .map_err(|error| map_sdk_error("kms:ListAliases", error))?;
-            aliases.extend(
-                output
-                    .aliases()
-                    .iter()
-                    .filter(|alias| {
-                        alias
-                            .alias_name()
-                            .is_some_and(|name| name.starts_with(prefix))
-                    })
-                    .map(|alias| KeyAlias {
-                        alias_name: alias.alias_name().unwrap_or_default().to_string(),
-                        key_id: alias.target_key_id().map(str::to_string),
-                        created_at: alias.creation_date().and_then(to_chrono),
-                    }),
-            );
-            marker = output
-                .next_marker()
-                .filter(|_| output.truncated())
-                .map(str::to_string);
-            if marker.is_none() {
-                break;
-            }
-        }
-        Ok(aliases)
+            let page = output
+                .aliases()
+                .iter()
+                .map(|alias| KeyAlias {
+                    alias_name: alias.alias_name().unwrap_or_default().to_string(),
+                    key_id: alias.target_key_id().map(str::to_string),
+                    created_at: alias.creation_date().and_then(to_chrono),
+                })
+                .collect();
+            Ok((page, next_marker(output.truncated(), output.next_marker())))
+        })
+        .await?;
+        Ok(aliases
+            .into_iter()
+            .filter(|alias| alias.alias_name.starts_with(prefix))
+            .collect())
     }
 
     async fn list_keys(&self) -> Result<Vec<String>, AwsError> {
-        let mut keys = Vec::new();
-        let mut marker = None;
-        loop {
+        collect_pages(|marker| async move {
             let output = self
                 .client
                 .list_keys()
@@ -143,21 +136,14 @@ impl Keys for SdkKeys {
                 .send()
                 .await
                 .map_err(|error| map_sdk_error("kms:ListKeys", error))?;
-            keys.extend(
-                output
-                    .keys()
-                    .iter()
-                    .filter_map(|key| key.key_id().map(str::to_string)),
-            );
-            marker = output
-                .next_marker()
-                .filter(|_| output.truncated())
-                .map(str::to_string);
-            if marker.is_none() {
-                break;
-            }
-        }
-        Ok(keys)
+            let page = output
+                .keys()
+                .iter()
+                .filter_map(|key| key.key_id().map(str::to_string))
+                .collect();
+            Ok((page, next_marker(output.truncated(), output.next_marker())))
+        })
+        .await
     }
 
     async fn describe_key(&self, key_id: &str) -> Result<Option<KeySummary>, AwsError> {
@@ -181,39 +167,28 @@ impl Keys for SdkKeys {
     }
 
     async fn key_tags(&self, key_id: &str) -> Result<Option<Tags>, AwsError> {
-        let mut tags = Tags::new();
-        let mut marker = None;
-        loop {
-            let output = match self
+        let pages = collect_pages(|marker| async move {
+            let output = self
                 .client
                 .list_resource_tags()
                 .key_id(key_id)
                 .set_marker(marker)
                 .send()
                 .await
-            {
-                Ok(output) => output,
-                Err(error) => {
-                    let error = map_sdk_error("kms:ListResourceTags", error);
-                    return if error.is_not_found() {
-                        Ok(None)
-                    } else {
-                        Err(error)
-                    };
-                }
-            };
-            for tag in output.tags() {
-                tags.insert(tag.tag_key().to_string(), tag.tag_value().to_string());
-            }
-            marker = output
-                .next_marker()
-                .filter(|_| output.truncated())
-                .map(str::to_string);
-            if marker.is_none() {
-                break;
-            }
+                .map_err(|error| map_sdk_error("kms:ListResourceTags", error))?;
+            let page: Vec<(String, String)> = output
+                .tags()
+                .iter()
+                .map(|tag| (tag.tag_key().to_string(), tag.tag_value().to_string()))
+                .collect();
+            Ok((page, next_marker(output.truncated(), output.next_marker())))
+        })
+        .await;
+        match pages {
+            Ok(tags) => Ok(Some(tags.into_iter().collect())),
+            Err(error) if error.is_not_found() => Ok(None),
+            Err(error) => Err(error),
         }
-        Ok(Some(tags))
     }
 
     async fn put_key_policy(&self, key_id: &str, policy: &str) -> Result<(), AwsError> {
@@ -273,9 +248,7 @@ impl Keys for SdkKeys {
     }
 
     async fn list_grants(&self, key_id: &str) -> Result<Vec<GrantInfo>, AwsError> {
-        let mut grants = Vec::new();
-        let mut marker = None;
-        loop {
+        collect_pages(|marker| async move {
             let output = self
                 .client
                 .list_grants()
@@ -285,22 +258,20 @@ impl Keys for SdkKeys {
                 .send()
                 .await
                 .map_err(|error| map_sdk_error("kms:ListGrants", error))?;
-            grants.extend(output.grants().iter().filter_map(|grant| {
-                Some(GrantInfo {
-                    grant_id: grant.grant_id()?.to_string(),
-                    name: grant.name().map(str::to_string),
-                    grantee: grant.grantee_principal().unwrap_or_default().to_string(),
+            let page = output
+                .grants()
+                .iter()
+                .filter_map(|grant| {
+                    Some(GrantInfo {
+                        grant_id: grant.grant_id()?.to_string(),
+                        name: grant.name().map(str::to_string),
+                        grantee: grant.grantee_principal().unwrap_or_default().to_string(),
+                    })
                 })
-            }));
-            marker = output
-                .next_marker()
-                .filter(|_| output.truncated())
-                .map(str::to_string);
-            if marker.is_none() {
-                break;
-            }
-        }
-        Ok(grants)
+                .collect();
+            Ok((page, next_marker(output.truncated(), output.next_marker())))
+        })
+        .await
     }
 
     async fn revoke_grant(&self, key_id: &str, grant_id: &str) -> Result<(), AwsError> {

@@ -135,6 +135,25 @@ where
     AwsError::from_source(kind, operation, code, message, error)
 }
 
+/// Reads every page of a listing: `fetch` reads the page at a marker (`None` for the first)
+/// and returns its items and the next page's marker, if any.
+pub(crate) async fn collect_pages<T, Fetch, Page>(mut fetch: Fetch) -> Result<Vec<T>, AwsError>
+where
+    Fetch: FnMut(Option<String>) -> Page,
+    Page: std::future::Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
+{
+    let mut items = Vec::new();
+    let mut marker = None;
+    loop {
+        let (page, next) = fetch(marker).await?;
+        items.extend(page);
+        match next.filter(|next| !next.is_empty()) {
+            Some(next) => marker = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
+
 /// Converts the SDK's timestamp.
 pub(crate) fn to_chrono(timestamp: &aws_sdk_rds::primitives::DateTime) -> Option<DateTime<Utc>> {
     Utc.timestamp_opt(timestamp.secs(), timestamp.subsec_nanos())

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use aws_sdk_rds::types::{DbCluster, DbInstance, Filter, Tag};
 
-use super::{map_sdk_error, to_chrono};
+use super::{collect_pages, map_sdk_error, to_chrono};
 use crate::aws::{
     AwsError, AwsErrorKind, ClusterInfo, ClusterMember, ClusterPage, InstanceInfo, InstanceRequest,
     Rds, RestoreRequest, SecretString, Tags,
@@ -171,9 +171,8 @@ impl Rds for SdkRds {
             .name("db-cluster-id")
             .values(cluster_id)
             .build();
-        let mut instances = Vec::new();
-        let mut marker = None;
-        loop {
+        let filter = &filter;
+        let mut instances = collect_pages(|marker| async move {
             let output = self
                 .client
                 .describe_db_instances()
@@ -182,15 +181,10 @@ impl Rds for SdkRds {
                 .send()
                 .await
                 .map_err(|error| map_sdk_error("rds:DescribeDBInstances", error))?;
-            instances.extend(output.db_instances().iter().map(instance_info));
-            marker = output
-                .marker()
-                .filter(|marker| !marker.is_empty())
-                .map(str::to_string);
-            if marker.is_none() {
-                break;
-            }
-        }
+            let page = output.db_instances().iter().map(instance_info).collect();
+            Ok((page, output.marker().map(str::to_string)))
+        })
+        .await?;
         // Some emulators ignore the filter; the contract is "instances of this cluster".
         instances.retain(|instance| instance.cluster_id.as_deref() == Some(cluster_id));
         Ok(instances)

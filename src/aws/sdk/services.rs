@@ -6,7 +6,7 @@ use aws_sdk_lambda::types::InvocationType;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, Tag};
 use aws_sdk_ssm::types::ParameterType;
 
-use super::{map_sdk_error, to_chrono};
+use super::{collect_pages, map_sdk_error, to_chrono};
 use crate::aws::{
     AwsError, AwsErrorKind, BusEvent, CallerIdentity, Events, Identity, Invoker, ParameterValue,
     Params, SecretRef, SecretRequest, SecretString, SecretSummary, Secrets,
@@ -234,9 +234,8 @@ impl Secrets for SdkSecrets {
                 .values(value)
                 .build(),
         ];
-        let mut secrets = Vec::new();
-        let mut next_token = None;
-        loop {
+        let filters = &filters;
+        let secrets: Vec<SecretSummary> = collect_pages(|next_token| async move {
             let output = self
                 .client
                 .list_secrets()
@@ -246,37 +245,33 @@ impl Secrets for SdkSecrets {
                 .send()
                 .await
                 .map_err(|error| map_sdk_error("secretsmanager:ListSecrets", error))?;
-            for entry in output.secret_list() {
-                let tags: crate::aws::Tags = entry
-                    .tags()
-                    .iter()
-                    .filter_map(|tag| {
-                        Some((
-                            tag.key()?.to_string(),
-                            tag.value().unwrap_or_default().to_string(),
-                        ))
-                    })
-                    .collect();
-                // The two filters match key and value separately; keep exact pairs only.
-                if tags.get(key).map(String::as_str) != Some(value) {
-                    continue;
-                }
-                secrets.push(SecretSummary {
+            let page = output
+                .secret_list()
+                .iter()
+                .map(|entry| SecretSummary {
                     arn: entry.arn().unwrap_or_default().to_string(),
                     name: entry.name().unwrap_or_default().to_string(),
                     created_at: entry.created_date().and_then(to_chrono),
-                    tags,
-                });
-            }
-            next_token = output
-                .next_token()
-                .filter(|token| !token.is_empty())
-                .map(str::to_string);
-            if next_token.is_none() {
-                break;
-            }
-        }
-        Ok(secrets)
+                    tags: entry
+                        .tags()
+                        .iter()
+                        .filter_map(|tag| {
+                            Some((
+                                tag.key()?.to_string(),
+                                tag.value().unwrap_or_default().to_string(),
+                            ))
+                        })
+                        .collect(),
+                })
+                .collect();
+            Ok((page, output.next_token().map(str::to_string)))
+        })
+        .await?;
+        // The two filters match key and value separately; keep exact pairs only.
+        Ok(secrets
+            .into_iter()
+            .filter(|secret| secret.tags.get(key).map(String::as_str) == Some(value))
+            .collect())
     }
 }
 
