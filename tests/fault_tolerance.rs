@@ -7,13 +7,10 @@ mod common;
 use std::time::Duration;
 
 use aurora_clone_manager::config::RetrySettings;
-use aurora_clone_manager::handler::handle_event;
 use aurora_clone_manager::plan::tags;
 use common::*;
 use serde_json::{Value, json};
 
-const STACK_ID: &str =
-    "arn:aws:cloudformation:us-east-1:123456789012:stack/app/0f0e0d0c-aaaa-bbbb-cccc-000000000001";
 const READER: &str = "arn:aws:iam::123456789012:role/developer";
 
 fn faults(seed: u64) -> FaultSchedule {
@@ -30,30 +27,6 @@ fn faults(seed: u64) -> FaultSchedule {
     )
 }
 
-fn request(
-    kind: &str,
-    url: &str,
-    request_id: &str,
-    physical: Option<&str>,
-    properties: Value,
-) -> Value {
-    let mut event = json!({
-        "RequestType": kind, "ResponseURL": url, "StackId": STACK_ID, "RequestId": request_id,
-        "ResourceType": "Custom::AuroraClone", "LogicalResourceId": "TestDb",
-        "ResourceProperties": properties,
-    });
-    if let Some(physical) = physical {
-        event["PhysicalResourceId"] = json!(physical);
-    }
-    event
-}
-
-async fn send(env: &MotoEnv, event: Value) -> Value {
-    handle_event(env.app.clone(), lambda_invocation(), event)
-        .await
-        .unwrap_or_else(|error| json!({"error": error.0}))
-}
-
 /// Create with a password, a maintenance run, Delete: the answers and what is left in the
 /// emulator afterwards.
 async fn lifecycle(env: &MotoEnv) -> (Vec<CapturedResponse>, Value, Vec<CapturedResponse>) {
@@ -61,7 +34,7 @@ async fn lifecycle(env: &MotoEnv) -> (Vec<CapturedResponse>, Value, Vec<Captured
         json!({"SourceClusterId": "prod-db", "SetPassword": "true", "AccessPrincipalArns": READER});
     send(
         env,
-        request(
+        cfn_request(
             "Create",
             &env.capture.url("create"),
             "req-1",
@@ -84,7 +57,7 @@ async fn lifecycle(env: &MotoEnv) -> (Vec<CapturedResponse>, Value, Vec<Captured
     {
         send(
             env,
-            request(
+            cfn_request(
                 "Delete",
                 &env.capture.url("delete"),
                 "req-2",

@@ -11,9 +11,6 @@ use std::time::Duration;
 use common::*;
 use serde_json::json;
 
-const STACK_ID: &str =
-    "arn:aws:cloudformation:us-east-1:123456789012:stack/app/0f0e0d0c-aaaa-bbbb-cccc-000000000001";
-
 fn bootstrap_path() -> String {
     std::env::var("LAMBDA_BOOTSTRAP")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_aurora-clone-manager").to_string())

@@ -5,42 +5,11 @@ mod common;
 
 use std::time::Duration;
 
-use aurora_clone_manager::handler::handle_event;
 use aurora_clone_manager::plan::tags;
 use common::*;
 use serde_json::{Value, json};
 
-const STACK_ID: &str =
-    "arn:aws:cloudformation:us-east-1:123456789012:stack/app/0f0e0d0c-aaaa-bbbb-cccc-000000000001";
 const READER: &str = "arn:aws:iam::123456789012:role/developer";
-
-fn request(
-    kind: &str,
-    url: &str,
-    request_id: &str,
-    physical: Option<&str>,
-    properties: Value,
-) -> Value {
-    let mut event = json!({
-        "RequestType": kind,
-        "ResponseURL": url,
-        "StackId": STACK_ID,
-        "RequestId": request_id,
-        "ResourceType": "Custom::AuroraClone",
-        "LogicalResourceId": "TestDb",
-        "ResourceProperties": properties,
-    });
-    if let Some(physical) = physical {
-        event["PhysicalResourceId"] = json!(physical);
-    }
-    event
-}
-
-async fn send(env: &MotoEnv, event: Value) -> Value {
-    handle_event(env.app.clone(), lambda_invocation(), event)
-        .await
-        .unwrap_or_else(|error| json!({"error": error.0}))
-}
 
 async fn one_answer(env: &MotoEnv, name: &str) -> CapturedResponse {
     let answers = env.capture.wait_for(name, 1, Duration::from_secs(30)).await;
@@ -78,7 +47,7 @@ async fn create_update_and_delete_a_clone_in_the_emulator() {
     let properties = json!({"SourceClusterId": "prod-db", "Tags": {"team": "data"}});
     send(
         &env,
-        request(
+        cfn_request(
             "Create",
             &env.capture.url("create"),
             "req-1",
@@ -123,7 +92,7 @@ async fn create_update_and_delete_a_clone_in_the_emulator() {
 
     let physical = data["Arn"].as_str().unwrap().to_string();
     let retagged = json!({"SourceClusterId": "prod-db", "Tags": {"team": "platform"}});
-    let mut update = request(
+    let mut update = cfn_request(
         "Update",
         &env.capture.url("update"),
         "req-2",
@@ -139,7 +108,7 @@ async fn create_update_and_delete_a_clone_in_the_emulator() {
 
     send(
         &env,
-        request(
+        cfn_request(
             "Delete",
             &env.capture.url("delete"),
             "req-3",
@@ -170,7 +139,7 @@ async fn deleting_an_unmanaged_cluster_fails_and_leaves_it() {
     let root = seed_root(&env.sdk, "prod-db").await;
     send(
         &env,
-        request(
+        cfn_request(
             "Delete",
             &env.capture.url("delete"),
             "req-1",
@@ -202,7 +171,7 @@ async fn a_clone_with_its_own_password_is_announced_and_leaves_nothing_on_delete
         json!({"SourceClusterId": "prod-db", "SetPassword": "true", "AccessPrincipalArns": READER});
     send(
         &env,
-        request(
+        cfn_request(
             "Create",
             &env.capture.url("create"),
             "req-1",
@@ -302,7 +271,7 @@ async fn a_clone_with_its_own_password_is_announced_and_leaves_nothing_on_delete
     let physical = data["Arn"].as_str().unwrap().to_string();
     send(
         &env,
-        request(
+        cfn_request(
             "Delete",
             &env.capture.url("delete"),
             "req-2",

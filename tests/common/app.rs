@@ -80,6 +80,41 @@ pub async fn moto_env_with(faults: FaultSchedule, change: impl FnOnce(&mut Confi
     }
 }
 
+/// The stack that sends the tests' CloudFormation requests.
+pub const STACK_ID: &str =
+    "arn:aws:cloudformation:us-east-1:123456789012:stack/app/0f0e0d0c-aaaa-bbbb-cccc-000000000001";
+
+/// A CloudFormation request for the resource `TestDb` (with a physical id for Update and
+/// Delete).
+pub fn cfn_request(
+    kind: &str,
+    response_url: &str,
+    request_id: &str,
+    physical_id: Option<&str>,
+    properties: serde_json::Value,
+) -> serde_json::Value {
+    let mut event = serde_json::json!({
+        "RequestType": kind,
+        "ResponseURL": response_url,
+        "StackId": STACK_ID,
+        "RequestId": request_id,
+        "ResourceType": "Custom::AuroraClone",
+        "LogicalResourceId": "TestDb",
+        "ResourceProperties": properties,
+    });
+    if let Some(physical_id) = physical_id {
+        event["PhysicalResourceId"] = serde_json::json!(physical_id);
+    }
+    event
+}
+
+/// Runs one event through the handler as Lambda would; an error becomes `{"error": ...}`.
+pub async fn send(env: &MotoEnv, event: serde_json::Value) -> serde_json::Value {
+    aurora_clone_manager::handler::handle_event(env.app.clone(), lambda_invocation(), event)
+        .await
+        .unwrap_or_else(|error| serde_json::json!({"error": error.0}))
+}
+
 /// A Lambda invocation with the usual 15 minutes, in real time.
 pub fn lambda_invocation() -> Invocation {
     Invocation {

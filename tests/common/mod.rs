@@ -29,7 +29,9 @@ pub mod seed;
 
 // Shortcuts for tests; a binary that uses few of them must not warn.
 #[allow(unused_imports)]
-pub use app::{MotoEnv, RecordingRds, lambda_invocation, moto_env, moto_env_with};
+pub use app::{
+    MotoEnv, RecordingRds, STACK_ID, cfn_request, lambda_invocation, moto_env, moto_env_with, send,
+};
 #[allow(unused_imports)]
 pub use capture::{Capture, CapturedResponse, response_capture};
 #[allow(unused_imports)]
