@@ -21,6 +21,21 @@ struct Account {
 }
 
 impl Account {
+    /// Gives the root all the 15 clones AWS allows it, through the CLI.
+    async fn fill_root(&self) {
+        for index in 0..15 {
+            self.cli(&[
+                "provision",
+                "--source",
+                ROOT,
+                "--cluster-id",
+                &format!("fill-{index}"),
+            ])
+            .await
+            .expect_code(0);
+        }
+    }
+
     async fn new() -> Account {
         let proxy = common::moto_account_proxy(FaultSchedule::none()).await;
         let sdk = common::sdk_config(&proxy.endpoint());
@@ -414,18 +429,7 @@ async fn provision_of_a_missing_source_fails_with_exit_1() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_root_says_how_to_get_slots_and_maintain_makes_a_copy_to_clone_from() {
     let account = Account::with_root().await;
-    for index in 0..15 {
-        account
-            .cli(&[
-                "provision",
-                "--source",
-                ROOT,
-                "--cluster-id",
-                &format!("fill-{index}"),
-            ])
-            .await
-            .expect_code(0);
-    }
+    account.fill_root().await;
 
     let refused = account
         .cli(&["provision", "--source", ROOT])
@@ -732,18 +736,7 @@ async fn invoke_of_a_file_that_is_not_an_event_fails_with_exit_1() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_copy_ok_a_full_root_gets_a_copy_and_the_clone_waits_for_it() {
     let account = Account::with_root().await;
-    for index in 0..15 {
-        account
-            .cli(&[
-                "provision",
-                "--source",
-                ROOT,
-                "--cluster-id",
-                &format!("fill-{index}"),
-            ])
-            .await
-            .expect_code(0);
-    }
+    account.fill_root().await;
 
     let plan = account
         .cli(&["provision", "--source", ROOT, "--copy-ok", "--dry-run"])
