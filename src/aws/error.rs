@@ -49,6 +49,23 @@ impl AwsError {
         }
     }
 
+    /// An error with the AWS error code a service would answer, without an underlying SDK
+    /// error; used by the in-process fakes and the AWS rules.
+    pub fn with_code(
+        kind: AwsErrorKind,
+        operation: &'static str,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        AwsError {
+            kind,
+            operation,
+            code: Some(code.into()),
+            message: message.into(),
+            source: None,
+        }
+    }
+
     /// An error that keeps the SDK error it was mapped from.
     pub fn from_source(
         kind: AwsErrorKind,

@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod fake;
+pub mod rules;
 pub mod sdk;
 pub mod types;
 
