@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the deployment side: scripts/lint.sh (cfn-lint, checkov, shell
 # linting), then the unittests under tests/deploy (template least privilege,
-# build.sh and create-build-stack.sh in dry-run). Needs no AWS account, no
+# build.sh and create-build-stack.sh in dry-run, scripts/aws-smoke.sh's dry run
+# and its cleanup against stand-ins for aws). Needs no AWS account, no
 # network after the first run and no Rust build. Ends with a line
 # "deploy: N passed, N failed".
 set -euo pipefail

@@ -2,7 +2,7 @@
 # Runs every check a reviewer would, on a fresh machine as well as a warm one:
 #   formatting, clippy with warnings denied, every Rust test (unit tests, flows against the
 #   in-process fake AWS, flows against a local moto server, the CLI), the deployment checks
-#   (cfn-lint, checkov, shellcheck, template and build.sh tests), and the Lambda binary:
+#   (cfn-lint, checkov, shellcheck, template, build.sh and aws-smoke.sh tests), and the Lambda binary:
 #   build.sh builds the x86_64 bootstrap.zip (dry run: it prints the aws commands) and a
 #   test runs that binary under a local Lambda runtime API.
 #
