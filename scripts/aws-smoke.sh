@@ -876,12 +876,15 @@ check_principals() {
 
 # Clones the root (clusters without instances: storage only) until one lands outside the
 # root's clone group, which is how a full copy shows in DescribeDBClusters: a clone joins
-# its source's group, a copy does not. Two AWS pages disagree on the limit (the current
-# cloning page: as many clones as the Region's DB cluster quota allows; an older one: 15
-# clones per copy, then only copies); this measures the account's real behaviour.
-# Unverified: the API reference says "For PITR, the clone group ID is inherited from the
-# source cluster"; if a silent full copy inherits it, no difference shows and the run
-# ends at --max-clones.
+# its source's group (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBCluster.html).
+# Two AWS pages disagree on the limit: the current cloning page
+# (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.Managing.Clone.html)
+# allows as many clones as the Region's DB cluster quota; an older one
+# (http://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/AuroraMySQL.Managing.Clone.html)
+# 15 clones per copy, then only copies. This measures the account's real behaviour.
+# Unverified: the same API reference says a point-in-time restore inherits the source's
+# clone group; if a silent full copy does too, no difference shows and the run ends at
+# --max-clones.
 measure_clone_limit() {
   step "cloning $root_id until AWS makes a full copy (at most $max_clones clones)"
   local group subnet_group
@@ -920,7 +923,7 @@ measure_clone_limit() {
     say "clone $n ($id): CloneGroupId $got; the root's is $group; the group held $before clusters before it"
     if [[ "$got" != "$group" ]]; then
       size=$((before - 1))
-      info "clone limit: AWS made a full copy at restore $n ($id has CloneGroupId $got, the root $group); $size copy-on-write clones fitted on the root's volume: set MaxClonesPerSource to $size"
+      info "clone limit: AWS made a full copy at restore $n ($id has CloneGroupId $got, the root $group); $size copy-on-write clones fitted on the root's volume: MaxClonesPerSource should be at most $size"
       return 0
     fi
   done

@@ -519,7 +519,7 @@ class RealRun(unittest.TestCase):
         result = self.run_with(rules, "--clone-limit", "--max-clones", "5")
         self.assertEqual(0, result.returncode, result.stderr)
         self.assertIn("AWS made a full copy at restore 3", result.stdout)
-        self.assertIn("set MaxClonesPerSource to 4", result.stdout)
+        self.assertIn("MaxClonesPerSource should be at most 4", result.stdout)
         clones = self.created("restore-db-cluster-to-point-in-time", "--db-cluster-identifier")
         self.assertEqual(3, len(clones))
         self.assertEqual([f"delete-db-cluster {c}" for c in reversed(clones)], self.deletions()[:3])
