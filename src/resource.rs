@@ -173,7 +173,7 @@ fn owned_by(app: &App, cluster: &ClusterInfo, origin: &RequestOrigin) -> Result<
             cluster.id, app.config.stack_name
         ));
     }
-    if cluster.tag(tags::OWNER) != Some(origin.owner().as_str()) {
+    if !origin.owns(cluster.tag(tags::OWNER)) {
         return Err(format!(
             "refusing to change {}: it belongs to another stack or resource",
             cluster.id

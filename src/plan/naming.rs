@@ -160,10 +160,32 @@ pub fn grant_name(stack_name: &str, cluster_id: &str) -> String {
     format!("aurora-clone-manager-{stack_name}-{cluster_id}")
 }
 
+/// Joins the stack id and the logical id in the `owner` tag value. RDS tag values may only
+/// hold letters, digits, white space and `_ . : / = + - @`; a logical id is alphanumeric,
+/// so the last `/` still tells the two apart.
+pub const OWNER_SEPARATOR: char = '/';
+
+/// The separator of `owner` values written before RDS's tag rules were enforced; RDS never
+/// accepted it, so only emulators can hold such values. Read, never written.
+const LEGACY_OWNER_SEPARATOR: char = '|';
+
 /// The `owner` tag value: the requesting stack id and logical id. Tag values hold at most 256
 /// characters, so a long pair keeps its end (the stack's unique id) and a hash of the whole.
 pub fn owner_tag_value(stack_id: &str, logical_id: &str) -> String {
-    let full = format!("{stack_id}|{logical_id}");
+    owner_value_with(OWNER_SEPARATOR, stack_id, logical_id)
+}
+
+/// Whether an `owner` tag value names this stack id and logical id, in the current form or
+/// the legacy one.
+pub fn owner_tag_matches(value: Option<&str>, stack_id: &str, logical_id: &str) -> bool {
+    value.is_some_and(|value| {
+        value == owner_value_with(OWNER_SEPARATOR, stack_id, logical_id)
+            || value == owner_value_with(LEGACY_OWNER_SEPARATOR, stack_id, logical_id)
+    })
+}
+
+fn owner_value_with(separator: char, stack_id: &str, logical_id: &str) -> String {
+    let full = format!("{stack_id}{separator}{logical_id}");
     if full.chars().count() <= 256 {
         return full;
     }
@@ -176,7 +198,7 @@ pub fn owner_tag_value(stack_id: &str, logical_id: &str) -> String {
         .into_iter()
         .rev()
         .collect();
-    format!("{hash}|...{tail}")
+    format!("{hash}{separator}...{tail}")
 }
 
 /// The ARN of an RDS cluster.
@@ -256,7 +278,24 @@ mod tests {
         let b = owner_tag_value(&stack, &format!("B{}", "A".repeat(199)));
         assert!(a.chars().count() <= 256);
         assert_ne!(a, b);
-        assert_eq!(owner_tag_value("s", "L"), "s|L");
+        assert_eq!(owner_tag_value("s", "L"), "s/L");
+        crate::aws::rules::check_rds_tag("aurora-clone-manager:owner", &a).unwrap();
+    }
+
+    #[test]
+    fn owner_values_pass_the_rds_tag_rules_and_legacy_values_are_still_recognised() {
+        let stack = "arn:aws:cloudformation:us-east-1:123456789012:stack/My-App/0b1d2c3e-aaaa-bbbb";
+        let value = owner_tag_value(stack, "TestDb");
+        assert_eq!(value, format!("{stack}/TestDb"));
+        crate::aws::rules::check_rds_tag("aurora-clone-manager:owner", &value).unwrap();
+        assert!(owner_tag_matches(Some(&value), stack, "TestDb"));
+        assert!(owner_tag_matches(
+            Some(&format!("{stack}|TestDb")),
+            stack,
+            "TestDb"
+        ));
+        assert!(!owner_tag_matches(Some(&value), stack, "OtherDb"));
+        assert!(!owner_tag_matches(None, stack, "TestDb"));
     }
 
     proptest! {

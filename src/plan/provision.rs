@@ -4,6 +4,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::aws::rules::{self, RuleViolation};
 use crate::aws::{ClusterInfo, InstanceInfo, InstanceRequest, RestoreRequest, RestoreType, Tags};
 use crate::config::Config;
 use crate::plan::choice::{NoCloneSlot, SourceChoice, choose_clone_source};
@@ -27,6 +28,11 @@ impl RequestOrigin {
     /// The `owner` tag value for clones made for this origin.
     pub fn owner(&self) -> String {
         naming::owner_tag_value(&self.stack_id, &self.logical_resource_id)
+    }
+
+    /// Whether an `owner` tag value names this origin (also in the legacy form).
+    pub fn owns(&self, owner_tag: Option<&str>) -> bool {
+        naming::owner_tag_matches(owner_tag, &self.stack_id, &self.logical_resource_id)
     }
 }
 
@@ -80,6 +86,9 @@ pub enum PlanError {
     SourceIsManaged(String, Role),
     #[error("{0}")]
     NoSlot(NoCloneSlot),
+    /// The plan would send AWS something it refuses (a name built from a property, say).
+    #[error("{0}")]
+    AwsRule(#[from] RuleViolation),
 }
 
 /// A clone to make, completely decided.
@@ -181,7 +190,7 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
     if let Some(existing) = inventory.clusters().iter().find(|cluster| {
         tags::managed_role(cluster, &config.stack_name) == Some(Role::Clone)
             && cluster.tag(tags::REQUEST) == Some(request.origin.request_id.as_str())
-            && cluster.tag(tags::OWNER) == Some(owner.as_str())
+            && request.origin.owns(cluster.tag(tags::OWNER))
     }) {
         return Ok(ProvisionOutcome::AlreadyMade {
             cluster_id: existing.id.clone(),
@@ -371,7 +380,7 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
         "report back once the restore has started (WaitForReady: false)".to_string()
     });
 
-    Ok(ProvisionOutcome::Make(Box::new(ProvisionPlan {
+    let plan = ProvisionPlan {
         cluster_arn: naming::cluster_arn(
             &placement.partition,
             &placement.region,
@@ -388,7 +397,29 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
         purge,
         wait_for_ready: properties.wait_for_ready,
         summary,
-    })))
+    };
+    check_plan_against_aws_rules(&plan)?;
+    Ok(ProvisionOutcome::Make(Box::new(plan)))
+}
+
+/// Checks every name and tag set the plan will send against AWS's rules, so that a plan AWS
+/// would refuse fails here, naming the rule, before anything is changed.
+pub fn check_plan_against_aws_rules(plan: &ProvisionPlan) -> Result<(), RuleViolation> {
+    if let Some(copy) = &plan.copy {
+        rules::check_restore_request(&copy.restore)?;
+        rules::check_instance_request(&copy.instance)?;
+    }
+    rules::check_restore_request(&plan.restore)?;
+    rules::check_instance_request(&plan.instance)?;
+    if let Some(password) = &plan.password {
+        rules::check_secret_name(&password.secret_name)?;
+        rules::check_secret_tags(&password.secret_tags)?;
+        if let KeyPlan::Disposable { alias, tags, .. } = &password.key {
+            rules::check_alias_name(alias)?;
+            rules::check_kms_tags(tags)?;
+        }
+    }
+    Ok(())
 }
 
 fn source_kind_word(kind: SourceKind) -> &'static str {

@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::aws::rules;
 use crate::aws::{ClusterInfo, Tags};
 
 /// Every tag this deployment writes starts with this prefix; user tags may not.
@@ -34,8 +35,6 @@ pub const DISPOSABLE: &str = "aurora-clone-manager:disposable";
 
 /// AWS allows at most 50 tags on an RDS resource; our own take up to 13.
 pub const MAX_USER_TAGS: usize = 30;
-pub const MAX_TAG_KEY_LENGTH: usize = 128;
-pub const MAX_TAG_VALUE_LENGTH: usize = 256;
 
 /// What a managed cluster is to us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -113,8 +112,9 @@ pub fn lifecycle_state(cluster: &ClusterInfo) -> Option<LifecycleState> {
     cluster.tag(STATE).and_then(LifecycleState::parse)
 }
 
-/// Checks user-supplied tags: no reserved prefixes, AWS length limits, a bounded count.
-/// Returns a message naming the offending tag.
+/// Checks user-supplied tags: a bounded count, none of our reserved prefix, and RDS's tag
+/// rules (they end up on the clone and its instance). Returns a message naming the
+/// offending tag and the AWS rule it breaks.
 pub fn check_user_tags(tags: &Tags) -> Result<(), String> {
     if tags.len() > MAX_USER_TAGS {
         return Err(format!(
@@ -123,24 +123,13 @@ pub fn check_user_tags(tags: &Tags) -> Result<(), String> {
         ));
     }
     for (key, value) in tags {
-        if key.is_empty() || key.chars().count() > MAX_TAG_KEY_LENGTH {
+        if key.starts_with(TAG_PREFIX) {
             return Err(format!(
-                "tag key '{}' must be 1 to {MAX_TAG_KEY_LENGTH} characters",
+                "tag key '{}' uses the prefix '{TAG_PREFIX}', which this tool reserves for its own tags",
                 shorten(key)
             ));
         }
-        if value.chars().count() > MAX_TAG_VALUE_LENGTH {
-            return Err(format!(
-                "the value of tag '{}' is longer than {MAX_TAG_VALUE_LENGTH} characters",
-                shorten(key)
-            ));
-        }
-        if key.starts_with(TAG_PREFIX) || key.to_ascii_lowercase().starts_with("aws:") {
-            return Err(format!(
-                "tag key '{}' uses a reserved prefix ('{TAG_PREFIX}' or 'aws:')",
-                shorten(key)
-            ));
-        }
+        rules::check_rds_tag(key, value).map_err(|violation| violation.to_string())?;
     }
     Ok(())
 }
@@ -168,14 +157,32 @@ mod tests {
         let ok: Tags = [("team".to_string(), "data".to_string())].into();
         assert!(check_user_tags(&ok).is_ok());
         let reserved: Tags = [(ROLE.to_string(), "copy".to_string())].into();
-        assert!(check_user_tags(&reserved).unwrap_err().contains("reserved"));
+        assert!(check_user_tags(&reserved).unwrap_err().contains("reserves"));
         let aws: Tags = [("aws:cloudformation".to_string(), "x".to_string())].into();
-        assert!(check_user_tags(&aws).unwrap_err().contains("reserved"));
+        assert!(
+            check_user_tags(&aws)
+                .unwrap_err()
+                .contains(rules::RDS_TAG_RESERVED_PREFIX)
+        );
         let long_value: Tags = [("k".to_string(), "v".repeat(257))].into();
         assert!(check_user_tags(&long_value).unwrap_err().contains("256"));
         let many: Tags = (0..31)
             .map(|i| (format!("k{i}"), "v".to_string()))
             .collect();
         assert!(check_user_tags(&many).unwrap_err().contains("31 tags"));
+    }
+
+    #[test]
+    fn user_tags_rds_refuses_are_refused_with_the_tag_and_the_rule_named() {
+        let pipe: Tags = [("cost-center".to_string(), "a|b".to_string())].into();
+        let problem = check_user_tags(&pipe).unwrap_err();
+        assert!(problem.contains("cost-center"), "{problem}");
+        assert!(problem.contains(rules::RDS_TAG_CHARSET), "{problem}");
+        let rds_prefix: Tags = [("team".to_string(), "rds:x".to_string())].into();
+        assert!(
+            check_user_tags(&rds_prefix)
+                .unwrap_err()
+                .contains(rules::RDS_TAG_RESERVED_PREFIX)
+        );
     }
 }

@@ -298,6 +298,73 @@ fn password_keys_follow_the_documented_order() {
     assert_eq!(password.master_username, "postgres");
 }
 
+/// Every tag set and name of a plan, checked by the AWS rule of the service it goes to.
+fn check_every_aws_rule(plan: &ProvisionPlan) {
+    use crate::aws::rules;
+    let mut rds_requests = vec![(&plan.restore, &plan.instance)];
+    if let Some(copy) = &plan.copy {
+        rds_requests.push((&copy.restore, &copy.instance));
+    }
+    for (restore, instance) in rds_requests {
+        rules::check_cluster_identifier(&restore.cluster_id).unwrap();
+        rules::check_rds_tags(&restore.tags).unwrap();
+        rules::check_instance_identifier(&instance.instance_id).unwrap();
+        rules::check_rds_tags(&instance.tags).unwrap();
+    }
+    if let Some(password) = &plan.password {
+        rules::check_secret_name(&password.secret_name).unwrap();
+        rules::check_secret_tags(&password.secret_tags).unwrap();
+        if let KeyPlan::Disposable { alias, tags, .. } = &password.key {
+            rules::check_alias_name(alias).unwrap();
+            rules::check_kms_tags(tags).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_planned_clone_carries_no_tag_aws_would_refuse() {
+    // The owner tag used to join stack id and logical id with '|', which RDS refuses.
+    let inventory = Inventory::new(root_with_clones(15));
+    let mut properties = CloneProperties::for_source("prod");
+    properties.copy_ok = true;
+    properties.set_password = true;
+    properties.access_principal_arns = vec!["arn:aws:iam::123456789012:role/dev".into()];
+    properties.tags = [("team".to_string(), "data platform".to_string())].into();
+    let plan = made(plan_for(&request(properties), &inventory, &config()));
+    assert!(plan.copy.is_some(), "the plan covers a copy too");
+    assert!(matches!(
+        plan.password.as_ref().map(|password| &password.key),
+        Some(KeyPlan::Disposable { .. })
+    ));
+    let owner = &plan.restore.tags[tags::OWNER];
+    assert_eq!(
+        owner,
+        "arn:aws:cloudformation:us-east-1:123456789012:stack/app/1111/Db"
+    );
+    check_every_aws_rule(&plan);
+    crate::plan::provision::check_plan_against_aws_rules(&plan).unwrap();
+}
+
+#[test]
+fn a_plan_aws_would_refuse_fails_naming_the_rule() {
+    let inventory = Inventory::new(root_with_clones(0));
+    let mut properties = CloneProperties::for_source("prod");
+    properties.set_password = true;
+    properties.access_principal_arns = vec!["arn:aws:iam::123456789012:role/dev".into()];
+    let mut config = config();
+    // A prefix the deployment allows but Secrets Manager refuses in a name.
+    config.default_secret_prefix = "/team space/".into();
+    config.allowed_secret_prefixes = vec!["/team space/".into()];
+    let error = plan_for(&request(properties), &inventory, &config).unwrap_err();
+    assert!(matches!(error, PlanError::AwsRule(_)), "{error:?}");
+    assert!(
+        error
+            .to_string()
+            .contains(crate::aws::rules::SECRETS_SECRET_NAME),
+        "{error}"
+    );
+}
+
 #[test]
 fn a_secret_prefix_outside_the_allowed_ones_is_refused() {
     let inventory = Inventory::new(root_with_clones(0));

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{FakeAws, not_found};
+use crate::aws::rules;
 use crate::aws::{
     AwsError, AwsErrorKind, GrantInfo, KeyAlias, KeyRef, KeyRequest, KeySummary, Keys, Tags,
 };
@@ -86,6 +87,8 @@ impl Keys for FakeAws {
     async fn create_key(&self, request: &KeyRequest) -> Result<KeyRef, AwsError> {
         const OPERATION: &str = "kms:CreateKey";
         self.enter(OPERATION, true).await?;
+        rules::check_kms_tags(&request.tags)
+            .map_err(|refused| refused.into_aws_error(OPERATION))?;
         if serde_json::from_str::<serde_json::Value>(&request.policy).is_err() {
             return Err(AwsError::new(
                 AwsErrorKind::InvalidRequest,
@@ -118,6 +121,7 @@ impl Keys for FakeAws {
     async fn create_alias(&self, alias_name: &str, key_id: &str) -> Result<(), AwsError> {
         const OPERATION: &str = "kms:CreateAlias";
         self.enter(OPERATION, true).await?;
+        rules::check_alias_name(alias_name).map_err(|refused| refused.into_aws_error(OPERATION))?;
         let now = self.now();
         let mut state = self.lock();
         if state.kms.aliases.contains_key(alias_name) {

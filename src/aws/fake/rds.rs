@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use async_trait::async_trait;
 
 use super::{FakeAws, State, not_found};
+use crate::aws::rules;
 use crate::aws::{
     AwsError, AwsErrorKind, ClusterInfo, ClusterMember, ClusterPage, InstanceInfo, InstanceRequest,
     Rds, RestoreRequest, RestoreType, SecretString, Tags,
@@ -418,6 +419,8 @@ impl Rds for FakeAws {
     async fn restore_cluster(&self, request: &RestoreRequest) -> Result<ClusterInfo, AwsError> {
         const OPERATION: &str = "rds:RestoreDBClusterToPointInTime";
         self.enter(OPERATION, true).await?;
+        rules::check_restore_request(request)
+            .map_err(|refused| refused.into_aws_error(OPERATION))?;
         let now = self.now();
         let mut state = self.lock();
         if state.rds.clusters.contains_key(&request.cluster_id) {
@@ -514,6 +517,8 @@ impl Rds for FakeAws {
     async fn create_instance(&self, request: &InstanceRequest) -> Result<InstanceInfo, AwsError> {
         const OPERATION: &str = "rds:CreateDBInstance";
         self.enter(OPERATION, true).await?;
+        rules::check_instance_request(request)
+            .map_err(|refused| refused.into_aws_error(OPERATION))?;
         let mut state = self.lock();
         if state.rds.instances.contains_key(&request.instance_id) {
             return Err(AwsError::new(
@@ -621,6 +626,8 @@ impl Rds for FakeAws {
         let Some(cluster) = state.rds.clusters.get_mut(cluster_id) else {
             return Err(cluster_not_found(OPERATION, cluster_id));
         };
+        rules::check_master_password(&cluster.info.engine, password.expose())
+            .map_err(|refused| refused.into_aws_error(OPERATION))?;
         if cluster.info.status != "available" {
             return Err(AwsError::new(
                 AwsErrorKind::InvalidState,
@@ -641,6 +648,7 @@ impl Rds for FakeAws {
     async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError> {
         const OPERATION: &str = "rds:AddTagsToResource";
         self.enter(OPERATION, true).await?;
+        rules::check_rds_tags(tags).map_err(|refused| refused.into_aws_error(OPERATION))?;
         let mut state = self.lock();
         if let Some(cluster) = state.rds.clusters.values_mut().find(|c| c.info.arn == arn) {
             cluster.info.tags.extend(tags.clone());

@@ -6,10 +6,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{FakeAws, not_found};
+use crate::aws::rules;
 use crate::aws::{
     AwsError, AwsErrorKind, BusEvent, CallerIdentity, Events, Identity, Invoker, ParameterValue,
     Params, SecretRef, SecretRequest, SecretString, SecretSummary, Secrets, Tags,
 };
+
+const PUT_PARAMETER: &str = "ssm:PutParameter";
 
 #[derive(Default)]
 pub(super) struct ServiceState {
@@ -47,6 +50,14 @@ impl FakeAws {
             .collect()
     }
 
+    /// PutParameter's rules: name (for this fake's region) and value.
+    fn check_parameter(&self, name: &str, value: &str) -> Result<(), AwsError> {
+        let region = self.lock().settings.region.clone();
+        rules::check_parameter_name(name, &region)
+            .and_then(|()| rules::check_parameter_value(name, value))
+            .map_err(|refused| refused.into_aws_error(PUT_PARAMETER))
+    }
+
     fn find_secret_name(&self, secret_id: &str) -> Option<String> {
         let state = self.lock();
         state
@@ -66,7 +77,8 @@ impl Params for FakeAws {
     }
 
     async fn put_if_absent(&self, name: &str, value: &str) -> Result<Option<i64>, AwsError> {
-        self.enter("ssm:PutParameter", true).await?;
+        self.enter(PUT_PARAMETER, true).await?;
+        self.check_parameter(name, value)?;
         let mut state = self.lock();
         if state.services.parameters.contains_key(name) {
             return Ok(None);
@@ -82,7 +94,8 @@ impl Params for FakeAws {
     }
 
     async fn put(&self, name: &str, value: &str) -> Result<i64, AwsError> {
-        self.enter("ssm:PutParameter", true).await?;
+        self.enter(PUT_PARAMETER, true).await?;
+        self.check_parameter(name, value)?;
         let mut state = self.lock();
         let version = state
             .services
@@ -123,6 +136,9 @@ impl Secrets for FakeAws {
     async fn create_secret(&self, request: &SecretRequest) -> Result<SecretRef, AwsError> {
         const OPERATION: &str = "secretsmanager:CreateSecret";
         self.enter(OPERATION, true).await?;
+        rules::check_secret_name(&request.name)
+            .and_then(|()| rules::check_secret_tags(&request.tags))
+            .map_err(|refused| refused.into_aws_error(OPERATION))?;
         let now = self.now();
         let mut state = self.lock();
         if state.services.secrets.contains_key(&request.name) {
@@ -240,7 +256,9 @@ impl Secrets for FakeAws {
 #[async_trait]
 impl Events for FakeAws {
     async fn put_event(&self, event: &BusEvent) -> Result<(), AwsError> {
-        self.enter("events:PutEvents", true).await?;
+        const OPERATION: &str = "events:PutEvents";
+        self.enter(OPERATION, true).await?;
+        rules::check_bus_event(event).map_err(|refused| refused.into_aws_error(OPERATION))?;
         self.lock().services.events.push(event.clone());
         Ok(())
     }
