@@ -207,7 +207,7 @@ async fn the_fake_refuses_kms_tags_kms_refuses() {
         .create_key(&key(tags(&[(&"k".repeat(129), "v")])))
         .await
         .unwrap_err();
-    assert_refused(&long, rules::KMS_TAG_LENGTH, "TagException");
+    assert_refused(&long, rules::KMS_TAG_LENGTH, "ValidationException");
     let reserved = ports
         .keys
         .create_key(&key(tags(&[("aws:team", "x")])))

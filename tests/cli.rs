@@ -427,6 +427,21 @@ async fn provision_of_a_missing_source_fails_with_exit_1() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tag_rds_would_refuse_fails_with_exit_1_naming_the_tag_and_the_rule() {
+    let account = Account::with_root().await;
+    let before = world_snapshot(&account.sdk).await;
+    let ran = account
+        .cli(&["provision", "--source", ROOT, "--tag", "cost-center=a|b"])
+        .await
+        .expect_code(1);
+    for expected in ["--tag", "cost-center", "rds-tag-charset"] {
+        assert!(ran.stderr.contains(expected), "{expected}: {}", ran.stderr);
+    }
+    assert_eq!(world_snapshot(&account.sdk).await, before);
+    assert!(account.proxy.stats().refusals.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_root_says_how_to_get_slots_and_maintain_makes_a_copy_to_clone_from() {
     let account = Account::with_root().await;
     account.fill_root().await;

@@ -329,15 +329,15 @@ pub static RULES: &[Rule] = &[
         field: "Tags[].TagKey, Tags[].TagValue",
         rule: "A key is 1 to 128 characters, a value 0 to 256.",
         source: KMS_TAG_PAGE,
-        error_code: "TagException",
+        error_code: "ValidationException",
         kind: AwsErrorKind::InvalidRequest,
         tests: &[
             "src/aws/rules.rs::kms_tags_follow_the_kms_limits",
             "tests/aws_rules_fake.rs::the_fake_refuses_kms_tags_kms_refuses",
             "tests/aws_rules.rs::the_proxy_refuses_kms_tags_kms_refuses",
         ],
-        note: "TagException (\"one or more tags are not valid\") is among CreateKey's errors; \
-               that AWS answers a length violation with it rather than ValidationException is \
+        note: "The lengths are also botocore's model of the members, and awsJson services \
+               answer a model violation with ValidationException; for these members that is \
                unverified.",
     },
     Rule {
@@ -1256,7 +1256,9 @@ mod tests {
         check_kms_tags(&tags(&[("aurora-clone-manager:disposable", "true")])).unwrap();
         let long = check_kms_tags(&tags(&[(&"k".repeat(129), "v")])).unwrap_err();
         assert_eq!(long.rule_id, KMS_TAG_LENGTH);
-        assert_eq!(long.error_code, "TagException");
+        assert_eq!(long.error_code, "ValidationException");
+        let reserved_key = check_kms_tags(&tags(&[("aws:k", "v")])).unwrap_err();
+        assert_eq!(reserved_key.error_code, "TagException");
         let reserved = check_kms_tags(&tags(&[("k", "aws:v")])).unwrap_err();
         assert_eq!(reserved.rule_id, KMS_TAG_RESERVED_PREFIX);
     }
@@ -1350,30 +1352,6 @@ mod tests {
         assert_eq!(refused.rule_id, SSM_PARAMETER_VALUE_SIZE);
         let multibyte = check_parameter_value("p", &"é".repeat(2049)).unwrap_err();
         assert_eq!(multibyte.rule_id, SSM_PARAMETER_VALUE_SIZE);
-    }
-
-    #[test]
-    #[ignore = "prints the docs table"]
-    fn print_docs_table() {
-        for rule in RULES {
-            let unverified = if rule.note.contains("nverified") {
-                " (unverified)"
-            } else {
-                ""
-            };
-            let tests: Vec<String> = rule.tests.iter().map(|t| format!("`{t}`")).collect();
-            println!(
-                "| `{}` | {} — `{}` | {} | {} | {}{} | {} |",
-                rule.id,
-                rule.api,
-                rule.field,
-                rule.rule,
-                rule.source,
-                rule.error_code,
-                unverified,
-                tests.join("<br>")
-            );
-        }
     }
 
     #[test]

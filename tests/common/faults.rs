@@ -205,7 +205,7 @@ fn throttle_response(service: &str) -> Response<Full<Bytes>> {
 }
 
 /// An error in the service's own format (XML for query services, JSON otherwise).
-fn error_response(
+pub(super) fn error_response(
     service: &str,
     status: StatusCode,
     fault_type: &str,

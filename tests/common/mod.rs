@@ -1,5 +1,6 @@
 //! The shared integration-test harness: a moto server per test binary, a per-test account
-//! proxy that can inject faults, a CloudFormation ResponseURL capture, and helpers that
+//! proxy that refuses what AWS refuses (botocore's model and the crate's AWS rules) and can
+//! inject faults, a CloudFormation ResponseURL capture, and helpers that
 //! seed and inspect the emulator. Test files include it with `mod common;`.
 //!
 //! ```ignore
@@ -26,6 +27,7 @@ pub mod moto;
 pub mod proxy;
 pub mod runtime_api;
 pub mod seed;
+pub mod validate;
 
 // Shortcuts for tests; a binary that uses few of them must not warn.
 #[allow(unused_imports)]

@@ -111,7 +111,7 @@ fn start_with_retries() -> Result<MotoServer, String> {
 }
 
 /// `MOTO_SERVER`, else the repository's `.venv`, else `PATH`.
-fn find_moto_binary() -> Result<PathBuf, String> {
+pub(super) fn find_moto_binary() -> Result<PathBuf, String> {
     if let Some(path) = std::env::var_os("MOTO_SERVER") {
         let path = PathBuf::from(path);
         return if path.is_file() {

@@ -1,11 +1,14 @@
-//! A per-test reverse proxy in front of moto: its own AWS account, and faults on the wire.
+//! A per-test reverse proxy in front of moto: its own AWS account, AWS's validation, and
+//! faults on the wire.
 //!
 //! Every request is forwarded unchanged except for the header `x-moto-account-id`, which
 //! moto uses as the caller's account: each proxy is a fresh, empty account, so tests run
-//! in parallel against one moto without resetting it. A [`FaultSchedule`] decides per AWS
-//! API call whether to answer with a fault instead, in the error format the real service
-//! uses, so the SDK classifies it exactly as it would in AWS. Calls to moto's own API
-//! (`/moto-api/...`) are never faulted.
+//! in parallel against one moto without resetting it. Before forwarding, the request is
+//! checked against botocore's model of its operation and the crate's AWS rules
+//! ([`super::validate`]); what AWS would refuse is answered with AWS's error instead. A
+//! [`FaultSchedule`] decides per AWS API call whether to answer with a fault instead, in the
+//! error format the real service uses, so the SDK classifies it exactly as it would in AWS.
+//! Calls to moto's own API (`/moto-api/...`) are never faulted or checked.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -22,7 +25,8 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::faults::{FaultKind, FaultSchedule, fault_response};
+use super::faults::{FaultKind, FaultSchedule, error_response, fault_response};
+use super::validate::{self, ClusterFacts, Refusal};
 
 /// The header moto reads to decide which account a request belongs to.
 const ACCOUNT_HEADER: &str = "x-moto-account-id";
@@ -50,6 +54,9 @@ pub struct ProxyStats {
     /// Per service signing name ("rds", "ssm", ...); "moto-api" for moto's own API and
     /// "unknown" for requests whose service could not be told.
     pub services: BTreeMap<String, ServiceStats>,
+    /// Requests answered with AWS's error because AWS would refuse them, as
+    /// `service:Operation: Code: message`.
+    pub refusals: Vec<String>,
 }
 
 /// What a proxy has seen of one service.
@@ -115,6 +122,12 @@ impl Proxy {
         self.lock().faults = faults;
     }
 
+    /// Turns the check of requests against AWS's model and rules off (on by default), for
+    /// a test that needs moto itself to see a request AWS would refuse.
+    pub fn set_validation(&self, enabled: bool) {
+        self.lock().validation = enabled;
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, ProxyState> {
         self.state
             .lock()
@@ -131,6 +144,7 @@ impl Drop for Proxy {
 
 struct ProxyState {
     faults: FaultSchedule,
+    validation: bool,
     aws_calls: u64,
     calls_by_service: BTreeMap<String, u64>,
     stats: ProxyStats,
@@ -144,6 +158,14 @@ struct Forwarder {
     state: Arc<Mutex<ProxyState>>,
 }
 
+impl Forwarder {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ProxyState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 /// Starts a proxy to `upstream` (moto's endpoint) as a fresh random account.
 pub async fn account_proxy(upstream: &str, faults: FaultSchedule) -> Proxy {
     let account_id = format!("{:012}", rand::random_range(0..1_000_000_000_000u64));
@@ -153,6 +175,7 @@ pub async fn account_proxy(upstream: &str, faults: FaultSchedule) -> Proxy {
     let address: SocketAddr = listener.local_addr().expect("proxy address");
     let state = Arc::new(Mutex::new(ProxyState {
         faults,
+        validation: true,
         aws_calls: 0,
         calls_by_service: BTreeMap::new(),
         stats: ProxyStats::default(),
@@ -234,7 +257,12 @@ async fn handle(
         service_of(&parts.headers)
     };
     let operation = operation_of(&parts.method, &parts.uri, &parts.headers, &body);
-    let fault = record(&forwarder.state, is_moto_api, service.as_deref(), operation);
+    let fault = record(
+        &forwarder.state,
+        is_moto_api,
+        service.as_deref(),
+        operation.clone(),
+    );
 
     match fault {
         Some(FaultKind::DropConnection) => return Err(DroppedConnection),
@@ -247,7 +275,108 @@ async fn handle(
         }
         None => {}
     }
+    if let Some(service) = service.as_deref()
+        && let Err(refusal) = check_request(&forwarder, service, &parts, &body).await
+    {
+        forwarder.lock().stats.refusals.push(format!(
+            "{service}:{operation}: {}: {}",
+            refusal.code, refusal.message
+        ));
+        return Ok(error_response(
+            service,
+            StatusCode::BAD_REQUEST,
+            "Sender",
+            &refusal.code,
+            &xml_text(&refusal.message),
+        ));
+    }
     Ok(forward(&forwarder, parts, body).await)
+}
+
+/// Checks a request the way AWS would before moto sees it (unless validation is off).
+async fn check_request(
+    forwarder: &Forwarder,
+    service: &str,
+    parts: &hyper::http::request::Parts,
+    body: &Bytes,
+) -> Result<(), Refusal> {
+    if !forwarder.lock().validation {
+        return Ok(());
+    }
+    let region = region_of(&parts.headers).unwrap_or_else(|| "us-east-1".to_string());
+    let request = validate::Request {
+        service,
+        region: &region,
+        target: parts
+            .headers
+            .get("x-amz-target")
+            .and_then(|value| value.to_str().ok()),
+        query: parts.uri.query(),
+        body,
+    };
+    match validate::validate(&request)? {
+        None => Ok(()),
+        Some(check) => {
+            let facts = cluster_facts(forwarder, check.cluster_id()).await;
+            check.check(facts.as_ref())
+        }
+    }
+}
+
+/// What moto says about one cluster of this account (None when it does not know it).
+async fn cluster_facts(forwarder: &Forwarder, cluster_id: &str) -> Option<ClusterFacts> {
+    let body = format!(
+        "Action=DescribeDBClusters&Version=2014-10-31&DBClusterIdentifier={}",
+        cluster_id
+            .bytes()
+            .map(|byte| match byte {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' => (byte as char).to_string(),
+                other => format!("%{other:02X}"),
+            })
+            .collect::<String>()
+    );
+    let response = forwarder
+        .client
+        .post(format!("{}/", forwarder.upstream))
+        .header(ACCOUNT_HEADER, forwarder.account_id.clone())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/rds/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .body(body)
+        .send()
+        .await
+        .ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    let xml = response.text().await.ok()?;
+    let element = |name: &str| {
+        let start = xml.find(&format!("<{name}>"))? + name.len() + 2;
+        let end = start + xml[start..].find(&format!("</{name}>"))?;
+        Some(xml[start..end].to_string())
+    };
+    Some(ClusterFacts {
+        status: element("Status")?,
+        engine: element("Engine").unwrap_or_default(),
+        has_serverless_v2_scaling: xml.contains("<ServerlessV2ScalingConfiguration>"),
+    })
+}
+
+/// The region of the SigV4 credential scope.
+fn region_of(headers: &HeaderMap) -> Option<String> {
+    let authorization = headers.get("authorization")?.to_str().ok()?;
+    let scope = authorization.split("Credential=").nth(1)?;
+    let scope = scope.split([',', ' ']).next()?;
+    scope.split('/').nth(2).map(str::to_string)
+}
+
+/// Text safe inside the XML of a query-protocol error (JSON bodies escape on their own).
+fn xml_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Counts the request and asks the schedule for a fault (AWS API calls only).
