@@ -35,6 +35,9 @@ pub struct ScheduledEvent {
 pub struct RdsInstanceEvent {
     #[serde(default)]
     pub id: Option<String>,
+    /// The ARNs the event is about; for an instance event, the instance's ARN.
+    #[serde(default)]
+    pub resources: Vec<String>,
     pub detail: RdsEventDetail,
 }
 
@@ -57,6 +60,42 @@ impl RdsInstanceEvent {
     pub fn is_instance_created(&self) -> bool {
         self.detail.event_id.ends_with("RDS-EVENT-0005")
     }
+
+    /// The DB instance identifier the event is about.
+    ///
+    /// Taken from an ARN (`SourceArn`, else the instance ARN in `resources`), because
+    /// `SourceIdentifier` is not reliably the bare identifier: AWS's own EventBridge
+    /// sample for RDS events shows it as `rds:<id>`. Only when no ARN names an instance
+    /// is `SourceIdentifier` used, with an `rds:` prefix removed.
+    pub fn instance_id(&self) -> &str {
+        let from_arn = self
+            .detail
+            .source_arn
+            .iter()
+            .chain(self.resources.iter())
+            .find_map(|arn| instance_id_from_arn(arn));
+        from_arn.unwrap_or_else(|| {
+            let identifier = self.detail.source_identifier.as_str();
+            identifier.strip_prefix("rds:").unwrap_or(identifier)
+        })
+    }
+}
+
+/// `arn:<partition>:rds:<region>:<account>:db:<id>` → `<id>`; `None` for any other ARN.
+fn instance_id_from_arn(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(7, ':');
+    let (Some("arn"), Some(_), Some("rds"), Some(_), Some(_), Some("db"), Some(id)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    (!id.is_empty()).then_some(id)
 }
 
 /// Actions invoked by hand (dry runs, status) or by this function itself (continuations).
@@ -223,6 +262,54 @@ mod tests {
                 source_cluster_id: Some(_)
             }))
         ));
+    }
+
+    fn rds_event(source_identifier: &str, source_arn: Option<&str>, resources: &[&str]) -> Value {
+        json!({
+            "source": "aws.rds",
+            "detail-type": "RDS DB Instance Event",
+            "resources": resources,
+            "detail": {
+                "EventID": "RDS-EVENT-0005",
+                "SourceIdentifier": source_identifier,
+                "SourceArn": source_arn,
+                "SourceType": "DB_INSTANCE",
+            }
+        })
+    }
+
+    fn instance_id_of(raw: Value) -> String {
+        match dispatch(raw).unwrap() {
+            Event::RdsInstance(event) => event.instance_id().to_string(),
+            other => panic!("not an RDS event: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_rds_event_names_its_instance_by_arn_even_when_source_identifier_is_prefixed() {
+        let arn = "arn:aws:rds:us-east-1:123456789012:db:clone-1-1";
+        assert_eq!(
+            instance_id_of(rds_event("rds:clone-1-1", Some(arn), &[arn])),
+            "clone-1-1"
+        );
+        assert_eq!(
+            instance_id_of(rds_event("rds:clone-1-1", None, &[arn])),
+            "clone-1-1"
+        );
+        assert_eq!(
+            instance_id_of(rds_event("rds:clone-1-1", None, &[])),
+            "clone-1-1"
+        );
+        assert_eq!(
+            instance_id_of(rds_event("clone-1-1", None, &[])),
+            "clone-1-1"
+        );
+        let cluster_arn = "arn:aws:rds:us-east-1:123456789012:cluster:clone-1";
+        assert_eq!(
+            instance_id_of(rds_event("clone-1-1", Some(cluster_arn), &[cluster_arn])),
+            "clone-1-1",
+            "a cluster ARN does not name the instance"
+        );
     }
 
     #[test]

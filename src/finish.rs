@@ -109,6 +109,22 @@ pub struct FinishJob {
     pub hop: u32,
 }
 
+impl FinishJob {
+    /// The request this job finishes, if it finishes one: a retry of that request (Lambda
+    /// re-delivering an event whose invocation died) may take over its leases at once.
+    pub fn request_id(&self) -> Option<&str> {
+        self.respond
+            .as_ref()
+            .map(|respond| respond.envelope.request_id.as_str())
+            .or_else(|| {
+                self.record
+                    .as_ref()
+                    .map(|record| record.request_id.as_str())
+            })
+            .filter(|request_id| !request_id.is_empty())
+    }
+}
+
 /// How long the finisher keeps at it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FinishMode {
@@ -192,7 +208,8 @@ async fn drive(
             return fail(app, job, slot, &reason).await;
         }
         let lease_name = format!("finish-{}", job.cluster_id);
-        let pass = match hold_finish_lease(app, &leases, &lease_name, held).await {
+        let work = job.request_id();
+        let pass = match hold_finish_lease(app, &leases, &lease_name, work, held).await {
             Ok(true) => advance(app, &mut job).await,
             Ok(false) if mode == FinishMode::OnePass => return FinishOutcome::Busy,
             Ok(false) => Ok(Pass::Waiting("another invocation is working on it".into())),
@@ -263,6 +280,7 @@ async fn hold_finish_lease(
     app: &App,
     leases: &crate::lease::Leases,
     lease_name: &str,
+    work: Option<&str>,
     held: &mut Option<Lease>,
 ) -> Result<bool, String> {
     if let Some(lease) = held {
@@ -275,7 +293,10 @@ async fn hold_finish_lease(
             Err(error) => return Err(error.to_string()),
         }
     }
-    match leases.try_acquire_for(lease_name, FINISH_LEASE_TTL).await {
+    match leases
+        .try_acquire_for(lease_name, work, FINISH_LEASE_TTL)
+        .await
+    {
         Ok(Some(lease)) => {
             *held = Some(lease);
             Ok(true)
@@ -452,7 +473,7 @@ async fn restore_when_source_ready(
     // other requests waiting on the same copy have not used its slots up meanwhile.
     let leases = app.leases();
     let lease = leases
-        .acquire(&deferred.root_id, app.config.lease_wait)
+        .acquire(&deferred.root_id, job.request_id(), app.config.lease_wait)
         .await
         .map_err(|error| Failure::Transient(error.to_string()))?;
     let restored = async {

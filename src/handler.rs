@@ -254,7 +254,7 @@ async fn handle_rds_event(app: &App, invocation: &Invocation, event: &RdsInstanc
     if !event.is_instance_created() {
         return json!({"handled": "rds-event", "ignored": format!("event {}", event.detail.event_id)});
     }
-    let instance_id = &event.detail.source_identifier;
+    let instance_id = event.instance_id();
     let cluster_id = match app.ports.rds.describe_instance(instance_id).await {
         Ok(Some(instance)) => instance.cluster_id,
         Ok(None) => None,

@@ -1,10 +1,15 @@
 //! Leases in SSM parameters: one invocation at a time may plan and start restores for a
 //! root (so clone slots are never handed out twice) or finish a given clone.
 //!
-//! A lease is a parameter created with Overwrite=false holding a holder token and an
-//! expiry. A lease past its expiry may be taken over; the takeover wins only if its write
-//! is the very next version, so two takers can never both win.
+//! A lease is a parameter created with Overwrite=false holding a holder token, an expiry,
+//! and the work the holder does (a CloudFormation request, say). A lease past its expiry,
+//! or one held for the very same work (Lambda retrying an invocation that died), may be
+//! taken over. SSM has no compare-and-swap, so a takeover is an overwrite that records the
+//! version it replaces; it wins only if it landed as the very next version. Readers apply
+//! the same rule, so a losing overwrite never counts as the holder even though it is the
+//! latest value: two takers can never both win, and the loser leaves nobody locked out.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,16 +17,46 @@ use chrono::{DateTime, Utc};
 use rand::TryRng;
 use serde::{Deserialize, Serialize};
 
-use crate::aws::{AwsError, Params};
+use crate::aws::{AwsError, AwsErrorKind, ParameterValue, Params};
 use crate::clock::Clock;
 
-/// How often a waiting invocation looks at a busy lease again.
-const LEASE_POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// How often a waiting invocation looks at a busy lease again: about once a second keeps a
+/// handful of waiters well inside SSM's shared per-account throughput.
+const LEASE_POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Random extra wait on each poll, so that many waiters do not retry in lock step.
+const LEASE_POLL_JITTER_MS: u32 = 250;
+
+/// First pause after SSM throttled a lease call; doubled on each further throttle.
+const THROTTLE_FIRST_BACKOFF: Duration = Duration::from_millis(250);
+
+/// Longest pause between throttled attempts.
+const THROTTLE_MAX_BACKOFF: Duration = Duration::from_secs(4);
+
+/// How long one lease call keeps retrying while SSM throttles it before giving up. The
+/// throughput is shared by the whole account, so throttling is a busy moment to wait out,
+/// not a failure of the request.
+const THROTTLE_PATIENCE: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct LeaseRecord {
     holder: String,
     expires: DateTime<Utc>,
+    /// The work the holder is doing; a retry of the same work may take over at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    work: Option<String>,
+    /// On a takeover write: the version it replaces. Such a write holds the lease only if
+    /// it is that version + 1; a later one lost the race and is ignored by every reader.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    takes_over: Option<i64>,
+}
+
+/// The lease as every reader must see it.
+struct CurrentLease {
+    /// The parameter's latest version: a takeover must land right after it.
+    latest_version: i64,
+    /// The holder's record; `None` when the content is unreadable (treated as stale).
+    record: Option<LeaseRecord>,
 }
 
 /// A held lease; give it back with [`Leases::release`].
@@ -74,12 +109,17 @@ impl Leases {
         format!("{}{name}", self.prefix)
     }
 
-    /// Takes the lease, waiting up to `wait` for a holder to give it back or for it to
-    /// expire.
-    pub async fn acquire(&self, name: &str, wait: Duration) -> Result<Lease, LeaseError> {
+    /// Takes the lease for `work`, waiting up to `wait` for a holder to give it back or for
+    /// it to expire. A lease held for the same `work` is taken over at once.
+    pub async fn acquire(
+        &self,
+        name: &str,
+        work: Option<&str>,
+        wait: Duration,
+    ) -> Result<Lease, LeaseError> {
         let started = tokio::time::Instant::now();
         loop {
-            if let Some(lease) = self.try_acquire(name).await? {
+            if let Some(lease) = self.try_acquire_for(name, work, self.ttl).await? {
                 return Ok(lease);
             }
             let waited = started.elapsed();
@@ -89,8 +129,7 @@ impl Leases {
                     waited,
                 });
             }
-            // A little jitter keeps many waiters from retrying in lock step.
-            let jitter = Duration::from_millis(u64::from(random_u32() % 200));
+            let jitter = Duration::from_millis(u64::from(random_u32() % LEASE_POLL_JITTER_MS));
             tokio::time::sleep(
                 (LEASE_POLL_INTERVAL + jitter)
                     .min(wait.saturating_sub(waited).max(Duration::from_millis(1))),
@@ -99,15 +138,12 @@ impl Leases {
         }
     }
 
-    /// Takes the lease if it is free or expired; `Ok(None)` when someone else holds it.
-    pub async fn try_acquire(&self, name: &str) -> Result<Option<Lease>, LeaseError> {
-        self.try_acquire_for(name, self.ttl).await
-    }
-
-    /// Like [`Leases::try_acquire`], for a lease that lives `ttl` unless renewed.
+    /// Takes the lease if it is free, expired, or held for the same `work`; `Ok(None)`
+    /// when someone else holds it. The lease lives `ttl` unless renewed.
     pub async fn try_acquire_for(
         &self,
         name: &str,
+        work: Option<&str>,
         ttl: Duration,
     ) -> Result<Option<Lease>, LeaseError> {
         let parameter = self.parameter_name(name);
@@ -119,46 +155,41 @@ impl Leases {
             "{:016x}",
             (u64::from(random_u32()) << 32) | u64::from(random_u32())
         );
-        let record = LeaseRecord {
+        let mut record = LeaseRecord {
             holder: holder.clone(),
-            expires: self.clock.now()
-                + chrono::TimeDelta::from_std(ttl).unwrap_or(chrono::TimeDelta::minutes(2)),
+            expires: self.expiry(ttl),
+            work: work.map(str::to_string),
+            takes_over: None,
         };
-        let expires = record.expires;
         let value = serde_json::to_string(&record).expect("a lease record serialises");
-        if self
-            .params
-            .put_if_absent(&parameter, &value)
+        let created = patiently(|| self.params.put_if_absent(&parameter, &value))
             .await
-            .map_err(aws)?
-            .is_some()
-        {
-            return Ok(Some(Lease {
-                name: parameter,
-                holder,
-                expires,
-            }));
+            .map_err(aws)?;
+        if created.is_some() {
+            return Ok(Some(self.held(parameter, holder, &record)));
         }
-        let Some(current) = self.params.get(&parameter).await.map_err(aws)? else {
+        let Some(current) = self.current(&parameter).await.map_err(aws)? else {
             // Released between our two calls: try once more from the start next time.
             return Ok(None);
         };
-        let expired = match serde_json::from_str::<LeaseRecord>(&current.value) {
-            Ok(existing) => existing.expires <= self.clock.now(),
-            // Unreadable content is treated as a stale lease rather than a lock forever.
-            Err(_) => true,
+        let may_take_over = match &current.record {
+            None => true,
+            Some(existing) => {
+                existing.expires <= self.clock.now()
+                    || (work.is_some() && existing.work.as_deref() == work)
+            }
         };
-        if !expired {
+        if !may_take_over {
             return Ok(None);
         }
-        let version = self.params.put(&parameter, &value).await.map_err(aws)?;
-        if version == current.version + 1 {
-            tracing::info!(lease = %parameter, "took over an expired lease");
-            Ok(Some(Lease {
-                name: parameter,
-                holder,
-                expires,
-            }))
+        record.takes_over = Some(current.latest_version);
+        let value = serde_json::to_string(&record).expect("a lease record serialises");
+        let version = patiently(|| self.params.put(&parameter, &value))
+            .await
+            .map_err(aws)?;
+        if version == current.latest_version + 1 {
+            tracing::info!(lease = %parameter, "took over an expired or retried lease");
+            Ok(Some(self.held(parameter, holder, &record)))
         } else {
             Ok(None)
         }
@@ -167,38 +198,105 @@ impl Leases {
     /// Extends a held lease by `ttl` from now. `Ok(false)` when it is no longer ours (it
     /// lapsed and someone else took it over).
     pub async fn renew(&self, lease: &mut Lease, ttl: Duration) -> Result<bool, AwsError> {
-        let Some(current) = self.params.get(&lease.name).await? else {
+        let Some(current) = self.current(&lease.name).await? else {
             return Ok(false);
         };
-        let ours = serde_json::from_str::<LeaseRecord>(&current.value)
-            .map(|record| record.holder == lease.holder)
-            .unwrap_or(false);
-        if !ours {
+        let Some(mut record) = current
+            .record
+            .filter(|record| record.holder == lease.holder)
+        else {
             return Ok(false);
-        }
-        let record = LeaseRecord {
-            holder: lease.holder.clone(),
-            expires: self.clock.now()
-                + chrono::TimeDelta::from_std(ttl).unwrap_or(chrono::TimeDelta::minutes(2)),
         };
+        record.expires = self.expiry(ttl);
+        record.takes_over = None;
         let value = serde_json::to_string(&record).expect("a lease record serialises");
-        self.params.put(&lease.name, &value).await?;
+        patiently(|| self.params.put(&lease.name, &value)).await?;
         lease.expires = record.expires;
         Ok(true)
     }
 
     /// Gives the lease back, unless someone else holds it by now.
     pub async fn release(&self, lease: Lease) -> Result<(), AwsError> {
-        let Some(current) = self.params.get(&lease.name).await? else {
+        let Some(current) = self.current(&lease.name).await? else {
             return Ok(());
         };
-        let ours = serde_json::from_str::<LeaseRecord>(&current.value)
-            .map(|record| record.holder == lease.holder)
-            .unwrap_or(false);
-        if ours {
-            self.params.delete(&lease.name).await?;
+        if current
+            .record
+            .is_some_and(|record| record.holder == lease.holder)
+        {
+            patiently(|| self.params.delete(&lease.name)).await?;
         }
         Ok(())
+    }
+
+    /// The lease as it stands: the latest version, unless that is a takeover write that
+    /// lost its race, in which case the winner's version (the one right after the version
+    /// both replaced) holds it.
+    async fn current(&self, parameter: &str) -> Result<Option<CurrentLease>, AwsError> {
+        let Some(latest) = patiently(|| self.params.get(parameter)).await? else {
+            return Ok(None);
+        };
+        let latest_version = latest.version;
+        let record = parse_record(&latest);
+        let winner_version = match &record {
+            Some(LeaseRecord {
+                takes_over: Some(replaced),
+                ..
+            }) if *replaced + 1 != latest_version => *replaced + 1,
+            _ => {
+                return Ok(Some(CurrentLease {
+                    latest_version,
+                    record,
+                }));
+            }
+        };
+        let winner = patiently(|| self.params.get_version(parameter, winner_version)).await?;
+        Ok(Some(CurrentLease {
+            latest_version,
+            // Without the winner's version (the parameter was recreated meanwhile) the
+            // latest write is the best evidence there is.
+            record: winner.as_ref().map_or(record, parse_record),
+        }))
+    }
+
+    fn expiry(&self, ttl: Duration) -> DateTime<Utc> {
+        self.clock.now() + chrono::TimeDelta::from_std(ttl).unwrap_or(chrono::TimeDelta::minutes(2))
+    }
+
+    fn held(&self, name: String, holder: String, record: &LeaseRecord) -> Lease {
+        Lease {
+            name,
+            holder,
+            expires: record.expires,
+        }
+    }
+}
+
+fn parse_record(value: &ParameterValue) -> Option<LeaseRecord> {
+    serde_json::from_str(&value.value).ok()
+}
+
+/// Runs one SSM call, waiting out throttling with exponential backoff for up to
+/// [`THROTTLE_PATIENCE`]; any other error, or throttling beyond that, is returned.
+async fn patiently<T, Call, Attempt>(call: Call) -> Result<T, AwsError>
+where
+    Call: Fn() -> Attempt,
+    Attempt: Future<Output = Result<T, AwsError>>,
+{
+    let started = tokio::time::Instant::now();
+    let mut backoff = THROTTLE_FIRST_BACKOFF;
+    loop {
+        match call().await {
+            Err(error)
+                if error.kind() == AwsErrorKind::Throttled
+                    && started.elapsed() + backoff < THROTTLE_PATIENCE =>
+            {
+                tracing::debug!(%error, ?backoff, "SSM throttled a lease call; backing off");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(THROTTLE_MAX_BACKOFF);
+            }
+            result => return result,
+        }
     }
 }
 
@@ -221,11 +319,33 @@ mod tests {
         let fake = FakeAws::new();
         let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(Utc::now()));
         let leases = leases(&fake, clock);
-        let held = leases.try_acquire("prod").await.unwrap().unwrap();
-        assert!(leases.try_acquire("prod").await.unwrap().is_none());
-        assert!(leases.try_acquire("other").await.unwrap().is_some());
+        let held = leases
+            .try_acquire_for("prod", None, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            leases
+                .try_acquire_for("prod", None, Duration::from_secs(60))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            leases
+                .try_acquire_for("other", None, Duration::from_secs(60))
+                .await
+                .unwrap()
+                .is_some()
+        );
         leases.release(held).await.unwrap();
-        assert!(leases.try_acquire("prod").await.unwrap().is_some());
+        assert!(
+            leases
+                .try_acquire_for("prod", None, Duration::from_secs(60))
+                .await
+                .unwrap()
+                .is_some()
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -233,12 +353,24 @@ mod tests {
         let fake = FakeAws::new();
         let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(Utc::now()));
         let leases = leases(&fake, clock);
-        let stale = leases.try_acquire("prod").await.unwrap().unwrap();
+        let stale = leases
+            .try_acquire_for("prod", None, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .unwrap();
         tokio::time::advance(Duration::from_secs(61)).await;
-        let fresh = leases.try_acquire("prod").await.unwrap().unwrap();
+        let fresh = leases
+            .try_acquire_for("prod", None, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .unwrap();
         leases.release(stale).await.unwrap();
         assert!(
-            leases.try_acquire("prod").await.unwrap().is_none(),
+            leases
+                .try_acquire_for("prod", None, Duration::from_secs(60))
+                .await
+                .unwrap()
+                .is_none(),
             "still held by the new holder"
         );
         leases.release(fresh).await.unwrap();
@@ -250,12 +382,133 @@ mod tests {
         let fake = FakeAws::new();
         let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(Utc::now()));
         let leases = leases(&fake, clock);
-        let _held = leases.try_acquire("prod").await.unwrap().unwrap();
+        let _held = leases
+            .try_acquire_for("prod", None, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .unwrap();
         let error = leases
-            .acquire("prod", Duration::from_secs(5))
+            .acquire("prod", None, Duration::from_secs(5))
             .await
             .unwrap_err();
         assert!(matches!(error, LeaseError::Busy { .. }));
         assert!(error.to_string().contains("/acm/leases/prod"));
+    }
+    #[tokio::test(start_paused = true)]
+    async fn a_losing_takeover_write_neither_holds_the_lease_nor_locks_out_the_winner() {
+        let fake = FakeAws::new();
+        let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(Utc::now()));
+        let leases = leases(&fake, clock);
+        let ttl = Duration::from_secs(60);
+        let _dead = leases
+            .try_acquire_for("prod", None, ttl)
+            .await
+            .unwrap()
+            .unwrap();
+        tokio::time::advance(Duration::from_secs(61)).await;
+        // Two invocations see the same expired version 1; the winner's overwrite lands as
+        // version 2, the loser's right after it as version 3.
+        let mut winner = leases
+            .try_acquire_for("prod", None, ttl)
+            .await
+            .unwrap()
+            .unwrap();
+        let loser = LeaseRecord {
+            holder: "loser".into(),
+            expires: Utc::now() + chrono::TimeDelta::hours(1),
+            work: None,
+            takes_over: Some(1),
+        };
+        let version = fake
+            .put("/acm/leases/prod", &serde_json::to_string(&loser).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(version, 3);
+        assert!(
+            leases.renew(&mut winner, ttl).await.unwrap(),
+            "the winner still holds the lease"
+        );
+        assert!(
+            leases
+                .try_acquire_for("prod", None, ttl)
+                .await
+                .unwrap()
+                .is_none(),
+            "nobody else gets it while the winner holds it"
+        );
+        leases.release(winner).await.unwrap();
+        assert!(fake.parameters().is_empty(), "the winner gave it back");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_of_the_same_work_takes_over_at_once_and_other_work_waits() {
+        let fake = FakeAws::new();
+        let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(Utc::now()));
+        let leases = leases(&fake, clock);
+        let ttl = Duration::from_secs(60);
+        let _crashed = leases
+            .try_acquire_for("prod", Some("request-1"), ttl)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            leases
+                .try_acquire_for("prod", Some("request-2"), ttl)
+                .await
+                .unwrap()
+                .is_none(),
+            "another request must wait"
+        );
+        assert!(
+            leases
+                .try_acquire_for("prod", None, ttl)
+                .await
+                .unwrap()
+                .is_none(),
+            "work without an identity must wait"
+        );
+        let retried = leases
+            .try_acquire_for("prod", Some("request-1"), ttl)
+            .await
+            .unwrap();
+        assert!(
+            retried.is_some(),
+            "the retry of request-1 carries on at once"
+        );
+        assert!(
+            leases
+                .try_acquire_for("prod", Some("request-2"), ttl)
+                .await
+                .unwrap()
+                .is_none(),
+            "and then holds it against others"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttled_lease_calls_back_off_instead_of_failing() {
+        let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(Utc::now()));
+        let fake = FakeAws::with_clock(clock.clone());
+        fake.configure(|settings| settings.ssm_calls_per_second = Some(1));
+        let leases = leases(&fake, clock);
+        let mut held = Vec::new();
+        for name in ["a", "b", "c", "d"] {
+            let lease = leases
+                .acquire(name, None, Duration::from_secs(30))
+                .await
+                .expect("throttling is waited out");
+            held.push(lease);
+        }
+        for lease in held {
+            leases
+                .release(lease)
+                .await
+                .expect("throttling is waited out");
+        }
+        assert!(fake.parameters().is_empty());
+        assert!(
+            fake.call_counts()["ssm:PutParameter"] >= 4,
+            "every lease was written"
+        );
     }
 }

@@ -182,7 +182,7 @@ pub async fn run(
             async move {
                 let started = tokio::time::Instant::now();
                 let lease = leases
-                    .acquire(&target.cluster_id, app.config.lease_wait)
+                    .acquire(&target.cluster_id, None, app.config.lease_wait)
                     .await
                     .map_err(|error| error.to_string());
                 (

@@ -139,7 +139,11 @@ pub async fn start_clone(app: &App, request: &CloneRequest) -> Result<Started, P
         .map_err(step_error("reading the account"))?;
     let leases = app.leases();
     let lease = leases
-        .acquire(&request.properties.source_cluster_id, app.config.lease_wait)
+        .acquire(
+            &request.properties.source_cluster_id,
+            Some(&request.origin.request_id),
+            app.config.lease_wait,
+        )
         .await?;
     let result = async {
         let (inventory, root_writer) = gather(app, request).await?;

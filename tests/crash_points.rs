@@ -239,3 +239,38 @@ async fn a_maintenance_run_stopped_after_any_step_ends_with_exactly_the_copies_n
     }
     assert_eq!(crashes, total, "every step was a crash point");
 }
+
+/// Lambda retries an asynchronous invocation that died about a minute later, with the same
+/// event: the retry must carry on at once instead of waiting out the dead invocation's
+/// leases (the root's, taken before planning; the clone's finish lease, held while polling).
+#[tokio::test(start_paused = true)]
+async fn a_retried_create_carries_on_at_once_after_its_first_invocation_died() {
+    let event = create_event("Db", "req-1", password_clone());
+    let total = mutations_of(
+        async |env: &FakeEnv| {
+            env.seed_root("prod");
+        },
+        event.clone(),
+    )
+    .await;
+    for step in [1, total / 2, total - 2] {
+        let env = FakeEnv::new();
+        env.seed_root("prod");
+        env.fake.halt_after_mutations(step);
+        // Dies within a second of virtual time: the dead holder's leases are still fresh.
+        let died = tokio::time::timeout(Duration::from_secs(1), env.send(event.clone()))
+            .await
+            .is_err();
+        env.fake.resume();
+        assert!(died, "step {step}: the first invocation was stopped");
+        let retried_at = tokio::time::Instant::now();
+        env.send(event.clone()).await;
+        let waited = retried_at.elapsed();
+        assert_one_finished_password_clone(&env, step);
+        // Finishing takes a few polls of the fake; waiting out a lease would take minutes.
+        assert!(
+            waited < Duration::from_secs(60),
+            "step {step}: the retry waited {waited:?} for its own dead invocation's leases"
+        );
+    }
+}

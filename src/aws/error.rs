@@ -141,6 +141,7 @@ pub fn classify_error_code(code: &str, http_status: Option<u16>) -> AwsErrorKind
         "DBInstanceNotFound",
         "DBInstanceNotFoundFault",
         "ParameterNotFound",
+        "ParameterVersionNotFound",
         "ResourceNotFoundException",
         "NotFoundException",
         "DBClusterSnapshotNotFoundFault",

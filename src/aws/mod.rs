@@ -77,6 +77,14 @@ pub trait Params: Send + Sync {
     /// The value and version; `Ok(None)` when the parameter does not exist.
     async fn get(&self, name: &str) -> Result<Option<ParameterValue>, AwsError>;
 
+    /// One earlier version of the parameter (GetParameter with `name:version`); `Ok(None)`
+    /// when the parameter or that version does not exist.
+    async fn get_version(
+        &self,
+        name: &str,
+        version: i64,
+    ) -> Result<Option<ParameterValue>, AwsError>;
+
     /// Creates the parameter only if it does not exist (Overwrite=false). Returns the new
     /// version, or `Ok(None)` when it already existed.
     async fn put_if_absent(&self, name: &str, value: &str) -> Result<Option<i64>, AwsError>;

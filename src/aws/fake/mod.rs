@@ -64,6 +64,10 @@ pub struct FakeSettings {
     pub latency: Duration,
     pub account_id: String,
     pub region: String,
+    /// SSM calls (all parameter operations together) answered per second before the rest
+    /// are throttled; `None` for no limit. The account's SSM throughput is shared by every
+    /// caller, so a busy account throttles calls of ours that alone would be few.
+    pub ssm_calls_per_second: Option<u32>,
 }
 
 impl Default for FakeSettings {
@@ -74,6 +78,7 @@ impl Default for FakeSettings {
             latency: Duration::ZERO,
             account_id: "123456789012".into(),
             region: "us-east-1".into(),
+            ssm_calls_per_second: None,
         }
     }
 }

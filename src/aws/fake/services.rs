@@ -16,7 +16,10 @@ const PUT_PARAMETER: &str = "ssm:PutParameter";
 
 #[derive(Default)]
 pub(super) struct ServiceState {
-    parameters: BTreeMap<String, ParameterValue>,
+    /// Every version of each parameter, oldest first: version N is at index N - 1.
+    parameters: BTreeMap<String, Vec<String>>,
+    /// The second (Unix time) SSM calls are being counted in, and how many it has had.
+    ssm_window: (i64, u32),
     secrets: BTreeMap<String, FakeSecret>,
     pub(super) events: Vec<BusEvent>,
     pub(super) invocations: Vec<(String, serde_json::Value)>,
@@ -46,7 +49,7 @@ impl FakeAws {
             .services
             .parameters
             .iter()
-            .map(|(name, value)| (name.clone(), value.value.clone()))
+            .filter_map(|(name, versions)| Some((name.clone(), versions.last()?.clone())))
             .collect()
     }
 
@@ -72,49 +75,98 @@ impl FakeAws {
 #[async_trait]
 impl Params for FakeAws {
     async fn get(&self, name: &str) -> Result<Option<ParameterValue>, AwsError> {
-        self.enter("ssm:GetParameter", false).await?;
-        Ok(self.lock().services.parameters.get(name).cloned())
+        self.enter_ssm("ssm:GetParameter", false).await?;
+        Ok(self
+            .lock()
+            .services
+            .parameters
+            .get(name)
+            .and_then(|versions| {
+                versions.last().map(|value| ParameterValue {
+                    value: value.clone(),
+                    version: versions.len() as i64,
+                })
+            }))
+    }
+
+    async fn get_version(
+        &self,
+        name: &str,
+        version: i64,
+    ) -> Result<Option<ParameterValue>, AwsError> {
+        self.enter_ssm("ssm:GetParameter", false).await?;
+        let state = self.lock();
+        let Some(versions) = state.services.parameters.get(name) else {
+            return Ok(None);
+        };
+        let found = usize::try_from(version)
+            .ok()
+            .and_then(|version| version.checked_sub(1))
+            .and_then(|index| versions.get(index));
+        Ok(found.map(|value| ParameterValue {
+            value: value.clone(),
+            version,
+        }))
     }
 
     async fn put_if_absent(&self, name: &str, value: &str) -> Result<Option<i64>, AwsError> {
-        self.enter(PUT_PARAMETER, true).await?;
+        self.enter_ssm(PUT_PARAMETER, true).await?;
         self.check_parameter(name, value)?;
         let mut state = self.lock();
         if state.services.parameters.contains_key(name) {
             return Ok(None);
         }
-        state.services.parameters.insert(
-            name.to_string(),
-            ParameterValue {
-                value: value.to_string(),
-                version: 1,
-            },
-        );
+        state
+            .services
+            .parameters
+            .insert(name.to_string(), vec![value.to_string()]);
         Ok(Some(1))
     }
 
     async fn put(&self, name: &str, value: &str) -> Result<i64, AwsError> {
-        self.enter(PUT_PARAMETER, true).await?;
+        self.enter_ssm(PUT_PARAMETER, true).await?;
         self.check_parameter(name, value)?;
         let mut state = self.lock();
-        let version = state
+        let versions = state
             .services
             .parameters
-            .get(name)
-            .map_or(1, |existing| existing.version + 1);
-        state.services.parameters.insert(
-            name.to_string(),
-            ParameterValue {
-                value: value.to_string(),
-                version,
-            },
-        );
-        Ok(version)
+            .entry(name.to_string())
+            .or_default();
+        versions.push(value.to_string());
+        Ok(versions.len() as i64)
     }
 
     async fn delete(&self, name: &str) -> Result<(), AwsError> {
-        self.enter("ssm:DeleteParameter", true).await?;
+        self.enter_ssm("ssm:DeleteParameter", true).await?;
         self.lock().services.parameters.remove(name);
+        Ok(())
+    }
+}
+
+impl FakeAws {
+    /// Every SSM call passes here: on top of [`FakeAws::enter`], it refuses calls beyond the
+    /// configured transactions per second with SSM's ThrottlingException, since the
+    /// account's parameter throughput is shared by every caller.
+    async fn enter_ssm(&self, operation: &'static str, mutating: bool) -> Result<(), AwsError> {
+        self.enter(operation, mutating).await?;
+        let now = self.now();
+        let mut state = self.lock();
+        let Some(limit) = state.settings.ssm_calls_per_second else {
+            return Ok(());
+        };
+        let window = &mut state.services.ssm_window;
+        if window.0 != now.timestamp() {
+            *window = (now.timestamp(), 0);
+        }
+        if window.1 >= limit {
+            return Err(AwsError::with_code(
+                AwsErrorKind::Throttled,
+                operation,
+                "ThrottlingException",
+                "Rate exceeded",
+            ));
+        }
+        window.1 += 1;
         Ok(())
     }
 }

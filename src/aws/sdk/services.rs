@@ -41,6 +41,15 @@ impl Params for SdkParams {
         }
     }
 
+    async fn get_version(
+        &self,
+        name: &str,
+        version: i64,
+    ) -> Result<Option<ParameterValue>, AwsError> {
+        // GetParameter reads one version when the name carries the `:version` selector.
+        self.get(&format!("{name}:{version}")).await
+    }
+
     async fn put_if_absent(&self, name: &str, value: &str) -> Result<Option<i64>, AwsError> {
         match self
             .client
