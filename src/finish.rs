@@ -393,6 +393,14 @@ async fn advance(app: &App, job: &mut FinishJob) -> Result<Pass, Failure> {
             cluster.id, cluster.status
         )));
     }
+    // Right after ModifyDBCluster a describe may still say `available` with the new
+    // password only pending: announcing then would hand out a password that fails.
+    if cluster.pending_master_password {
+        return Ok(Pass::Waiting(format!(
+            "cluster {}'s new master password is still pending",
+            cluster.id
+        )));
+    }
     let secret_id = password_secret_id(&cluster);
     if role == Role::Clone
         && state == Some(LifecycleState::Pending)

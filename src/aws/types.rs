@@ -17,6 +17,10 @@ pub struct ClusterInfo {
     pub arn: String,
     /// RDS status string: `creating`, `available`, `deleting`, `resetting-master-credentials`, ...
     pub status: String,
+    /// A master password change is accepted but not applied yet
+    /// (`PendingModifiedValues.MasterUserPassword`); the status may read `available` meanwhile.
+    #[serde(default)]
+    pub pending_master_password: bool,
     pub engine: String,
     #[serde(default)]
     pub engine_version: Option<String>,

@@ -29,6 +29,8 @@ struct FakeCluster {
     /// Describe calls left before the current transition completes.
     countdown: u32,
     master_password: Option<String>,
+    /// A password change accepted by ModifyDBCluster and not applied yet.
+    pending_password: Option<String>,
 }
 
 struct FakeInstance {
@@ -77,6 +79,7 @@ impl FakeAws {
                 info: info.clone(),
                 countdown: 0,
                 master_password: Some("root-password".into()),
+                pending_password: None,
             },
         );
         if let Some(class) = seed.instance_class {
@@ -135,7 +138,8 @@ impl FakeAws {
             .collect()
     }
 
-    /// The master password a cluster has now (fake only: AWS never shows it).
+    /// The master password a cluster has now, once a change is applied (fake only: AWS
+    /// never shows it).
     pub fn master_password(&self, cluster_id: &str) -> Option<String> {
         self.lock()
             .rds
@@ -208,6 +212,7 @@ fn new_cluster_info(
         id: id.to_string(),
         arn: format!("arn:aws:rds:{region}:{account}:cluster:{id}"),
         status: "creating".into(),
+        pending_master_password: false,
         engine: engine.to_string(),
         engine_version: Some("15.4".into()),
         created_at: Some(now),
@@ -282,6 +287,13 @@ fn tick(state: &mut State) {
     for cluster in rds.clusters.values_mut() {
         if cluster.countdown > 0 {
             cluster.countdown -= 1;
+            continue;
+        }
+        if cluster.info.pending_master_password {
+            cluster.info.pending_master_password = false;
+            cluster.master_password = cluster.pending_password.take();
+            cluster.info.status = "resetting-master-credentials".into();
+            cluster.countdown = 1;
             continue;
         }
         match cluster.info.status.as_str() {
@@ -509,6 +521,7 @@ impl Rds for FakeAws {
                 info: info.clone(),
                 countdown,
                 master_password: source_password,
+                pending_password: None,
             },
         );
         Ok(info)
@@ -635,8 +648,10 @@ impl Rds for FakeAws {
                 format!("DB cluster {cluster_id} is {}", cluster.info.status),
             ));
         }
-        cluster.master_password = Some(password.expose().to_string());
-        cluster.info.status = "resetting-master-credentials".into();
+        cluster.pending_password = Some(password.expose().to_string());
+        // AWS may go on reporting `available` for a while after ModifyDBCluster, with the
+        // change only listed in PendingModifiedValues; then `resetting-master-credentials`.
+        cluster.info.pending_master_password = true;
         cluster.countdown = countdown;
         state
             .rds

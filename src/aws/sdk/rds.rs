@@ -33,6 +33,10 @@ fn cluster_info(cluster: &DbCluster) -> ClusterInfo {
             .to_string(),
         arn: cluster.db_cluster_arn().unwrap_or_default().to_string(),
         status: cluster.status().unwrap_or_default().to_string(),
+        pending_master_password: cluster
+            .pending_modified_values()
+            .and_then(|pending| pending.master_user_password())
+            .is_some(),
         engine: cluster.engine().unwrap_or_default().to_string(),
         engine_version: cluster.engine_version().map(str::to_string),
         created_at: cluster.cluster_create_time().and_then(to_chrono),
