@@ -379,14 +379,14 @@ async fn create_or_adopt_secret(
     match app.ports.secrets.create_secret(request).await {
         Ok(secret) => Ok(secret),
         Err(error) if error.kind() == AwsErrorKind::AlreadyExists => {
+            // By name: ListSecrets may not show a secret made minutes ago.
             let ours = app
                 .ports
                 .secrets
-                .list_secrets_tagged(tags::CLUSTER, cluster_id)
+                .describe_secret(&request.name)
                 .await?
-                .into_iter()
-                .find(|secret| {
-                    secret.name == request.name
+                .filter(|secret| {
+                    secret.tags.get(tags::CLUSTER).map(String::as_str) == Some(cluster_id)
                         && secret.tags.get(tags::STACK) == Some(&app.config.stack_name)
                 });
             match ours {

@@ -354,7 +354,7 @@ pub async fn delete_clone_resource(
             cluster_id: cluster_id.to_string(),
             ..TeardownReport::default()
         };
-        teardown::delete_password_artifacts(app, cluster_id, None, &mut report)
+        teardown::delete_password_artifacts(app, cluster_id, None, None, &mut report)
             .await
             .map_err(|error| error.to_string())?;
         return Ok(report);

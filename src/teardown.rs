@@ -119,9 +119,13 @@ pub async fn delete_clone(
     };
     delete_cluster_and_instances(app, &cluster.id, Role::Clone, final_snapshot, &mut report)
         .await?;
+    let known_secret = cluster
+        .tag(tags::PASSWORD_SECRET_ARN)
+        .or(cluster.tag(tags::PASSWORD_SECRET));
     delete_password_artifacts(
         app,
         &cluster.id,
+        known_secret,
         cluster.tag(tags::PASSWORD_KEY),
         &mut report,
     )
@@ -141,22 +145,35 @@ pub async fn delete_copy(app: &App, cluster_id: &str) -> Result<TeardownReport, 
 }
 
 /// Removes the secret, the disposable key and the grants made for one cluster's password:
-/// found by tags and names, so it also works after the cluster itself is gone.
+/// found by names and tags, so it also works after the cluster itself is gone.
+/// `known_secret` is the secret the cluster's tags name (its ARN or name), looked up by
+/// name because ListSecrets may not show a secret made in the last minutes; listing by tag
+/// then finds any other secret of this cluster (one whose name nothing recorded).
 /// `granted_key_id` is the shared key on which readers were granted decrypt, if any.
 pub async fn delete_password_artifacts(
     app: &App,
     cluster_id: &str,
+    known_secret: Option<&str>,
     granted_key_id: Option<&str>,
     report: &mut TeardownReport,
 ) -> Result<(), AwsError> {
     let stack = &app.config.stack_name;
-    for secret in app
-        .ports
-        .secrets
-        .list_secrets_tagged(tags::CLUSTER, cluster_id)
-        .await?
+    let mut secrets = Vec::new();
+    if let Some(secret_id) = known_secret
+        && let Some(secret) = app.ports.secrets.describe_secret(secret_id).await?
     {
-        if secret.tags.get(tags::STACK) == Some(stack) {
+        secrets.push(secret);
+    }
+    secrets.extend(
+        app.ports
+            .secrets
+            .list_secrets_tagged(tags::CLUSTER, cluster_id)
+            .await?,
+    );
+    for secret in secrets {
+        let ours = secret.tags.get(tags::STACK) == Some(stack)
+            && secret.tags.get(tags::CLUSTER).map(String::as_str) == Some(cluster_id);
+        if ours && !report.secrets_deleted.contains(&secret.name) {
             app.ports.secrets.delete_secret(&secret.arn).await?;
             report.secrets_deleted.push(secret.name);
         }

@@ -120,7 +120,13 @@ pub trait Secrets: Send + Sync {
     /// Deletes the secret at once, without a recovery window. Succeeds when it is already gone.
     async fn delete_secret(&self, secret_id: &str) -> Result<(), AwsError>;
 
-    /// All secrets carrying the tag `key=value`, every page.
+    /// One secret by name or ARN (DescribeSecret), with its tags; `Ok(None)` when it does
+    /// not exist. Unlike listing, it sees a secret made a moment ago.
+    async fn describe_secret(&self, secret_id: &str) -> Result<Option<SecretSummary>, AwsError>;
+
+    /// All secrets carrying the tag `key=value`, every page. ListSecrets is eventually
+    /// consistent: secrets changed in the last few minutes may be missing, so never use it
+    /// to find a secret whose name is known.
     async fn list_secrets_tagged(
         &self,
         key: &str,

@@ -68,6 +68,10 @@ pub struct FakeSettings {
     /// are throttled; `None` for no limit. The account's SSM throughput is shared by every
     /// caller, so a busy account throttles calls of ours that alone would be few.
     pub ssm_calls_per_second: Option<u32>,
+    /// How long a new secret stays out of ListSecrets: "ListSecrets is eventually
+    /// consistent … might not reflect changes from the last five minutes" (Secrets Manager
+    /// API reference, ListSecrets).
+    pub list_secrets_lag: Duration,
 }
 
 impl Default for FakeSettings {
@@ -79,6 +83,7 @@ impl Default for FakeSettings {
             account_id: "123456789012".into(),
             region: "us-east-1".into(),
             ssm_calls_per_second: None,
+            list_secrets_lag: Duration::from_secs(300),
         }
     }
 }

@@ -283,25 +283,43 @@ impl Secrets for FakeAws {
         Ok(())
     }
 
+    async fn describe_secret(&self, secret_id: &str) -> Result<Option<SecretSummary>, AwsError> {
+        self.enter("secretsmanager:DescribeSecret", false).await?;
+        let Some(name) = self.find_secret_name(secret_id) else {
+            return Ok(None);
+        };
+        Ok(self.lock().services.secrets.get(&name).map(summary))
+    }
+
     async fn list_secrets_tagged(
         &self,
         key: &str,
         value: &str,
     ) -> Result<Vec<SecretSummary>, AwsError> {
         self.enter("secretsmanager:ListSecrets", false).await?;
-        Ok(self
-            .lock()
+        let now = self.now();
+        let state = self.lock();
+        let lag = chrono::TimeDelta::from_std(state.settings.list_secrets_lag)
+            .unwrap_or(chrono::TimeDelta::MAX);
+        Ok(state
             .services
             .secrets
             .values()
+            // ListSecrets is eventually consistent: a secret made within the lag is not
+            // listed yet.
+            .filter(|secret| secret.created_at + lag <= now)
             .filter(|secret| secret.tags.get(key).map(String::as_str) == Some(value))
-            .map(|secret| SecretSummary {
-                arn: secret.arn.clone(),
-                name: secret.name.clone(),
-                created_at: Some(secret.created_at),
-                tags: secret.tags.clone(),
-            })
+            .map(summary)
             .collect())
+    }
+}
+
+fn summary(secret: &FakeSecret) -> SecretSummary {
+    SecretSummary {
+        arn: secret.arn.clone(),
+        name: secret.name.clone(),
+        created_at: Some(secret.created_at),
+        tags: secret.tags.clone(),
     }
 }
 

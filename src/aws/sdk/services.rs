@@ -137,6 +137,18 @@ impl SdkSecrets {
     }
 }
 
+/// Secrets Manager tags as ours; a tag without a key is not one.
+fn secret_tags(tags: &[Tag]) -> crate::aws::Tags {
+    tags.iter()
+        .filter_map(|tag| {
+            Some((
+                tag.key()?.to_string(),
+                tag.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
+}
+
 #[async_trait]
 impl Secrets for SdkSecrets {
     async fn create_secret(&self, request: &SecretRequest) -> Result<SecretRef, AwsError> {
@@ -228,6 +240,31 @@ impl Secrets for SdkSecrets {
         }
     }
 
+    async fn describe_secret(&self, secret_id: &str) -> Result<Option<SecretSummary>, AwsError> {
+        match self
+            .client
+            .describe_secret()
+            .secret_id(secret_id)
+            .send()
+            .await
+        {
+            Ok(output) => Ok(Some(SecretSummary {
+                arn: output.arn().unwrap_or_default().to_string(),
+                name: output.name().unwrap_or_default().to_string(),
+                created_at: output.created_date().and_then(to_chrono),
+                tags: secret_tags(output.tags()),
+            })),
+            Err(error) => {
+                let error = map_sdk_error("secretsmanager:DescribeSecret", error);
+                if error.is_not_found() {
+                    Ok(None)
+                } else {
+                    Err(error)
+                }
+            }
+        }
+    }
+
     async fn list_secrets_tagged(
         &self,
         key: &str,
@@ -261,16 +298,7 @@ impl Secrets for SdkSecrets {
                     arn: entry.arn().unwrap_or_default().to_string(),
                     name: entry.name().unwrap_or_default().to_string(),
                     created_at: entry.created_date().and_then(to_chrono),
-                    tags: entry
-                        .tags()
-                        .iter()
-                        .filter_map(|tag| {
-                            Some((
-                                tag.key()?.to_string(),
-                                tag.value().unwrap_or_default().to_string(),
-                            ))
-                        })
-                        .collect(),
+                    tags: secret_tags(entry.tags()),
                 })
                 .collect();
             Ok((page, output.next_token().map(str::to_string)))
