@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod observe;
 pub mod password;
 pub mod plan;
+pub mod propagation;
 pub mod properties;
 pub mod provision;
 pub mod resource;

@@ -18,6 +18,7 @@ use crate::plan::provision::{
     ProvisionPlan, plan_provision,
 };
 use crate::plan::tags;
+use crate::propagation::{PolicyCallError, PrincipalsRefused, while_principals_propagate};
 use crate::teardown::{self, TeardownReport};
 
 /// Why a clone could not be started.
@@ -35,6 +36,12 @@ pub enum ProvisionError {
     },
     #[error(transparent)]
     Random(#[from] RandomSourceError),
+    #[error("{step}: {source}")]
+    PrincipalsRefused {
+        step: &'static str,
+        #[source]
+        source: PrincipalsRefused,
+    },
 }
 
 /// Who reads an explanation: the fix it suggests differs.
@@ -59,6 +66,16 @@ impl ProvisionError {
 
 fn step_error(step: &'static str) -> impl Fn(AwsError) -> ProvisionError {
     move |source| ProvisionError::Aws { step, source }
+}
+
+/// Like [`step_error`], for a call that writes a policy naming the readers.
+fn policy_step_error(step: &'static str) -> impl Fn(PolicyCallError) -> ProvisionError {
+    move |error| match error {
+        PolicyCallError::PrincipalsRefused(source) => {
+            ProvisionError::PrincipalsRefused { step, source }
+        }
+        PolicyCallError::Aws(source) => ProvisionError::Aws { step, source },
+    }
 }
 
 /// What was made for one create, so that it can be removed again if the create fails.
@@ -317,21 +334,23 @@ async fn create_password_artifacts(
             description,
             tags,
         } => {
-            let key = app
-                .ports
-                .keys
-                .create_key(&KeyRequest {
-                    description: description.clone(),
-                    policy: password::disposable_key_policy(
-                        &placement.partition,
-                        &placement.account_id,
-                        &placement.region,
-                        &password_plan.principals,
-                    ),
-                    tags: tags.clone(),
-                })
-                .await
-                .map_err(step_error("creating the password's KMS key"))?;
+            let key_request = KeyRequest {
+                description: description.clone(),
+                policy: password::disposable_key_policy(
+                    &placement.partition,
+                    &placement.account_id,
+                    &placement.region,
+                    &password_plan.principals,
+                ),
+                tags: tags.clone(),
+            };
+            // The key policy names the readers: CreateKey refuses it while a reader made
+            // moments ago has not propagated in IAM, and then nothing was created.
+            let key = while_principals_propagate(&password_plan.principals, || {
+                app.ports.keys.create_key(&key_request)
+            })
+            .await
+            .map_err(policy_step_error("creating the password's KMS key"))?;
             record.disposable_key_id = Some(key.key_id.clone());
             create_or_confirm_alias(app, alias, &key.key_id, &plan.cluster_id)
                 .await
@@ -450,14 +469,14 @@ pub async fn grant_password_access(
     key_id: &str,
     secret_arn: &str,
 ) -> Result<(), ProvisionError> {
-    app.ports
-        .secrets
-        .put_resource_policy(
-            secret_arn,
-            &password::secret_policy(&password_plan.principals),
-        )
-        .await
-        .map_err(step_error("granting access to the password secret"))?;
+    let secret_policy = password::secret_policy(&password_plan.principals);
+    while_principals_propagate(&password_plan.principals, || {
+        app.ports
+            .secrets
+            .put_resource_policy(secret_arn, &secret_policy)
+    })
+    .await
+    .map_err(policy_step_error("granting access to the password secret"))?;
     // A key named by the KmsKeyId property belongs to its owner, whose key policy decides
     // who may decrypt; grants are made only on the deployment's own default key.
     if let KeyPlan::Shared {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::app::{App, Invocation};
-use crate::aws::{AwsError, ClusterInfo};
+use crate::aws::ClusterInfo;
 use crate::cfn::{self, AnswerSlot, CfnRequest, Envelope};
 use crate::finish::{self, DeferredRestore, FinishJob, FinishMode, PendingResponse, RespondWhen};
 use crate::password;
@@ -14,6 +14,7 @@ use crate::plan::inventory::data_timestamp;
 use crate::plan::naming;
 use crate::plan::provision::{CloneRequest, RequestOrigin};
 use crate::plan::tags::{self, Role};
+use crate::propagation::{PolicyCallError, while_principals_propagate};
 use crate::properties::{CloneProperties, final_snapshot_requested, parse_properties};
 use crate::provision::{Audience, Started, start_clone};
 use crate::teardown::{self, TeardownReport};
@@ -258,7 +259,7 @@ async fn update_in_place(
     cluster: &ClusterInfo,
     old: &CloneProperties,
     new: &CloneProperties,
-) -> Result<(), AwsError> {
+) -> Result<(), PolicyCallError> {
     if old.tags != new.tags {
         let removed: Vec<String> = old
             .tags
@@ -296,14 +297,17 @@ async fn rewrite_readers(
     app: &App,
     cluster: &ClusterInfo,
     principals: &[String],
-) -> Result<(), AwsError> {
+) -> Result<(), PolicyCallError> {
     let Some(secret_arn) = cluster.tag(tags::PASSWORD_SECRET_ARN) else {
         return Ok(());
     };
-    app.ports
-        .secrets
-        .put_resource_policy(secret_arn, &password::secret_policy(principals))
-        .await?;
+    let secret_policy = password::secret_policy(principals);
+    while_principals_propagate(principals, || {
+        app.ports
+            .secrets
+            .put_resource_policy(secret_arn, &secret_policy)
+    })
+    .await?;
     let placement = app.placement().await?;
     if let Some(key_id) = teardown::disposable_key_of(app, &cluster.id).await? {
         let policy = password::disposable_key_policy(
@@ -312,7 +316,10 @@ async fn rewrite_readers(
             &placement.region,
             principals,
         );
-        app.ports.keys.put_key_policy(&key_id, &policy).await?;
+        while_principals_propagate(principals, || {
+            app.ports.keys.put_key_policy(&key_id, &policy)
+        })
+        .await?;
     } else if cluster.tag(tags::PASSWORD_KEY_GRANTS) == Some("true")
         && let Some(key_id) = cluster.tag(tags::PASSWORD_KEY)
     {

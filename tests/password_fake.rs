@@ -254,3 +254,65 @@ async fn a_failure_at_any_step_of_create_leaves_no_secret_key_or_cluster() {
         );
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_reader_created_moments_ago_is_waited_for_until_iam_has_propagated_it() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    env.fake
+        .principal_created_now(READER, Duration::from_secs(45));
+    env.send(create_event("Db", "req-1", with_password(&[READER])))
+        .await;
+    assert_success(&env.only_answer(&response_url("req-1")));
+    let secret_policy = env.fake.secrets()[0].policy.clone().unwrap();
+    assert!(secret_policy.contains(READER));
+    assert!(env.fake.keys()[0].policy.contains(READER));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reader_iam_never_accepts_fails_the_create_naming_it_and_leaves_nothing() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    env.fake
+        .principal_created_now(READER, Duration::from_secs(3600));
+    let started = tokio::time::Instant::now();
+    env.send(create_event("Db", "req-1", with_password(&[READER])))
+        .await;
+    let answer = env.only_answer(&response_url("req-1"));
+    assert_failed_with(&answer, READER);
+    assert_failed_with(&answer, "MalformedPolicyDocumentException");
+    assert!(
+        started.elapsed() < Duration::from_secs(600),
+        "gave up after about two minutes, not {:?}",
+        started.elapsed()
+    );
+    assert_no_password_leftovers(&env);
+    assert!(env.managed("clone").is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_new_reader_added_by_an_update_is_waited_for_until_iam_has_propagated_it() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    let old = with_password(&[READER]);
+    env.send(create_event("Db", "req-1", old.clone())).await;
+    let physical = env.only_answer(&response_url("req-1")).physical_resource_id;
+    env.fake
+        .principal_created_now(OTHER_READER, Duration::from_secs(30));
+    env.send(update_event(
+        "Db",
+        "req-2",
+        &physical,
+        with_password(&[OTHER_READER]),
+        old,
+    ))
+    .await;
+    assert_success(&env.only_answer(&response_url("req-2")));
+    assert!(
+        env.fake.secrets()[0]
+            .policy
+            .as_deref()
+            .unwrap()
+            .contains(OTHER_READER)
+    );
+}

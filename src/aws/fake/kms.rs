@@ -89,6 +89,11 @@ impl Keys for FakeAws {
         self.enter(OPERATION, true).await?;
         rules::check_kms_tags(&request.tags)
             .map_err(|refused| refused.into_aws_error(OPERATION))?;
+        self.check_principals_propagated(
+            OPERATION,
+            &request.policy,
+            "Policy contains a statement with one or more invalid principals.",
+        )?;
         if serde_json::from_str::<serde_json::Value>(&request.policy).is_err() {
             return Err(AwsError::new(
                 AwsErrorKind::InvalidRequest,
@@ -196,6 +201,11 @@ impl Keys for FakeAws {
     async fn put_key_policy(&self, key_id: &str, policy: &str) -> Result<(), AwsError> {
         const OPERATION: &str = "kms:PutKeyPolicy";
         self.enter(OPERATION, true).await?;
+        self.check_principals_propagated(
+            OPERATION,
+            policy,
+            "Policy contains a statement with one or more invalid principals.",
+        )?;
         let mut state = self.lock();
         let id = state
             .kms

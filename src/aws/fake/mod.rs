@@ -106,6 +106,8 @@ struct State {
     mutations: u64,
     halt_after_mutations: Option<u64>,
     sequence: u64,
+    /// IAM principals created moments ago, with the time from which policies may name them.
+    propagating_principals: BTreeMap<String, DateTime<Utc>>,
 }
 
 impl FakeAws {
@@ -173,6 +175,41 @@ impl FakeAws {
     pub fn resume(&self) {
         self.lock().halt_after_mutations = None;
         self.halted.notify_waiters();
+    }
+
+    /// Models an IAM principal created moments ago: until `propagation` has passed, a
+    /// resource or key policy naming it is refused with MalformedPolicyDocumentException,
+    /// as Secrets Manager and KMS refuse principals IAM has not propagated yet.
+    pub fn principal_created_now(&self, principal_arn: &str, propagation: Duration) {
+        let ready_at =
+            self.now() + chrono::TimeDelta::from_std(propagation).unwrap_or(chrono::TimeDelta::MAX);
+        self.lock()
+            .propagating_principals
+            .insert(principal_arn.to_string(), ready_at);
+    }
+
+    /// Refuses a policy that names a principal IAM has not propagated yet.
+    fn check_principals_propagated(
+        &self,
+        operation: &'static str,
+        policy: &str,
+        message: &str,
+    ) -> Result<(), AwsError> {
+        let now = self.now();
+        let state = self.lock();
+        let unpropagated = state
+            .propagating_principals
+            .iter()
+            .any(|(arn, ready_at)| *ready_at > now && policy.contains(arn.as_str()));
+        if unpropagated {
+            return Err(AwsError::with_code(
+                AwsErrorKind::InvalidRequest,
+                operation,
+                "MalformedPolicyDocumentException",
+                message,
+            ));
+        }
+        Ok(())
     }
 
     /// Calls made so far, by operation.

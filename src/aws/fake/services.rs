@@ -241,6 +241,11 @@ impl Secrets for FakeAws {
     async fn put_resource_policy(&self, secret_id: &str, policy: &str) -> Result<(), AwsError> {
         const OPERATION: &str = "secretsmanager:PutResourcePolicy";
         self.enter(OPERATION, true).await?;
+        self.check_principals_propagated(
+            OPERATION,
+            policy,
+            "This resource policy contains an unsupported principal.",
+        )?;
         let name = self
             .find_secret_name(secret_id)
             .ok_or_else(|| not_found(OPERATION, format!("Secret {secret_id} not found")))?;
