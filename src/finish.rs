@@ -33,6 +33,8 @@ use crate::time::format_duration;
 pub const EVENT_SOURCE: &str = "aurora-clone-manager";
 /// `detail-type` of the lifecycle event.
 pub const READY_DETAIL_TYPE: &str = "lifecycle-event/instance-ready";
+/// `detail-type` of the event saying AWS made a clone as a full copy.
+pub const FULL_COPY_DETAIL_TYPE: &str = "lifecycle-event/full-copy-fallback";
 
 /// Time kept free at the end of an invocation for handing over to the next one.
 const HANDOVER_ALLOWANCE: Duration = Duration::from_secs(5);
@@ -424,6 +426,7 @@ async fn advance(app: &App, job: &mut FinishJob) -> Result<Pass, Failure> {
         }
     }
     if role == Role::Clone {
+        record_full_copy_fallback(app, &cluster).await?;
         app.ports
             .events
             .put_event(&lifecycle_event(
@@ -603,6 +606,58 @@ fn password_secret_id(cluster: &ClusterInfo) -> Option<String> {
         .tag(tags::PASSWORD_SECRET_ARN)
         .or_else(|| cluster.tag(tags::PASSWORD_SECRET))
         .map(str::to_string)
+}
+
+/// Compares a usable clone's clone group with its source's. Different groups mean AWS
+/// restored it as a full copy (as it does, silently, past the clone limit of a volume):
+/// that is announced, and the clone tagged so that the planner counts its source as full.
+/// When either side reports no group, nothing can be told and nothing is recorded.
+async fn record_full_copy_fallback(app: &App, clone: &ClusterInfo) -> Result<(), AwsError> {
+    if clone.tag(tags::FULL_COPY_FALLBACK).is_some() {
+        return Ok(());
+    }
+    let Some(source_id) = clone
+        .tag(tags::SOURCE_ARN)
+        .and_then(naming::cluster_id_from_arn)
+    else {
+        return Ok(());
+    };
+    let Some(source) = app.ports.rds.describe_cluster(source_id).await? else {
+        return Ok(());
+    };
+    let (Some(clone_group), Some(source_group)) = (&clone.clone_group_id, &source.clone_group_id)
+    else {
+        return Ok(());
+    };
+    if clone_group == source_group {
+        return Ok(());
+    }
+    tracing::warn!(
+        clone = %clone.id,
+        source = %source.id,
+        %clone_group,
+        %source_group,
+        "AWS made this clone as a full copy: its source takes no more clones"
+    );
+    app.ports
+        .events
+        .put_event(&BusEvent {
+            bus_name: app.config.event_bus_name.clone(),
+            source: EVENT_SOURCE.to_string(),
+            detail_type: FULL_COPY_DETAIL_TYPE.to_string(),
+            detail: json!({
+                "clusterId": clone.id,
+                "clusterArn": clone.arn,
+                "clonedFrom": source.id,
+                "cloneGroupId": clone_group,
+                "sourceCloneGroupId": source_group,
+                "dataTimestamp": clone.tag(tags::DATA_TIMESTAMP),
+            }),
+            resources: vec![clone.arn.clone(), source.arn.clone()],
+        })
+        .await?;
+    let tags: Tags = [(tags::FULL_COPY_FALLBACK.to_string(), "true".to_string())].into();
+    app.ports.rds.add_tags(&clone.arn, &tags).await
 }
 
 async fn set_state(

@@ -402,6 +402,10 @@ fn root_metrics(plan: Option<&RootPlan>, root: &RootReport) -> RootMetrics {
         metrics.copies = (pool.copies.len() as u32 + created).saturating_sub(purged);
         metrics.clones =
             pool.root.used_slots + pool.copies.iter().map(|copy| copy.used_slots).sum::<u32>();
+        metrics.full_copy_fallbacks = std::iter::once(&pool.root)
+            .chain(pool.copies.iter())
+            .map(|source| source.full_copy_fallbacks.len() as u32)
+            .sum();
     }
     metrics
 }

@@ -20,6 +20,8 @@ pub struct RootMetrics {
     pub copies_created: u32,
     pub copies_purged: u32,
     pub failures: u32,
+    /// Clones from this root's sources that AWS silently made as full copies.
+    pub full_copy_fallbacks: u32,
 }
 
 /// Where metric lines go.
@@ -81,12 +83,14 @@ pub fn root_line(stack_name: &str, metrics: &RootMetrics, now: DateTime<Utc>) ->
                     {"Name": "Clones", "Unit": "Count"},
                     {"Name": "CopiesCreated", "Unit": "Count"},
                     {"Name": "CopiesPurged", "Unit": "Count"},
-                    {"Name": "Failures", "Unit": "Count"}
+                    {"Name": "Failures", "Unit": "Count"},
+                    {"Name": "FullCopyFallbacks", "Unit": "Count"}
                 ]
             }]
         },
         "Stack": stack_name,
         "SourceClusterId": metrics.source_cluster_id,
+        "FullCopyFallbacks": metrics.full_copy_fallbacks,
         "FreeCloneSlots": metrics.free_clone_slots,
         "Copies": metrics.copies,
         "Clones": metrics.clones,
@@ -128,6 +132,7 @@ mod tests {
                 copies_created: 2,
                 copies_purged: 0,
                 failures: 0,
+                full_copy_fallbacks: 1,
             },
             Utc::now(),
         );

@@ -581,3 +581,46 @@ async fn a_final_snapshot_is_taken_only_when_asked_for() {
     assert_eq!(snapshots.len(), 1);
     assert!(snapshots[0].contains("final"), "{snapshots:?}");
 }
+
+/// AWS's pages disagree on whether 15 clones per volume still holds; an operator who raised
+/// MaxClonesPerSource (or clones another account made from the same volume) can make AWS
+/// restore a "clone" as a full copy without an error. That must be seen and remembered.
+#[tokio::test(start_paused = true)]
+async fn a_restore_aws_turned_into_a_full_copy_is_announced_and_its_source_counts_as_full() {
+    let env = FakeEnv::with_config(|config| config.max_clones_per_source = 20);
+    env.seed_root("prod");
+    env.add_foreign_clones("prod", 15);
+    env.send(create_event(
+        "Db",
+        "req-1",
+        json!({"SourceClusterId": "prod"}),
+    ))
+    .await;
+    assert_success(&env.only_answer(&response_url("req-1")));
+    assert_eq!(
+        env.fake.silent_full_copies().len(),
+        1,
+        "AWS made a full copy"
+    );
+    let clone = env.managed("clone").remove(0);
+    assert_eq!(clone.tags[tags::FULL_COPY_FALLBACK], "true");
+    let fallbacks: Vec<_> = env
+        .fake
+        .events()
+        .into_iter()
+        .filter(|event| event.detail_type == "lifecycle-event/full-copy-fallback")
+        .collect();
+    assert_eq!(fallbacks.len(), 1);
+    assert_eq!(fallbacks[0].detail["clusterId"], clone.id);
+    assert_eq!(fallbacks[0].detail["clonedFrom"], "prod");
+
+    // The next request is told the truth instead of getting a second silent full copy.
+    env.send(create_event(
+        "Db2",
+        "req-2",
+        json!({"SourceClusterId": "prod"}),
+    ))
+    .await;
+    assert_failed_with(&env.only_answer(&response_url("req-2")), "no clone slot");
+    assert_eq!(env.fake.silent_full_copies().len(), 1);
+}

@@ -167,6 +167,12 @@ fn source_row(
     if source.clones_creating > 0 {
         notes.push(format!("{} clones creating", source.clones_creating));
     }
+    if !source.full_copy_fallbacks.is_empty() {
+        notes.push(format!(
+            "full: AWS made {} a full copy",
+            source.full_copy_fallbacks.join(", ")
+        ));
+    }
     vec![
         source.cluster_id.clone(),
         kind.to_string(),

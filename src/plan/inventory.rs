@@ -154,6 +154,19 @@ impl Inventory {
             .collect()
     }
 
+    /// Clusters tagged as cloned from `source` whose restore AWS turned into a full copy:
+    /// proof that `source` takes no more copy-on-write clones, whatever the count says.
+    pub fn full_copy_fallbacks_of<'a>(&'a self, source: &ClusterInfo) -> Vec<&'a ClusterInfo> {
+        self.index
+            .by_source_arn
+            .get(&source.arn)
+            .into_iter()
+            .flatten()
+            .map(|&position| &self.clusters[position])
+            .filter(|cluster| cluster.tag(tags::FULL_COPY_FALLBACK) == Some("true"))
+            .collect()
+    }
+
     /// This deployment's copies of `root`, whatever their state.
     pub fn copies_of<'a>(&'a self, root: &ClusterInfo, stack_name: &str) -> Vec<&'a ClusterInfo> {
         self.index

@@ -49,7 +49,12 @@ pub struct SourceView {
     pub data_timestamp: Option<DateTime<Utc>>,
     pub age_seconds: Option<i64>,
     pub used_slots: u32,
+    /// No slot is free once AWS has turned a restore from it into a full copy, however
+    /// few clones the count finds.
     pub free_slots: u32,
+    /// Clones from this source that AWS made as full copies instead of clones.
+    #[serde(default)]
+    pub full_copy_fallbacks: Vec<String>,
     /// The clusters using its slots (ours and others').
     pub clone_ids: Vec<String>,
     pub clones_creating: u32,
@@ -168,6 +173,11 @@ fn source_view(
 ) -> SourceView {
     let clones = inventory.clones_using_slots_of(cluster);
     let used_slots = u32::try_from(clones.len()).unwrap_or(u32::MAX);
+    let full_copy_fallbacks: Vec<String> = inventory
+        .full_copy_fallbacks_of(cluster)
+        .into_iter()
+        .map(|clone| clone.id.clone())
+        .collect();
     let timestamp = match kind {
         SourceKind::Root => Some(now),
         SourceKind::Copy => data_timestamp(cluster),
@@ -183,7 +193,12 @@ fn source_view(
             SourceKind::Copy => timestamp.map(|at| (now - at).num_seconds()),
         },
         used_slots,
-        free_slots: max_clones_per_source.saturating_sub(used_slots),
+        free_slots: if full_copy_fallbacks.is_empty() {
+            max_clones_per_source.saturating_sub(used_slots)
+        } else {
+            0
+        },
+        full_copy_fallbacks,
         clones_creating: u32::try_from(clones.iter().filter(|clone| clone.is_creating()).count())
             .unwrap_or(u32::MAX),
         clone_ids: clones.iter().map(|clone| clone.id.clone()).collect(),
@@ -262,5 +277,24 @@ mod tests {
             .collect();
         assert_eq!(obsolete, vec!["old"]);
         assert!(pool.copies[0].in_preparation());
+    }
+
+    #[test]
+    fn a_source_aws_made_a_full_copy_from_has_no_free_slot_whatever_the_count() {
+        let mut root = cluster("root");
+        root.clone_group_id = Some("g-root".into());
+        let mut clone = tagged_clone("acm", "c0", &root);
+        clone.clone_group_id = Some("g-root".into());
+        let mut fallback = tagged_clone("acm", "c1", &root);
+        fallback.clone_group_id = Some("g-other".into());
+        fallback
+            .tags
+            .insert(tags::FULL_COPY_FALLBACK.into(), "true".into());
+        let inventory = Inventory::new(vec![root.clone(), clone, fallback]);
+        let pool = PoolView::build(&inventory, &root, "acm", 15, rule(3), now());
+        assert_eq!(pool.root.used_slots, 2);
+        assert_eq!(pool.root.free_slots, 0);
+        assert_eq!(pool.root.full_copy_fallbacks, vec!["c1".to_string()]);
+        assert_eq!(pool.free_slots(), 0);
     }
 }

@@ -61,6 +61,10 @@ impl fmt::Display for Role {
     }
 }
 
+/// `true` on a clone whose restore AWS turned into a full copy (its clone group differs from
+/// its source's): from then on its source is counted as having no clone slot left.
+pub const FULL_COPY_FALLBACK: &str = "aurora-clone-manager:full-copy-fallback";
+
 /// `true` when the password's readers hold KMS grants on the (shared) key, to revoke on delete.
 pub const PASSWORD_KEY_GRANTS: &str = "aurora-clone-manager:password-key-grants";
 
