@@ -726,6 +726,7 @@ fn bench_planner(report: &mut Report, options: &Options) {
             logical_resource_id: "BenchDb".to_string(),
             request_id: "bench-request".to_string(),
         },
+        requester_waits_at_most_an_hour: false,
     };
     let targets = parse_maintenance_config(&maintenance_config_text(roots, 40))
         .expect("a valid config")
@@ -784,6 +785,7 @@ fn bench_planner(report: &mut Report, options: &Options) {
             secrets: &secrets,
             key_aliases: &key_aliases,
             stray_keys: &[],
+            waiting_clone_ids: &[],
             now: now(),
         });
         maintenance_times.push(started.elapsed());
@@ -815,6 +817,7 @@ fn bench_planner(report: &mut Report, options: &Options) {
                 secrets: if with_secrets { &secrets } else { &[] },
                 key_aliases: if with_secrets { &key_aliases } else { &[] },
                 stray_keys: &[],
+                waiting_clone_ids: &[],
                 now: now(),
             });
             times.push(started.elapsed());

@@ -36,6 +36,8 @@ pub struct Config {
     pub maintenance_config_parameter: String,
     /// Prefix of the SSM parameters that hold leases.
     pub lease_parameter_prefix: String,
+    /// Prefix of the SSM parameters that record clones waiting for a copy.
+    pub deferred_parameter_prefix: String,
     pub event_bus_name: String,
     /// How often the finisher looks at a clone that is not ready yet.
     pub poll_interval: Duration,
@@ -106,6 +108,7 @@ impl Config {
             copy_instance_class: "db.t4g.medium".to_string(),
             maintenance_config_parameter: format!("/{stack_name}/maintenance-config"),
             lease_parameter_prefix: format!("/{stack_name}/leases/"),
+            deferred_parameter_prefix: format!("/{stack_name}/deferred-clones/"),
             event_bus_name: "default".to_string(),
             poll_interval: Duration::from_secs(15),
             ready_timeout: TimeDelta::minutes(DEFAULT_READY_TIMEOUT_MINUTES),

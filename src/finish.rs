@@ -21,6 +21,7 @@ use crate::aws::{
     Tags,
 };
 use crate::cfn::{AnswerSlot, Envelope};
+use crate::deferred;
 use crate::lease::Lease;
 use crate::observe::load_inventory;
 use crate::password;
@@ -109,6 +110,10 @@ pub struct FinishJob {
     pub ready_by: DateTime<Utc>,
     #[serde(default)]
     pub hop: u32,
+    /// The clone waits for its copy and is recorded as waiting (see [`crate::deferred`]):
+    /// the record is removed once it is restored, and its removal by a Delete cancels it.
+    #[serde(default)]
+    pub recorded: bool,
 }
 
 impl FinishJob {
@@ -488,6 +493,12 @@ async fn restore_when_source_ready(
         .await
         .map_err(|error| Failure::Transient(error.to_string()))?;
     let restored = async {
+        if job.recorded && !deferred::is_recorded(app, &job.cluster_id).await? {
+            return Err(Failure::Permanent(format!(
+                "clone {} was deleted while it waited for copy {source_id}",
+                job.cluster_id
+            )));
+        }
         let inventory = load_inventory(rds.as_ref()).await?;
         if let Some(existing) = inventory.cluster(&deferred.restore.cluster_id) {
             if existing.tag(tags::REQUEST) == deferred.restore.tags.get(tags::REQUEST).map(String::as_str) {
@@ -523,6 +534,21 @@ async fn restore_when_source_ready(
                 AwsErrorKind::InvalidState | AwsErrorKind::AlreadyExists
             ) => {}
         Err(error) => return Err(error.into()),
+    }
+    if job.recorded {
+        // A Delete that came while the restore started removed the record and found no
+        // cluster yet: the clone it was told is gone must not stay.
+        if !deferred::is_recorded(app, &job.cluster_id).await? {
+            crate::teardown::delete_clone(app, &restored, false)
+                .await
+                .map_err(|error| Failure::Transient(error.to_string()))?;
+            return Err(Failure::Permanent(format!(
+                "clone {} was deleted while its restore started; removed it again",
+                job.cluster_id
+            )));
+        }
+        deferred::forget(app, &job.cluster_id).await?;
+        job.recorded = false;
     }
     job.deferred = None;
     Ok(Pass::Restored(Box::new(restored)))
@@ -765,13 +791,18 @@ async fn answer_success(
 
 /// Gives up: undoes the create if CloudFormation has not been told SUCCESS, and answers
 /// FAILED if an answer is owed.
-async fn fail(
+pub async fn fail(
     app: &App,
     job: FinishJob,
     slot: Option<&Arc<AnswerSlot>>,
     reason: &str,
 ) -> FinishOutcome {
     tracing::error!(cluster = %job.cluster_id, %reason, "finishing failed");
+    if job.recorded
+        && let Err(error) = deferred::forget(app, &job.cluster_id).await
+    {
+        tracing::warn!(%error, "could not remove the record of a clone that gave up waiting");
+    }
     if let Some(record) = &job.record {
         let report = undo_create(app, record).await;
         tracing::info!(?report, "undid the failed create");
@@ -850,6 +881,7 @@ pub fn sweep_job(app: &App, cluster_id: &str) -> FinishJob {
         deferred: None,
         ready_by: app.now() + app.config.ready_timeout,
         hop: 0,
+        recorded: false,
     }
 }
 

@@ -275,7 +275,17 @@ async fn handle_rds_event(app: &App, invocation: &Invocation, event: &RdsInstanc
     }
     let job = finish::sweep_job(app, &cluster_id);
     let outcome = finish::run(app, invocation, job, FinishMode::PollHere, None, &|_| {}).await;
-    json!({"handled": "rds-event", "clusterId": cluster_id, "outcome": describe(&outcome)})
+    // A copy's instance is what clones waiting for that copy wait for.
+    let resumed = match crate::deferred::resume(app, invocation, Some(&cluster_id)).await {
+        Ok(outcomes) => outcomes
+            .iter()
+            .map(|(clone_id, outcome)| format!("{clone_id}: {}", describe(outcome)))
+            .collect(),
+        Err(error) => vec![format!(
+            "could not read the clones waiting for {cluster_id}: {error}"
+        )],
+    };
+    json!({"handled": "rds-event", "clusterId": cluster_id, "outcome": describe(&outcome), "waitingClones": resumed})
 }
 
 /// `{"action": "provision", ...properties...}`: a dry run prints the plan; otherwise the
@@ -298,6 +308,7 @@ async fn handle_manual_provision(
             request_id: format!("manual-{}", now.timestamp_millis()),
         },
         properties,
+        requester_waits_at_most_an_hour: false,
     };
     let parameter = &app.config.maintenance_config_parameter;
     if dry_run {

@@ -7,6 +7,7 @@ pub mod cfn;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod deferred;
 pub mod event;
 pub mod finish;
 pub mod handler;

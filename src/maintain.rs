@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::app::{App, Invocation};
 use crate::aws::AwsError;
+use crate::deferred;
 use crate::finish::{self, FinishMode, FinishOutcome};
 use crate::lease::Lease;
 use crate::maintenance_config::{
@@ -114,9 +115,10 @@ pub async fn plan_only(
     config: &MaintenanceConfig,
 ) -> Result<MaintenancePlan, MaintainError> {
     // The inventory's pages come one after another; the other listings need not wait.
-    let (inventory, artifacts) = tokio::join!(
+    let (inventory, artifacts, waiting) = tokio::join!(
         load_inventory(app.ports.rds.as_ref()),
-        load_password_artifacts(&app.ports, &app.config.stack_name)
+        load_password_artifacts(&app.ports, &app.config.stack_name),
+        deferred::load(app)
     );
     let inventory = inventory.map_err(|source| MaintainError::Aws {
         what: "clusters",
@@ -126,6 +128,14 @@ pub async fn plan_only(
         what: "secrets and keys",
         source,
     })?;
+    let waiting_clone_ids: Vec<String> = waiting
+        .map_err(|source| MaintainError::Aws {
+            what: "clones waiting for a copy",
+            source,
+        })?
+        .into_iter()
+        .map(|job| job.cluster_id)
+        .collect();
     Ok(plan_maintenance(MaintenanceInput {
         inventory: &inventory,
         targets: &config.targets,
@@ -133,6 +143,7 @@ pub async fn plan_only(
         secrets: &artifacts.secrets,
         key_aliases: &artifacts.key_aliases,
         stray_keys: &artifacts.stray_keys,
+        waiting_clone_ids: &waiting_clone_ids,
         now: app.now(),
     }))
 }
@@ -272,6 +283,7 @@ pub async fn run(
         finish::start_chain(app, invocation, copy_id, COPY_READY_WITHIN).await;
     }
     sweep_unfinished(app, invocation, &mut report).await;
+    restore_waiting_clones(app, invocation, &mut report).await;
     remove_orphans(app, &mut report).await;
     emit_metrics(app, &report).await;
     Ok(report)
@@ -331,6 +343,30 @@ async fn sweep_unfinished(app: &App, invocation: &Invocation, report: &mut Maint
                 .push(format!("finishing {cluster_id}: {reason}")),
             _ => report.still_unfinished.push(cluster_id),
         }
+    }
+}
+
+/// Gives every clone waiting for a copy one pass: restored once its copy is ready (the
+/// chain that followed the copy may have stopped long before).
+async fn restore_waiting_clones(
+    app: &App,
+    invocation: &Invocation,
+    report: &mut MaintenanceReport,
+) {
+    match deferred::resume(app, invocation, None).await {
+        Ok(outcomes) => {
+            for (cluster_id, outcome) in outcomes {
+                match outcome {
+                    FinishOutcome::Failed(reason) => report
+                        .failures
+                        .push(format!("restoring waiting clone {cluster_id}: {reason}")),
+                    _ => report.still_unfinished.push(cluster_id),
+                }
+            }
+        }
+        Err(error) => report
+            .failures
+            .push(format!("reading the clones waiting for a copy: {error}")),
     }
 }
 

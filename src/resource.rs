@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::app::{App, Invocation};
 use crate::aws::ClusterInfo;
 use crate::cfn::{self, AnswerSlot, CfnRequest, Envelope};
+use crate::deferred;
 use crate::finish::{self, DeferredRestore, FinishJob, FinishMode, PendingResponse, RespondWhen};
 use crate::password;
 use crate::plan::inventory::data_timestamp;
@@ -107,7 +108,11 @@ async fn create_clone(
     } else {
         RespondWhen::Restored
     };
-    let request = CloneRequest { properties, origin };
+    let request = CloneRequest {
+        properties,
+        origin,
+        requester_waits_at_most_an_hour: true,
+    };
     let started = match start_clone(app, &request).await {
         Ok(started) => started,
         Err(error) => {
@@ -131,6 +136,7 @@ async fn create_clone(
                 deferred: None,
                 ready_by,
                 hop: 0,
+                recorded: false,
             }
         }
         Started::Made {
@@ -151,11 +157,69 @@ async fn create_clone(
                 }),
                 ready_by,
                 hop: 0,
+                recorded: false,
             }
         }
     };
+    let job = if job.deferred.is_some() && when == RespondWhen::Restored {
+        match answer_while_the_copy_is_made(app, job, slot).await {
+            Some(job) => job,
+            None => return,
+        }
+    } else {
+        job
+    };
     let outcome = finish::run(app, invocation, job, FinishMode::Poll, Some(slot), &|_| {}).await;
     tracing::info!(?outcome, "create finished");
+}
+
+/// How long a clone answered while its copy is made may wait for that copy: copies of
+/// large volumes take hours; past this the clone is given up (and its record removed).
+const COPY_WAIT_LIMIT: chrono::TimeDelta = chrono::TimeDelta::hours(12);
+
+/// `WaitForReady: false` and the clone must wait for a copy: records the clone as waiting
+/// (so that the copy's RDS event or the maintenance run restores it if this chain stops)
+/// and answers SUCCESS now. The outputs hold what is known: ARN, id, source, data time and
+/// password secret; the endpoints exist once the clone does. Returns the job to follow the
+/// copy with, or `None` when the create failed (answered and undone).
+async fn answer_while_the_copy_is_made(
+    app: &App,
+    job: FinishJob,
+    slot: &Arc<AnswerSlot>,
+) -> Option<FinishJob> {
+    let Some(deferred) = job.deferred.clone() else {
+        return Some(job);
+    };
+    let waiting = FinishJob {
+        record: None,
+        respond: None,
+        recorded: true,
+        ready_by: app.now() + COPY_WAIT_LIMIT,
+        ..job.clone()
+    };
+    if let Err(error) = deferred::record(app, &waiting).await {
+        finish::fail(app, job, Some(slot), &error.to_string()).await;
+        return None;
+    }
+    let placeholder = ClusterInfo {
+        id: deferred.restore.cluster_id.clone(),
+        arn: job
+            .respond
+            .as_ref()
+            .map(|respond| respond.physical_id.clone())
+            .unwrap_or_default(),
+        status: "waiting-for-copy".to_string(),
+        engine: deferred.instance.engine.clone(),
+        tags: deferred.restore.tags.clone(),
+        ..ClusterInfo::default()
+    };
+    slot.succeed(
+        app.responder.as_ref(),
+        &placeholder.arn,
+        finish::clone_outputs(&placeholder),
+    )
+    .await;
+    Some(waiting)
 }
 
 fn pending(envelope: &Envelope, when: RespondWhen, physical_id: &str) -> PendingResponse {
@@ -350,6 +414,14 @@ pub async fn delete_clone_resource(
         tracing::info!(physical_id, "not a cluster ARN: nothing to delete");
         return Ok(TeardownReport::default());
     };
+    // A clone still waiting for its copy is cancelled first, so that it is never made
+    // after this Delete (the restore re-checks the record on both sides of starting).
+    let waiting = deferred::recorded_job(app, cluster_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    deferred::forget(app, cluster_id)
+        .await
+        .map_err(|error| error.to_string())?;
     let cluster = app
         .ports
         .rds
@@ -361,9 +433,26 @@ pub async fn delete_clone_resource(
             cluster_id: cluster_id.to_string(),
             ..TeardownReport::default()
         };
-        teardown::delete_password_artifacts(app, cluster_id, None, None, &mut report)
-            .await
-            .map_err(|error| error.to_string())?;
+        // A clone that never left the waiting list knows its secret only from its record.
+        let planned_tags = waiting
+            .as_ref()
+            .and_then(|job| job.deferred.as_ref())
+            .map(|deferred| deferred.restore.tags.clone())
+            .unwrap_or_default();
+        let known_secret = planned_tags.get(tags::PASSWORD_SECRET_ARN);
+        let granted_key = planned_tags
+            .get(tags::PASSWORD_KEY_GRANTS)
+            .filter(|grants| grants.as_str() == "true")
+            .and(planned_tags.get(tags::PASSWORD_KEY));
+        teardown::delete_password_artifacts(
+            app,
+            cluster_id,
+            known_secret.map(String::as_str),
+            granted_key.map(String::as_str),
+            &mut report,
+        )
+        .await
+        .map_err(|error| error.to_string())?;
         return Ok(report);
     };
     owned_by(app, &cluster, origin)?;

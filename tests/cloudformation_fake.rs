@@ -10,6 +10,8 @@ use aurora_clone_manager::plan::tags;
 use serde_json::json;
 use support::*;
 
+const READER: &str = "arn:aws:iam::123456789012:role/developer";
+
 #[tokio::test(start_paused = true)]
 async fn create_makes_a_usable_clone_of_the_root_and_answers_with_every_return_value() {
     let env = FakeEnv::new();
@@ -178,24 +180,142 @@ async fn a_clone_group_filled_by_clusters_someone_else_made_counts_as_full() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn with_copy_ok_a_full_root_gets_a_copy_first_and_the_clone_comes_from_it() {
+async fn with_copy_ok_and_wait_for_ready_a_full_root_is_refused_before_anything_is_made() {
     let env = FakeEnv::new();
     env.seed_root("prod");
     env.add_foreign_clones("prod", 15);
     env.send(create_event(
         "Db",
         "req-1",
-        json!({"SourceClusterId": "prod", "CopyOk": "true"}),
+        json!({"SourceClusterId": "prod", "CopyOk": "true", "SetPassword": "true",
+               "AccessPrincipalArns": READER}),
     ))
     .await;
-    env.run_continuations().await;
+    let answer = env.only_answer(&response_url("req-1"));
+    assert_failed_with(&answer, "WaitForReady");
+    assert_failed_with(&answer, "longer than the hour CloudFormation waits");
+    assert!(env.managed("copy").is_empty(), "no copy was started");
+    assert!(env.managed("clone").is_empty());
+    assert!(env.fake.secrets().is_empty());
+    assert!(env.fake.restores().is_empty());
+}
+
+fn scheduled_run() -> serde_json::Value {
+    json!({"version": "0", "id": "1", "detail-type": "Scheduled Event", "source": "aws.events",
+           "account": "123456789012", "time": "2026-11-01T03:00:00Z", "region": "us-east-1",
+           "resources": [], "detail": {}})
+}
+
+/// An invocation that hands over before a copy can be ready.
+fn short_invocation() -> aurora_clone_manager::app::Invocation {
+    aurora_clone_manager::app::Invocation {
+        deadline: Some(tokio::time::Instant::now() + Duration::from_secs(60)),
+        function_name: Some("acm".into()),
+    }
+}
+
+fn waiting_records(env: &FakeEnv) -> Vec<String> {
+    env.fake
+        .parameters()
+        .into_keys()
+        .filter(|name| name.starts_with("/acm/deferred-clones/"))
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_copy_ok_and_no_wait_the_answer_comes_when_the_copy_starts_and_the_clone_follows() {
+    let env = FakeEnv::new();
+    env.fake
+        .configure(|settings| settings.describes_until_available = 20);
+    env.seed_root("prod");
+    env.add_foreign_clones("prod", 15);
+    let properties = json!({"SourceClusterId": "prod", "CopyOk": "true", "WaitForReady": "false",
+                            "SetPassword": "true", "AccessPrincipalArns": READER});
+    env.send_with(create_event("Db", "req-1", properties), short_invocation())
+        .await;
     let answer = env.only_answer(&response_url("req-1"));
     assert_success(&answer);
     let copies = env.managed("copy");
-    assert_eq!(copies.len(), 1);
+    assert_eq!(copies.len(), 1, "the copy is under way");
+    assert!(env.managed("clone").is_empty(), "the clone waits for it");
+    let clone_id = answer.data["ClusterId"].clone();
     assert_eq!(answer.data["ClonedFrom"], copies[0].id);
-    assert_eq!(copies[0].members.len(), 1, "the copy got its instance");
-    assert!(env.fake.silent_full_copies().is_empty());
+    assert_eq!(
+        answer.data["Endpoint"], "",
+        "no endpoint before the clone exists"
+    );
+    assert!(
+        answer
+            .physical_resource_id
+            .ends_with(&format!(":cluster:{clone_id}"))
+    );
+    assert_eq!(waiting_records(&env).len(), 1);
+
+    // The chain that followed the copy is lost; maintenance runs carry the clone through.
+    env.fake.take_invocations();
+    for _ in 0..40 {
+        if env
+            .managed("clone")
+            .first()
+            .is_some_and(|clone| clone.tags[tags::STATE] == "ready")
+        {
+            break;
+        }
+        tokio::time::advance(Duration::from_secs(600)).await;
+        env.send(scheduled_run()).await;
+        env.fake.take_invocations();
+    }
+    let clones = env.managed("clone");
+    assert_eq!(clones.len(), 1);
+    assert_eq!(clones[0].id, clone_id);
+    assert_eq!(clones[0].tags[tags::STATE], "ready");
+    assert_eq!(
+        env.fake.restores().last().unwrap().source_cluster_id,
+        copies[0].id,
+        "cloned from the copy"
+    );
+    assert!(
+        waiting_records(&env).is_empty(),
+        "the record is gone once restored"
+    );
+    assert_eq!(
+        env.fake.secrets().len(),
+        1,
+        "the secret made at create time is kept"
+    );
+    assert_eq!(env.fake.events().len(), 1, "announced once");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_clone_deleted_while_it_waits_for_its_copy_is_never_made_and_leaves_nothing() {
+    let env = FakeEnv::new();
+    env.fake
+        .configure(|settings| settings.describes_until_available = 20);
+    env.seed_root("prod");
+    env.add_foreign_clones("prod", 15);
+    let properties = json!({"SourceClusterId": "prod", "CopyOk": "true", "WaitForReady": "false",
+                            "SetPassword": "true", "AccessPrincipalArns": READER});
+    env.send_with(create_event("Db", "req-1", properties), short_invocation())
+        .await;
+    let physical = env.only_answer(&response_url("req-1")).physical_resource_id;
+    let chain = env.fake.take_invocations();
+    env.send(delete_event("Db", "req-2", &physical, json!({})))
+        .await;
+    assert_success(&env.only_answer(&response_url("req-2")));
+    assert!(waiting_records(&env).is_empty());
+    // The chain that was following the copy carries on, and maintenance runs: neither
+    // makes the clone.
+    for (_, payload) in chain {
+        env.send(payload).await;
+    }
+    env.run_continuations().await;
+    for _ in 0..10 {
+        tokio::time::advance(Duration::from_secs(3 * 3600)).await;
+        env.send(scheduled_run()).await;
+        env.run_continuations().await;
+    }
+    assert!(env.managed("clone").is_empty());
+    assert_no_password_leftovers(&env);
 }
 
 #[tokio::test(start_paused = true)]

@@ -85,6 +85,10 @@ pub trait Params: Send + Sync {
         version: i64,
     ) -> Result<Option<ParameterValue>, AwsError>;
 
+    /// The parameters directly under `path` (GetParametersByPath, not recursive), every
+    /// page: (name, value). Empty when there are none.
+    async fn list_path(&self, path: &str) -> Result<Vec<(String, String)>, AwsError>;
+
     /// Creates the parameter only if it does not exist (Overwrite=false). Returns the new
     /// version, or `Ok(None)` when it already existed.
     async fn put_if_absent(&self, name: &str, value: &str) -> Result<Option<i64>, AwsError>;

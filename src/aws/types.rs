@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub type Tags = BTreeMap<String, String>;
 
 /// One Aurora cluster as DescribeDBClusters reports it, tags included.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterInfo {
     pub id: String,

@@ -97,6 +97,7 @@ fn clone_request(app: &App, args: &ProvisionArgs) -> Result<CloneRequest, Failur
             ),
         },
         properties,
+        requester_waits_at_most_an_hour: false,
     })
 }
 

@@ -26,6 +26,9 @@ pub struct MaintenanceInput<'a> {
     pub key_aliases: &'a [KeyAlias],
     /// This deployment's disposable keys that no alias points at.
     pub stray_keys: &'a [StrayKey],
+    /// Clones recorded as waiting for a copy: no cluster yet, but their secret and key
+    /// are in use.
+    pub waiting_clone_ids: &'a [String],
     pub now: DateTime<Utc>,
 }
 
@@ -121,7 +124,7 @@ pub fn plan_maintenance(input: MaintenanceInput<'_>) -> MaintenancePlan {
         .filter_map(|secret| {
             let cluster_id = secret.tags.get(tags::CLUSTER)?;
             let abandoned = match input.inventory.cluster(cluster_id) {
-                None => true,
+                None => !input.waiting_clone_ids.contains(cluster_id),
                 Some(cluster) => {
                     tags::managed_role(cluster, stack).is_some()
                         && cluster.tag(tags::PASSWORD_SECRET) != Some(secret.name.as_str())
@@ -141,13 +144,13 @@ pub fn plan_maintenance(input: MaintenanceInput<'_>) -> MaintenancePlan {
         .filter_map(|alias| {
             let cluster_id = alias.alias_name.strip_prefix(&alias_prefix)?;
             let key_id = alias.key_id.clone()?;
-            (input.inventory.cluster(cluster_id).is_none() && old_enough(alias.created_at)).then(
-                || OrphanedKey {
-                    alias: Some(alias.alias_name.clone()),
-                    key_id,
-                    cluster_id: cluster_id.to_string(),
-                },
-            )
+            let gone = input.inventory.cluster(cluster_id).is_none()
+                && !input.waiting_clone_ids.iter().any(|id| id == cluster_id);
+            (gone && old_enough(alias.created_at)).then(|| OrphanedKey {
+                alias: Some(alias.alias_name.clone()),
+                key_id,
+                cluster_id: cluster_id.to_string(),
+            })
         })
         .collect();
     orphaned_keys.extend(

@@ -42,6 +42,10 @@ impl RequestOrigin {
 pub struct CloneRequest {
     pub properties: CloneProperties,
     pub origin: RequestOrigin,
+    /// The requester gives up after an hour (a CloudFormation custom resource): a clone
+    /// that must first wait for a full copy cannot be answered ready in that time.
+    #[serde(default)]
+    pub requester_waits_at_most_an_hour: bool,
 }
 
 /// The account and region resources live in, for ARNs and policies.
@@ -89,6 +93,10 @@ pub enum PlanError {
     /// The plan would send AWS something it refuses (a name built from a property, say).
     #[error("{0}")]
     AwsRule(#[from] RuleViolation),
+    #[error(
+        "no clone slot of {root_id} is free now, and CopyOk would clone {copy_word}; a full copy takes longer than the hour CloudFormation waits for a custom resource, so WaitForReady cannot be met. Set WaitForReady: \"false\" (the resource is answered as soon as the copy is under way and the clone follows when the copy is ready), or keep spare slots with the maintenance config (target-clone-slots for {root_id})"
+    )]
+    CopyTooSlowToWaitFor { root_id: String, copy_word: String },
 }
 
 /// A clone to make, completely decided.
@@ -229,6 +237,7 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
         now,
     );
     let choice = choose_clone_source(&pool, properties.copy_ok).map_err(PlanError::NoSlot)?;
+    check_the_requester_can_wait(request, &choice, &root.id)?;
 
     let cluster_id = choose_cluster_id(request, inventory)?;
     let instance_class = match (&properties.instance_class, root_writer) {
@@ -576,6 +585,28 @@ fn pool_by_stack_age(
 }
 
 /// Obsolete copies to delete, never `keep` (the source a clone is about to use).
+/// A clone that must wait for a copy is usable hours later: a requester that gives up
+/// after an hour cannot be answered when it is ready, so such a request is refused before
+/// anything is made, with the way out.
+fn check_the_requester_can_wait(
+    request: &CloneRequest,
+    choice: &SourceChoice,
+    root_id: &str,
+) -> Result<(), PlanError> {
+    if !request.requester_waits_at_most_an_hour || !request.properties.wait_for_ready {
+        return Ok(());
+    }
+    let copy_word = match choice {
+        SourceChoice::Ready { .. } => return Ok(()),
+        SourceChoice::AwaitCopy { copy } => format!("copy {} (still being made)", copy.cluster_id),
+        SourceChoice::MakeCopy => "a new full copy".to_string(),
+    };
+    Err(PlanError::CopyTooSlowToWaitFor {
+        root_id: root_id.to_string(),
+        copy_word,
+    })
+}
+
 pub fn plan_purges(pool: &PoolView, inventory: &Inventory, keep: Option<&str>) -> Vec<PurgePlan> {
     pool.obsolete_copies()
         .filter(|copy| Some(copy.cluster_id.as_str()) != keep)

@@ -52,6 +52,7 @@ fn request(properties: CloneProperties) -> CloneRequest {
             logical_resource_id: "Db".into(),
             request_id: "req-1".into(),
         },
+        requester_waits_at_most_an_hour: false,
     }
 }
 
@@ -256,6 +257,31 @@ fn with_copy_ok_and_no_slot_a_copy_is_made_first() {
 }
 
 #[test]
+fn a_requester_that_waits_an_hour_is_never_promised_a_clone_that_must_wait_for_a_copy() {
+    let inventory = Inventory::new(root_with_clones(15));
+    let mut properties = CloneProperties::for_source("prod");
+    properties.copy_ok = true;
+    let mut from_cloudformation = request(properties.clone());
+    from_cloudformation.requester_waits_at_most_an_hour = true;
+    let refused = plan_for(&from_cloudformation, &inventory, &config()).unwrap_err();
+    assert!(matches!(refused, PlanError::CopyTooSlowToWaitFor { .. }));
+    assert!(refused.to_string().contains("WaitForReady"));
+
+    from_cloudformation.properties.wait_for_ready = false;
+    let plan = made(plan_for(&from_cloudformation, &inventory, &config()));
+    assert!(plan.copy.is_some(), "answered once the copy is under way");
+
+    let with_a_slot = Inventory::new(root_with_clones(3));
+    let mut waits = request(properties);
+    waits.requester_waits_at_most_an_hour = true;
+    let plan = made(plan_for(&waits, &with_a_slot, &config()));
+    assert!(
+        plan.copy.is_none(),
+        "a free slot needs no copy and no refusal"
+    );
+}
+
+#[test]
 fn password_keys_follow_the_documented_order() {
     let inventory = Inventory::new(root_with_clones(0));
     let mut properties = CloneProperties::for_source("prod");
@@ -441,6 +467,7 @@ fn maintain(
         secrets: &[],
         key_aliases: &[],
         stray_keys: &[],
+        waiting_clone_ids: &[],
         now: now(),
     })
 }
@@ -526,6 +553,7 @@ fn maintenance_reports_unfinished_clusters_and_orphans_past_their_grace() {
         secrets: &secrets,
         key_aliases: &aliases,
         stray_keys: &[],
+        waiting_clone_ids: &[],
         now: now(),
     });
     assert_eq!(plan.unfinished, vec!["pending-clone"]);

@@ -109,6 +109,22 @@ impl Params for FakeAws {
         }))
     }
 
+    async fn list_path(&self, path: &str) -> Result<Vec<(String, String)>, AwsError> {
+        self.enter_ssm("ssm:GetParametersByPath", false).await?;
+        let prefix = format!("{}/", path.trim_end_matches('/'));
+        Ok(self
+            .lock()
+            .services
+            .parameters
+            .iter()
+            .filter(|(name, _)| {
+                name.strip_prefix(&prefix)
+                    .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
+            })
+            .filter_map(|(name, versions)| Some((name.clone(), versions.last()?.clone())))
+            .collect())
+    }
+
     async fn put_if_absent(&self, name: &str, value: &str) -> Result<Option<i64>, AwsError> {
         self.enter_ssm(PUT_PARAMETER, true).await?;
         self.check_parameter(name, value)?;

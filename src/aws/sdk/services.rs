@@ -50,6 +50,34 @@ impl Params for SdkParams {
         self.get(&format!("{name}:{version}")).await
     }
 
+    async fn list_path(&self, path: &str) -> Result<Vec<(String, String)>, AwsError> {
+        collect_pages(|next_token| async move {
+            let output = self
+                .client
+                .get_parameters_by_path()
+                .path(path.trim_end_matches('/'))
+                .recursive(false)
+                // GetParametersByPath returns at most 10 parameters per call.
+                .max_results(10)
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(|error| map_sdk_error("ssm:GetParametersByPath", error))?;
+            let page = output
+                .parameters()
+                .iter()
+                .filter_map(|parameter| {
+                    Some((
+                        parameter.name()?.to_string(),
+                        parameter.value().unwrap_or_default().to_string(),
+                    ))
+                })
+                .collect();
+            Ok((page, output.next_token().map(str::to_string)))
+        })
+        .await
+    }
+
     async fn put_if_absent(&self, name: &str, value: &str) -> Result<Option<i64>, AwsError> {
         match self
             .client
