@@ -384,3 +384,68 @@ async fn the_schedule_makes_copies_for_a_target_and_purges_an_old_one() {
         Some("available")
     );
 }
+
+/// The SSM and Secrets Manager calls that leases, waiting clones and secret lookups rely on,
+/// through the SDK adapters: a parameter's earlier version by `name:version`, the
+/// parameters under a path, and a secret found by name the moment it exists.
+#[tokio::test]
+async fn parameter_versions_paths_and_secrets_by_name_work_through_the_sdk_adapters() {
+    let env = moto_env(FaultSchedule::none()).await;
+    let params = &env.app.ports.params;
+    params.put("/acm/deferred-clones/a", "first").await.unwrap();
+    let second = params
+        .put("/acm/deferred-clones/a", "second")
+        .await
+        .unwrap();
+    assert_eq!(second, 2);
+    let first = params
+        .get_version("/acm/deferred-clones/a", 1)
+        .await
+        .unwrap()
+        .expect("version 1 is kept");
+    assert_eq!(first.value, "first");
+    assert_eq!(first.version, 1);
+    assert!(
+        params
+            .get_version("/acm/deferred-clones/a", 7)
+            .await
+            .unwrap()
+            .is_none(),
+        "a version that never existed is none"
+    );
+    params.put("/acm/deferred-clones/b", "other").await.unwrap();
+    params.put("/acm/leases/prod", "not listed").await.unwrap();
+    let mut listed = params.list_path("/acm/deferred-clones/").await.unwrap();
+    listed.sort();
+    assert_eq!(
+        listed,
+        vec![
+            ("/acm/deferred-clones/a".to_string(), "second".to_string()),
+            ("/acm/deferred-clones/b".to_string(), "other".to_string()),
+        ]
+    );
+
+    let secrets = &env.app.ports.secrets;
+    let made = secrets
+        .create_secret(&aurora_clone_manager::aws::SecretRequest {
+            name: "/aurora-clone-manager/password/clone-1-20261101".into(),
+            description: "test".into(),
+            value: aurora_clone_manager::aws::SecretString::new("{}".into()),
+            kms_key_id: None,
+            tags: [(
+                "aurora-clone-manager:cluster".to_string(),
+                "clone-1".to_string(),
+            )]
+            .into(),
+        })
+        .await
+        .unwrap();
+    let found = secrets
+        .describe_secret(&made.name)
+        .await
+        .unwrap()
+        .expect("found by name");
+    assert_eq!(found.arn, made.arn);
+    assert_eq!(found.tags["aurora-clone-manager:cluster"], "clone-1");
+    assert!(secrets.describe_secret("/nope").await.unwrap().is_none());
+}
