@@ -389,6 +389,10 @@ def parameters_only_under_the_stack_path(res: Resolver) -> Problems:
         d.expect(True, action, arn("ssm", f"parameter/{STACK_NAME}/maintenance-config"), {}, "config")
         d.expect(True, action, arn("ssm", f"parameter/{STACK_NAME}/leases/prod-db"), {}, "lease")
         d.expect(False, action, arn("ssm", "parameter/other-stack/maintenance-config"), {}, "other path")
+        d.expect(True, action, arn("ssm", f"parameter/{STACK_NAME}/deferred-clones/clone-1"), {}, "waiting clone")
+    # Waiting clones are read back by their path.
+    d.expect(True, "ssm:GetParametersByPath", arn("ssm", f"parameter/{STACK_NAME}/deferred-clones"), {}, "waiting clones")
+    d.expect(False, "ssm:GetParametersByPath", arn("ssm", "parameter/other-stack/deferred-clones"), {}, "other path")
     return problems + d.problems
 
 
