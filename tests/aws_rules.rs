@@ -530,7 +530,7 @@ async fn a_clone_with_its_own_password_passes_the_proxy_without_one_refusal() {
         "SourceClusterId": "prod-db",
         "SetPassword": "true",
         "AccessPrincipalArns": "arn:aws:iam::123456789012:role/developer",
-        "Tags": {"team": "data platform"},
+        "Tags": {"team": "data platform", "équipe": "données"},
     });
     send(
         &env,

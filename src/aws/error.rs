@@ -192,6 +192,7 @@ pub fn classify_error_code(code: &str, http_status: Option<u16>) -> AwsErrorKind
         "InvalidParameterException",
         "ValidationException",
         "ValidationError",
+        "MissingParameter",
         "MalformedPolicyDocumentException",
         "InvalidArnException",
         "TagException",

@@ -1355,6 +1355,20 @@ mod tests {
     }
 
     #[test]
+    fn the_rules_and_the_fake_import_nothing_from_the_planner() {
+        let aws = concat!(env!("CARGO_MANIFEST_DIR"), "/src/aws");
+        let mut files = vec![format!("{aws}/rules.rs")];
+        for entry in std::fs::read_dir(format!("{aws}/fake")).unwrap() {
+            files.push(entry.unwrap().path().display().to_string());
+        }
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let planner = ["crate::", "plan::"].concat();
+            assert!(!text.contains(&planner), "{file} uses the planner");
+        }
+    }
+
+    #[test]
     fn a_violation_becomes_the_aws_error_aws_would_answer() {
         let error = check_cluster_identifier("db--x")
             .unwrap_err()

@@ -84,6 +84,16 @@ pub struct ClusterMember {
     pub is_writer: bool,
 }
 
+/// Whether a cluster is in a state that a restore can start from. The planner only picks
+/// such sources and the fake only restores from them; AWS does not list these states, so
+/// the list is this project's own.
+pub fn is_cloneable_status(status: &str) -> bool {
+    matches!(
+        status,
+        "available" | "backing-up" | "maintenance" | "modifying" | "upgrading" | "renaming"
+    )
+}
+
 /// One page of DescribeDBClusters.
 #[derive(Debug, Clone, Default)]
 pub struct ClusterPage {

@@ -210,13 +210,7 @@ pub fn data_age(cluster: &ClusterInfo, now: DateTime<Utc>) -> Option<TimeDelta> 
     data_timestamp(cluster).map(|timestamp| now - timestamp)
 }
 
-/// Whether a cluster is in a state that a restore can start from.
-pub fn is_cloneable_status(status: &str) -> bool {
-    matches!(
-        status,
-        "available" | "backing-up" | "maintenance" | "modifying" | "upgrading" | "renaming"
-    )
-}
+pub use crate::aws::types::is_cloneable_status;
 
 #[cfg(test)]
 mod tests {

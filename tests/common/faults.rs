@@ -219,6 +219,10 @@ pub(super) fn error_response(
                 "sts" => " xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"",
                 _ => "",
             };
+            let message = message
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;");
             let body = format!(
                 "<ErrorResponse{namespace}><Error><Type>{fault_type}</Type><Code>{code}</Code>\
                  <Message>{message}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",

@@ -287,7 +287,7 @@ async fn handle(
             StatusCode::BAD_REQUEST,
             "Sender",
             &refusal.code,
-            &xml_text(&refusal.message),
+            &refusal.message,
         ));
     }
     Ok(forward(&forwarder, parts, body).await)
@@ -370,13 +370,6 @@ fn region_of(headers: &HeaderMap) -> Option<String> {
     let scope = authorization.split("Credential=").nth(1)?;
     let scope = scope.split([',', ' ']).next()?;
     scope.split('/').nth(2).map(str::to_string)
-}
-
-/// Text safe inside the XML of a query-protocol error (JSON bodies escape on their own).
-fn xml_text(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 /// Counts the request and asks the schedule for a fault (AWS API calls only).

@@ -445,7 +445,7 @@ impl Rds for FakeAws {
         let Some(source) = state.rds.clusters.get(&request.source_cluster_id) else {
             return Err(cluster_not_found(OPERATION, &request.source_cluster_id));
         };
-        if !crate::plan::inventory::is_cloneable_status(&source.info.status) {
+        if !crate::aws::is_cloneable_status(&source.info.status) {
             return Err(AwsError::new(
                 AwsErrorKind::InvalidState,
                 OPERATION,
