@@ -217,3 +217,34 @@ fn freshness_word(freshness: Freshness) -> &'static str {
         Freshness::Unknown => "data time unknown",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::inventory::Inventory;
+    use crate::plan::pool::{FreshnessRule, PoolView};
+    use crate::plan::tags;
+    use crate::plan::testing::{cluster, now, tagged_clone};
+
+    #[test]
+    fn a_source_aws_made_a_full_copy_from_says_so_and_shows_no_free_slot() {
+        let root = cluster("prod");
+        let mut fallback = tagged_clone("acm", "clone-9", &root);
+        fallback
+            .tags
+            .insert(tags::FULL_COPY_FALLBACK.into(), "true".into());
+        let inventory = Inventory::new(vec![root.clone(), fallback]);
+        let rule = FreshnessRule {
+            max_copy_age: chrono::TimeDelta::days(3),
+            created_since: None,
+        };
+        let pool = PoolView::build(&inventory, &root, "acm", 15, rule, now());
+        let row = source_row(&pool.root, &BTreeMap::new(), 15);
+        assert_eq!(row[7], "0/15");
+        assert!(
+            row[8].contains("AWS made clone-9 a full copy"),
+            "{:?}",
+            row[8]
+        );
+    }
+}
