@@ -493,21 +493,28 @@ async fn restore_when_source_ready(
         .await
         .map_err(|error| Failure::Transient(error.to_string()))?;
     let restored = async {
-        if job.recorded && !deferred::is_recorded(app, &job.cluster_id).await? {
-            return Err(Failure::Permanent(format!(
-                "clone {} was deleted while it waited for copy {source_id}",
-                job.cluster_id
-            )));
-        }
+        // A waiting clone's record is removed by whoever restores it (below, under this
+        // lease) or by a Delete that cancels it: without the record, an existing clone was
+        // restored by another trigger, and no clone means it was cancelled.
+        let still_wanted =
+            !job.recorded || deferred::is_recorded(app, &job.cluster_id).await?;
         let inventory = load_inventory(rds.as_ref()).await?;
         if let Some(existing) = inventory.cluster(&deferred.restore.cluster_id) {
-            if existing.tag(tags::REQUEST) == deferred.restore.tags.get(tags::REQUEST).map(String::as_str) {
-                return Ok(existing.clone());
+            let ours = existing.tag(tags::REQUEST)
+                == deferred.restore.tags.get(tags::REQUEST).map(String::as_str);
+            if !ours {
+                return Err(Failure::Permanent(format!(
+                    "cluster id {} was taken by someone else while waiting",
+                    existing.id
+                )));
             }
-            return Err(Failure::Permanent(format!(
-                "cluster id {} was taken by someone else while waiting",
-                existing.id
-            )));
+            if !still_wanted && existing.is_deleting() {
+                return Err(cancelled(&job.cluster_id, source_id));
+            }
+            return Ok(existing.clone());
+        }
+        if !still_wanted {
+            return Err(cancelled(&job.cluster_id, source_id));
         }
         let source = inventory
             .cluster(source_id)
@@ -519,7 +526,19 @@ async fn restore_when_source_ready(
                 app.config.max_clones_per_source
             )));
         }
-        Ok(crate::provision::restore_or_adopt(app, &deferred.restore).await?)
+        let restored = crate::provision::restore_or_adopt(app, &deferred.restore).await?;
+        if job.recorded {
+            // A Delete that came between the check above and the restore removed the
+            // record and found no cluster: the clone it was told is gone must not stay.
+            if !deferred::is_recorded(app, &job.cluster_id).await? {
+                crate::teardown::delete_clone(app, &restored, false)
+                    .await
+                    .map_err(|error| Failure::Transient(error.to_string()))?;
+                return Err(cancelled(&job.cluster_id, source_id));
+            }
+            deferred::forget(app, &job.cluster_id).await?;
+        }
+        Ok(restored)
     }
     .await;
     if let Err(error) = leases.release(lease).await {
@@ -535,23 +554,15 @@ async fn restore_when_source_ready(
             ) => {}
         Err(error) => return Err(error.into()),
     }
-    if job.recorded {
-        // A Delete that came while the restore started removed the record and found no
-        // cluster yet: the clone it was told is gone must not stay.
-        if !deferred::is_recorded(app, &job.cluster_id).await? {
-            crate::teardown::delete_clone(app, &restored, false)
-                .await
-                .map_err(|error| Failure::Transient(error.to_string()))?;
-            return Err(Failure::Permanent(format!(
-                "clone {} was deleted while its restore started; removed it again",
-                job.cluster_id
-            )));
-        }
-        deferred::forget(app, &job.cluster_id).await?;
-        job.recorded = false;
-    }
+    job.recorded = false;
     job.deferred = None;
     Ok(Pass::Restored(Box::new(restored)))
+}
+
+fn cancelled(clone_id: &str, copy_id: &str) -> Failure {
+    Failure::Permanent(format!(
+        "clone {clone_id} was deleted while it waited for copy {copy_id}"
+    ))
 }
 
 /// Adds a managed cluster's first instance, as its tags describe it. A cluster that cannot

@@ -286,6 +286,44 @@ async fn with_copy_ok_and_no_wait_the_answer_comes_when_the_copy_starts_and_the_
     assert_eq!(env.fake.events().len(), 1, "announced once");
 }
 
+/// The chain that follows a copy and a maintenance run may both pick up the same waiting
+/// clone: the one that comes second finds it restored and finishes it, never taking the
+/// missing record for a cancellation.
+#[tokio::test(start_paused = true)]
+async fn a_waiting_clone_restored_by_one_trigger_is_finished_not_removed_by_the_other() {
+    let env = FakeEnv::new();
+    env.fake
+        .configure(|settings| settings.describes_until_available = 20);
+    env.seed_root("prod");
+    env.add_foreign_clones("prod", 15);
+    let properties = json!({"SourceClusterId": "prod", "CopyOk": "true", "WaitForReady": "false",
+                            "SetPassword": "true", "AccessPrincipalArns": READER});
+    env.send_with(create_event("Db", "req-1", properties), short_invocation())
+        .await;
+    assert_success(&env.only_answer(&response_url("req-1")));
+    let stale_chain = env.fake.take_invocations();
+    assert_eq!(stale_chain.len(), 1, "the chain following the copy");
+    for _ in 0..40 {
+        if !env.managed("clone").is_empty() {
+            break;
+        }
+        tokio::time::advance(Duration::from_secs(600)).await;
+        env.send(scheduled_run()).await;
+        env.fake.take_invocations();
+    }
+    assert_eq!(env.managed("clone").len(), 1, "maintenance restored it");
+    assert!(waiting_records(&env).is_empty());
+    // The chain's hand-over, still saying the clone waits, arrives late.
+    for (_, payload) in stale_chain {
+        env.send(payload).await;
+    }
+    env.run_continuations().await;
+    let clones = env.managed("clone");
+    assert_eq!(clones.len(), 1, "not removed");
+    assert_eq!(clones[0].tags[tags::STATE], "ready", "and finished");
+    assert_eq!(env.fake.events().len(), 1);
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_clone_deleted_while_it_waits_for_its_copy_is_never_made_and_leaves_nothing() {
     let env = FakeEnv::new();
