@@ -73,29 +73,12 @@ impl RdsInstanceEvent {
             .source_arn
             .iter()
             .chain(self.resources.iter())
-            .find_map(|arn| instance_id_from_arn(arn));
+            .find_map(|arn| crate::plan::naming::instance_id_from_arn(arn));
         from_arn.unwrap_or_else(|| {
             let identifier = self.detail.source_identifier.as_str();
             identifier.strip_prefix("rds:").unwrap_or(identifier)
         })
     }
-}
-
-/// `arn:<partition>:rds:<region>:<account>:db:<id>` → `<id>`; `None` for any other ARN.
-fn instance_id_from_arn(arn: &str) -> Option<&str> {
-    let mut parts = arn.splitn(7, ':');
-    let (Some("arn"), Some(_), Some("rds"), Some(_), Some(_), Some("db"), Some(id)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return None;
-    };
-    (!id.is_empty()).then_some(id)
 }
 
 /// Actions invoked by hand (dry runs, status) or by this function itself (continuations).

@@ -18,6 +18,7 @@ use rand::TryRng;
 use serde::{Deserialize, Serialize};
 
 use crate::aws::{AwsError, AwsErrorKind, ParameterValue, Params};
+use crate::backoff::{Backoff, retry};
 use crate::clock::Clock;
 
 /// How often a waiting invocation looks at a busy lease again: about once a second keeps a
@@ -283,21 +284,18 @@ where
     Call: Fn() -> Attempt,
     Attempt: Future<Output = Result<T, AwsError>>,
 {
-    let started = tokio::time::Instant::now();
-    let mut backoff = THROTTLE_FIRST_BACKOFF;
-    loop {
-        match call().await {
-            Err(error)
-                if error.kind() == AwsErrorKind::Throttled
-                    && started.elapsed() + backoff < THROTTLE_PATIENCE =>
-            {
-                tracing::debug!(%error, ?backoff, "SSM throttled a lease call; backing off");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(THROTTLE_MAX_BACKOFF);
-            }
-            result => return result,
-        }
-    }
+    let backoff = Backoff {
+        first: THROTTLE_FIRST_BACKOFF,
+        max: THROTTLE_MAX_BACKOFF,
+        patience: THROTTLE_PATIENCE,
+    };
+    retry(
+        backoff,
+        |error: &AwsError| error.kind() == AwsErrorKind::Throttled,
+        call,
+    )
+    .await
+    .map_err(|gave_up| gave_up.error)
 }
 
 fn random_u32() -> u32 {

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod aws;
+pub mod backoff;
 pub mod cfn;
 pub mod cli;
 pub mod clock;

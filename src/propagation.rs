@@ -8,6 +8,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::aws::AwsError;
+use crate::backoff::{Backoff, GaveUp, retry};
 
 /// How long a policy refused for its principals is retried. IAM changes usually propagate
 /// within seconds to a minute; two minutes covers that with margin while a principal that
@@ -55,26 +56,24 @@ where
     Call: Fn() -> Attempt,
     Attempt: Future<Output = Result<T, AwsError>>,
 {
-    let started = tokio::time::Instant::now();
-    let mut backoff = FIRST_BACKOFF;
-    loop {
-        match call().await {
-            Ok(value) => return Ok(value),
-            Err(error) if error.code() == Some(MALFORMED_POLICY) => {
-                let waited = started.elapsed();
-                if waited + backoff > PRINCIPAL_PROPAGATION_PATIENCE {
-                    return Err(PrincipalsRefused {
-                        principals: principals.join(", "),
-                        waited,
-                        source: error,
-                    }
-                    .into());
+    let backoff = Backoff {
+        first: FIRST_BACKOFF,
+        max: MAX_BACKOFF,
+        patience: PRINCIPAL_PROPAGATION_PATIENCE,
+    };
+    let refused_for_principals = |error: &AwsError| error.code() == Some(MALFORMED_POLICY);
+    retry(backoff, refused_for_principals, call)
+        .await
+        .map_err(|GaveUp { error, waited }| {
+            if refused_for_principals(&error) {
+                PrincipalsRefused {
+                    principals: principals.join(", "),
+                    waited,
+                    source: error,
                 }
-                tracing::info!(%error, ?backoff, "policy refused for its principals; waiting for IAM propagation");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
+                .into()
+            } else {
+                error.into()
             }
-            Err(error) => return Err(error.into()),
-        }
-    }
+        })
 }

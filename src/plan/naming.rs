@@ -208,6 +208,18 @@ pub fn cluster_arn(partition: &str, region: &str, account_id: &str, cluster_id: 
 
 /// The cluster identifier inside an RDS cluster ARN, or `None` when the text is not one.
 pub fn cluster_id_from_arn(arn: &str) -> Option<&str> {
+    rds_id_from_arn(arn, "cluster")
+}
+
+/// The DB instance identifier inside an RDS instance ARN (`…:db:<id>`), or `None` when
+/// the text is not one.
+pub fn instance_id_from_arn(arn: &str) -> Option<&str> {
+    rds_id_from_arn(arn, "db")
+}
+
+/// `arn:<partition>:rds:<region>:<account>:<resource_type>:<id>` → `<id>`, when the id is
+/// a valid RDS identifier.
+fn rds_id_from_arn<'a>(arn: &'a str, resource_type: &str) -> Option<&'a str> {
     let mut parts = arn.splitn(7, ':');
     let (Some("arn"), Some(_partition), Some("rds"), Some(_region), Some(_account)) = (
         parts.next(),
@@ -219,7 +231,9 @@ pub fn cluster_id_from_arn(arn: &str) -> Option<&str> {
         return None;
     };
     match (parts.next(), parts.next()) {
-        (Some("cluster"), Some(id)) if check_rds_identifier(id).is_ok() => Some(id),
+        (Some(kind), Some(id)) if kind == resource_type && check_rds_identifier(id).is_ok() => {
+            Some(id)
+        }
         _ => None,
     }
 }
