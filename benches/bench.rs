@@ -203,6 +203,9 @@ impl Rds for CountingRds {
     async fn delete_instance(&self, instance_id: &str) -> Result<(), AwsError> {
         self.inner.delete_instance(instance_id).await
     }
+    async fn start_cluster(&self, cluster_id: &str) -> Result<(), AwsError> {
+        self.inner.start_cluster(cluster_id).await
+    }
     async fn delete_cluster(
         &self,
         cluster_id: &str,
@@ -633,6 +636,10 @@ fn synthetic_cluster(id: &str, group: Option<String>, with_writer: bool) -> Clus
         db_subnet_group: Some("db-subnets".to_string()),
         vpc_security_group_ids: vec!["sg-0123".to_string()],
         db_cluster_parameter_group: Some("default.aurora-postgresql15".to_string()),
+        iam_database_authentication_enabled: false,
+        storage_type: Some("aurora".to_string()),
+        enabled_cloudwatch_logs_exports: Vec::new(),
+        serverless_v2_scaling: None,
     }
 }
 
@@ -718,6 +725,7 @@ fn bench_planner(report: &mut Report, options: &Options) {
         endpoint: None,
         port: Some(5432),
         db_parameter_group: Some("default.aurora-postgresql15".to_string()),
+        publicly_accessible: false,
     };
     let request = CloneRequest {
         properties: CloneProperties::for_source("root-007"),

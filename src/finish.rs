@@ -625,6 +625,7 @@ fn instance_request_from_tags(cluster: &ClusterInfo) -> InstanceRequest {
         db_parameter_group_name: cluster
             .tag(tags::INSTANCE_PARAMETER_GROUP)
             .map(str::to_string),
+        publicly_accessible: false,
         tags,
     }
 }

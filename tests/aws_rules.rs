@@ -72,6 +72,7 @@ fn restore(cluster_id: &str, tags: Tags) -> RestoreRequest {
         db_subnet_group_name: None,
         vpc_security_group_ids: Vec::new(),
         db_cluster_parameter_group_name: None,
+        settings: Default::default(),
     }
 }
 
@@ -82,6 +83,7 @@ fn instance(instance_id: &str, class: &str, tags: Tags) -> InstanceRequest {
         instance_class: class.to_string(),
         engine: "aurora-postgresql".into(),
         db_parameter_group_name: None,
+        publicly_accessible: false,
         tags,
     }
 }

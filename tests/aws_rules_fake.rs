@@ -38,6 +38,7 @@ fn restore(cluster_id: &str, tags: Tags) -> RestoreRequest {
         db_subnet_group_name: None,
         vpc_security_group_ids: Vec::new(),
         db_cluster_parameter_group_name: None,
+        settings: Default::default(),
     }
 }
 
@@ -126,6 +127,7 @@ async fn the_fake_refuses_an_invalid_instance_identifier() {
             instance_class: "db.r6g.large".into(),
             engine: "aurora-postgresql".into(),
             db_parameter_group_name: None,
+            publicly_accessible: false,
             tags: Tags::new(),
         })
         .await

@@ -49,8 +49,13 @@ pub trait Rds: Send + Sync {
     /// Deletes an instance. Succeeds when it is already gone or already being deleted.
     async fn delete_instance(&self, instance_id: &str) -> Result<(), AwsError>;
 
+    /// Starts a `stopped` cluster (StartDBCluster); it is `starting`, then `available`.
+    /// `NotFound` when the cluster is gone, `InvalidState` when it is not stopped.
+    async fn start_cluster(&self, cluster_id: &str) -> Result<(), AwsError>;
+
     /// Deletes a cluster whose instances are gone or being deleted, with a final snapshot
-    /// only when one is named. Succeeds when it is already gone or already being deleted.
+    /// only when one is named. Succeeds when it is already gone or already being deleted;
+    /// `InvalidState` while it is stopped (AWS refuses to delete a stopped cluster).
     async fn delete_cluster(
         &self,
         cluster_id: &str,

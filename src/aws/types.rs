@@ -49,11 +49,54 @@ pub struct ClusterInfo {
     pub vpc_security_group_ids: Vec<String>,
     #[serde(default)]
     pub db_cluster_parameter_group: Option<String>,
+    #[serde(default)]
+    pub iam_database_authentication_enabled: bool,
+    /// `aurora` (Standard) or `aurora-iopt1` (I/O-Optimized).
+    #[serde(default)]
+    pub storage_type: Option<String>,
+    /// Log types exported to CloudWatch Logs (`postgresql`, `audit`, `slowquery`, ...).
+    #[serde(default)]
+    pub enabled_cloudwatch_logs_exports: Vec<String>,
+    /// Present when the cluster can run Aurora Serverless v2 (`db.serverless`) instances.
+    #[serde(default)]
+    pub serverless_v2_scaling: Option<ServerlessV2Scaling>,
 }
+
+/// The engines of Aurora clusters: `aurora` is the legacy Aurora MySQL 1 (MySQL 5.6).
+/// DescribeDBClusters also lists Neptune (`neptune`), DocumentDB (`docdb`) and Multi-AZ DB
+/// clusters (`mysql`, `postgres`), which cannot be cloned as Aurora clusters.
+/// Source: RDS API reference, DescribeDBClusters and CreateDBCluster `Engine`
+/// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html).
+pub const AURORA_ENGINES: &[&str] = &["aurora-mysql", "aurora-postgresql", "aurora"];
+
+/// Whether an engine name is one of [`AURORA_ENGINES`].
+pub fn is_aurora_engine(engine: &str) -> bool {
+    AURORA_ENGINES.contains(&engine)
+}
+
+/// The capacity range of Aurora Serverless v2 instances in a cluster, in Aurora capacity
+/// units. A cluster needs one before it can take a `db.serverless` instance.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerlessV2Scaling {
+    #[serde(default)]
+    pub min_capacity: Option<f64>,
+    #[serde(default)]
+    pub max_capacity: Option<f64>,
+    #[serde(default)]
+    pub seconds_until_auto_pause: Option<i32>,
+}
+
+// Capacities are half-step ACU values from the API, never NaN, so equality is total.
+impl Eq for ServerlessV2Scaling {}
 
 impl ClusterInfo {
     pub fn is_available(&self) -> bool {
         self.status == "available"
+    }
+
+    pub fn is_aurora(&self) -> bool {
+        is_aurora_engine(&self.engine)
     }
 
     pub fn is_creating(&self) -> bool {
@@ -118,6 +161,8 @@ pub struct InstanceInfo {
     pub port: Option<i32>,
     #[serde(default)]
     pub db_parameter_group: Option<String>,
+    #[serde(default)]
+    pub publicly_accessible: bool,
 }
 
 impl InstanceInfo {
@@ -162,6 +207,44 @@ pub struct RestoreRequest {
     pub vpc_security_group_ids: Vec<String>,
     #[serde(default)]
     pub db_cluster_parameter_group_name: Option<String>,
+    #[serde(flatten)]
+    pub settings: RestoreSettings,
+}
+
+/// What a restore does not take from its source by itself: RestoreDBClusterToPointInTime
+/// uses the engine's default port, no IAM database authentication, Standard storage, no log
+/// exports and no Serverless v2 capacity range unless the request names them (RDS API
+/// reference, https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBClusterToPointInTime.html;
+/// each is "Valid for: Aurora DB clusters and Multi-AZ DB clusters").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestoreSettings {
+    #[serde(default)]
+    pub port: Option<i32>,
+    /// Sent as given (true or false), never left to the API's default (off).
+    #[serde(default)]
+    pub enable_iam_database_authentication: bool,
+    /// `aurora` or `aurora-iopt1`.
+    #[serde(default)]
+    pub storage_type: Option<String>,
+    #[serde(default)]
+    pub enable_cloudwatch_logs_exports: Vec<String>,
+    /// Needed before the new cluster can take a `db.serverless` instance.
+    #[serde(default)]
+    pub serverless_v2_scaling: Option<ServerlessV2Scaling>,
+}
+
+impl RestoreSettings {
+    /// The cluster's own settings, for a restore that should look like it.
+    pub fn of(cluster: &ClusterInfo) -> RestoreSettings {
+        RestoreSettings {
+            port: cluster.port,
+            enable_iam_database_authentication: cluster.iam_database_authentication_enabled,
+            storage_type: cluster.storage_type.clone(),
+            enable_cloudwatch_logs_exports: cluster.enabled_cloudwatch_logs_exports.clone(),
+            serverless_v2_scaling: cluster.serverless_v2_scaling,
+        }
+    }
 }
 
 /// A CreateDBInstance call for a cluster member, fully decided.
@@ -174,6 +257,10 @@ pub struct InstanceRequest {
     pub engine: String,
     #[serde(default)]
     pub db_parameter_group_name: Option<String>,
+    /// Sent explicitly: left out, the API's default depends on the subnet group and can be
+    /// public.
+    #[serde(default)]
+    pub publicly_accessible: bool,
     pub tags: Tags,
 }
 

@@ -5,7 +5,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::aws::rules::{self, RuleViolation};
-use crate::aws::{ClusterInfo, InstanceInfo, InstanceRequest, RestoreRequest, RestoreType, Tags};
+use crate::aws::{
+    ClusterInfo, InstanceInfo, InstanceRequest, RestoreRequest, RestoreSettings, RestoreType, Tags,
+};
 use crate::config::Config;
 use crate::plan::choice::{NoCloneSlot, SourceChoice, choose_clone_source};
 use crate::plan::inventory::Inventory;
@@ -354,6 +356,7 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
             .db_cluster_parameter_group_name
             .clone()
             .or_else(|| root.db_cluster_parameter_group.clone()),
+        settings: RestoreSettings::default(),
     };
     let instance = InstanceRequest {
         instance_id: unique_identifier(naming::first_instance_id(&cluster_id), inventory),
@@ -361,6 +364,7 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
         instance_class,
         engine: root.engine.clone(),
         db_parameter_group_name: instance_parameter_group,
+        publicly_accessible: false,
         tags: instance_tags(&cluster_tags),
     };
     summary.push(format!(
@@ -548,6 +552,7 @@ pub fn plan_copies(
                 db_subnet_group_name: root.db_subnet_group.clone(),
                 vpc_security_group_ids: root.vpc_security_group_ids.clone(),
                 db_cluster_parameter_group_name: root.db_cluster_parameter_group.clone(),
+                settings: RestoreSettings::default(),
             },
             instance: InstanceRequest {
                 instance_id,
@@ -555,6 +560,7 @@ pub fn plan_copies(
                 instance_class: instance_class.to_string(),
                 engine: root.engine.clone(),
                 db_parameter_group_name: None,
+                publicly_accessible: false,
                 tags: instance_tags(&cluster_tags),
             },
             cluster_id,

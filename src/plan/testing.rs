@@ -35,6 +35,10 @@ pub fn cluster(id: &str) -> ClusterInfo {
         db_subnet_group: Some("db-subnets".to_string()),
         vpc_security_group_ids: vec!["sg-0123".to_string()],
         db_cluster_parameter_group: Some("default.aurora-postgresql15".to_string()),
+        iam_database_authentication_enabled: false,
+        storage_type: Some("aurora".to_string()),
+        enabled_cloudwatch_logs_exports: Vec::new(),
+        serverless_v2_scaling: None,
     }
 }
 

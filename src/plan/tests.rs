@@ -41,6 +41,7 @@ fn writer() -> InstanceInfo {
         endpoint: None,
         port: Some(5432),
         db_parameter_group: Some("default.aurora-postgresql15".into()),
+        publicly_accessible: false,
     }
 }
 

@@ -172,6 +172,10 @@ impl Rds for RecordingRds {
         self.inner.delete_instance(instance_id).await
     }
 
+    async fn start_cluster(&self, cluster_id: &str) -> Result<(), AwsError> {
+        self.inner.start_cluster(cluster_id).await
+    }
+
     async fn delete_cluster(
         &self,
         cluster_id: &str,

@@ -1,8 +1,10 @@
-//! The fake RDS: clusters, instances, clone groups and status transitions.
+//! The fake RDS: clusters, instances, clone groups and status transitions, including
+//! stopped clusters (which AWS refuses to delete) and what a restore does not inherit.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{FakeAws, State, not_found};
 use crate::aws::rules;
@@ -13,6 +15,22 @@ use crate::aws::{
 
 /// AWS's limit of copy-on-write clones per cluster volume.
 const AWS_CLONE_LIMIT: usize = 15;
+
+/// Aurora starts a cluster that has been stopped for seven days again by itself (Aurora user
+/// guide, "Stopping and starting an Amazon Aurora DB cluster",
+/// https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-cluster-stop-start.html;
+/// DescribeDBClusters shows the moment as `AutomaticRestartTime`).
+const AUTOMATIC_RESTART_AFTER: TimeDelta = TimeDelta::days(7);
+
+/// The instance class of Aurora Serverless v2 instances.
+const SERVERLESS_INSTANCE_CLASS: &str = "db.serverless";
+
+/// Cluster statuses in which AWS refuses DeleteDBCluster with InvalidDBClusterStateFault.
+/// `stopped`: Aurora user guide, "Deleting a stopped Aurora cluster"
+/// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_DeleteCluster.html#USER_Deletion_Stopped_Cluster).
+/// `stopping` and `starting` lead to or from it; the guide does not name them (unverified),
+/// and the fake refuses them too so that code must wait them out.
+const UNDELETABLE_STATUSES: &[&str] = &["stopped", "stopping", "starting"];
 
 #[derive(Default)]
 pub(super) struct RdsState {
@@ -31,6 +49,8 @@ struct FakeCluster {
     master_password: Option<String>,
     /// A password change accepted by ModifyDBCluster and not applied yet.
     pending_password: Option<String>,
+    /// When the cluster was stopped, for the automatic restart.
+    stopped_at: Option<DateTime<Utc>>,
 }
 
 struct FakeInstance {
@@ -80,6 +100,7 @@ impl FakeAws {
                 countdown: 0,
                 master_password: Some("root-password".into()),
                 pending_password: None,
+                stopped_at: None,
             },
         );
         if let Some(class) = seed.instance_class {
@@ -180,7 +201,49 @@ impl FakeAws {
     /// One describe's worth of progress for every pending transition, without counting a
     /// call (tests use it to let deletions complete).
     pub async fn describe_for_test(&self) {
-        tick(&mut self.lock());
+        let now = self.now();
+        tick(&mut self.lock(), now);
+    }
+
+    /// Changes a cluster as someone outside the test's subject would (a root's settings, a
+    /// scaling configuration); its members are not touched.
+    pub fn modify_cluster(&self, cluster_id: &str, change: impl FnOnce(&mut ClusterInfo)) {
+        if let Some(cluster) = self.lock().rds.clusters.get_mut(cluster_id) {
+            change(&mut cluster.info);
+        }
+    }
+
+    /// Changes an instance as someone outside the test's subject would.
+    pub fn modify_instance(&self, instance_id: &str, change: impl FnOnce(&mut InstanceInfo)) {
+        if let Some(instance) = self.lock().rds.instances.get_mut(instance_id) {
+            change(&mut instance.info);
+        }
+    }
+
+    /// Stops an available cluster as StopDBCluster does (a person stopping a dev clone): it
+    /// is `stopping` for `describes` describes, then `stopped` with its instances. Aurora
+    /// starts it again by itself after seven days. Panics if the cluster is not available.
+    pub fn stop_cluster(&self, cluster_id: &str, describes: u32) {
+        let now = self.now();
+        let mut state = self.lock();
+        let rds = &mut state.rds;
+        let cluster = rds
+            .clusters
+            .get_mut(cluster_id)
+            .unwrap_or_else(|| panic!("no cluster {cluster_id} to stop"));
+        assert!(
+            cluster.info.is_available(),
+            "StopDBCluster needs an available cluster; {cluster_id} is {}",
+            cluster.info.status
+        );
+        cluster.info.status = "stopping".into();
+        cluster.countdown = describes;
+        cluster.stopped_at = Some(now);
+        for instance in rds.instances.values_mut() {
+            if instance.info.cluster_id.as_deref() == Some(cluster_id) {
+                instance.info.status = "stopping".into();
+            }
+        }
     }
 
     /// Puts a cluster into a clone group (as AWS shows a source once it has been cloned).
@@ -221,12 +284,26 @@ fn new_cluster_info(
         clone_group_id: None,
         endpoint: Some(format!("{id}.cluster-fake.{region}.rds.amazonaws.com")),
         reader_endpoint: Some(format!("{id}.cluster-ro-fake.{region}.rds.amazonaws.com")),
-        port: Some(if engine.contains("mysql") { 3306 } else { 5432 }),
+        port: Some(engine_default_port(engine)),
         master_username: Some("postgres".into()),
         database_name: Some("app".into()),
         db_subnet_group: Some("default".into()),
         vpc_security_group_ids: vec!["sg-0fake".into()],
         db_cluster_parameter_group: Some(format!("default.{engine}")),
+        iam_database_authentication_enabled: false,
+        storage_type: Some("aurora".into()),
+        enabled_cloudwatch_logs_exports: Vec::new(),
+        serverless_v2_scaling: None,
+    }
+}
+
+/// The port a new cluster gets when the request names none: the engine's, not the source's
+/// (RestoreDBClusterToPointInTime `Port`: "Default: The default port for the engine").
+fn engine_default_port(engine: &str) -> i32 {
+    if engine.contains("mysql") || engine == "aurora" {
+        3306
+    } else {
+        5432
     }
 }
 
@@ -246,8 +323,9 @@ fn new_instance_info(
         instance_class: class.to_string(),
         engine: engine.to_string(),
         endpoint: Some(format!("{id}.fake.{region}.rds.amazonaws.com")),
-        port: Some(if engine.contains("mysql") { 3306 } else { 5432 }),
+        port: Some(engine_default_port(engine)),
         db_parameter_group: Some(format!("default.{engine}")),
+        publicly_accessible: false,
     }
 }
 
@@ -281,10 +359,22 @@ fn with_members_from(
 }
 
 /// One describe call: every pending transition moves one step.
-fn tick(state: &mut State) {
+fn tick(state: &mut State, now: DateTime<Utc>) {
     let rds = &mut state.rds;
     let mut gone_clusters = Vec::new();
+    // Instances follow their cluster through stop and start.
+    let mut instance_status_by_cluster: HashMap<String, &'static str> = HashMap::new();
     for cluster in rds.clusters.values_mut() {
+        if cluster.info.status == "stopped"
+            && cluster
+                .stopped_at
+                .is_some_and(|stopped_at| now - stopped_at >= AUTOMATIC_RESTART_AFTER)
+        {
+            cluster.info.status = "starting".into();
+            cluster.stopped_at = None;
+            instance_status_by_cluster.insert(cluster.info.id.clone(), "starting");
+            continue;
+        }
         if cluster.countdown > 0 {
             cluster.countdown -= 1;
             continue;
@@ -300,12 +390,31 @@ fn tick(state: &mut State) {
             "creating" | "resetting-master-credentials" | "modifying" => {
                 cluster.info.status = "available".into();
             }
+            "stopping" => {
+                cluster.info.status = "stopped".into();
+                instance_status_by_cluster.insert(cluster.info.id.clone(), "stopped");
+            }
+            "starting" => {
+                cluster.info.status = "available".into();
+                instance_status_by_cluster.insert(cluster.info.id.clone(), "available");
+            }
             "deleting" => gone_clusters.push(cluster.info.id.clone()),
             _ => {}
         }
     }
     for id in gone_clusters {
         rds.clusters.remove(&id);
+    }
+    for instance in rds.instances.values_mut() {
+        if let Some(status) = instance
+            .info
+            .cluster_id
+            .as_ref()
+            .and_then(|id| instance_status_by_cluster.get(id))
+            && instance.info.status != "deleting"
+        {
+            instance.info.status = (*status).to_string();
+        }
     }
     let available_clusters: HashSet<String> = rds
         .clusters
@@ -363,8 +472,9 @@ impl Rds for FakeAws {
                 "MaxRecords must be between 20 and 100",
             ));
         }
+        let now = self.now();
         let mut state = self.lock();
-        tick(&mut state);
+        tick(&mut state, now);
         let start = match &marker {
             None => 0,
             Some(marker) => marker.parse::<usize>().map_err(|_| {
@@ -392,8 +502,9 @@ impl Rds for FakeAws {
 
     async fn describe_cluster(&self, cluster_id: &str) -> Result<Option<ClusterInfo>, AwsError> {
         self.enter("rds:DescribeDBClusters", false).await?;
+        let now = self.now();
         let mut state = self.lock();
-        tick(&mut state);
+        tick(&mut state, now);
         Ok(state
             .rds
             .clusters
@@ -403,8 +514,9 @@ impl Rds for FakeAws {
 
     async fn describe_instance(&self, instance_id: &str) -> Result<Option<InstanceInfo>, AwsError> {
         self.enter("rds:DescribeDBInstances", false).await?;
+        let now = self.now();
         let mut state = self.lock();
-        tick(&mut state);
+        tick(&mut state, now);
         Ok(state
             .rds
             .instances
@@ -417,8 +529,9 @@ impl Rds for FakeAws {
         cluster_id: &str,
     ) -> Result<Vec<InstanceInfo>, AwsError> {
         self.enter("rds:DescribeDBInstances", false).await?;
+        let now = self.now();
         let mut state = self.lock();
-        tick(&mut state);
+        tick(&mut state, now);
         Ok(state
             .rds
             .instances
@@ -470,7 +583,17 @@ impl Rds for FakeAws {
         info.tags = request.tags.clone();
         info.master_username = source_info.master_username.clone();
         info.database_name = source_info.database_name.clone();
-        info.port = source_info.port;
+        // What AWS does not carry over from the source unless the request says so.
+        let settings = &request.settings;
+        if let Some(port) = settings.port {
+            info.port = Some(port);
+        }
+        info.iam_database_authentication_enabled = settings.enable_iam_database_authentication;
+        if let Some(storage_type) = &settings.storage_type {
+            info.storage_type = Some(storage_type.clone());
+        }
+        info.enabled_cloudwatch_logs_exports = settings.enable_cloudwatch_logs_exports.clone();
+        info.serverless_v2_scaling = settings.serverless_v2_scaling;
         if let Some(group) = &request.db_subnet_group_name {
             info.db_subnet_group = Some(group.clone());
         }
@@ -522,6 +645,7 @@ impl Rds for FakeAws {
                 countdown,
                 master_password: source_password,
                 pending_password: None,
+                stopped_at: None,
             },
         );
         Ok(info)
@@ -553,6 +677,19 @@ impl Rds for FakeAws {
                 format!("DB cluster {} is {cluster_status}", request.cluster_id),
             ));
         }
+        // AWS's answer, code and message as the Aurora user guide shows them ("Migrating to
+        // Aurora Serverless v2", https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.upgrade.html).
+        // The cluster is `available`, so waiting never clears it.
+        if request.instance_class == SERVERLESS_INSTANCE_CLASS
+            && cluster.info.serverless_v2_scaling.is_none()
+        {
+            return Err(AwsError::with_code(
+                AwsErrorKind::InvalidState,
+                OPERATION,
+                "InvalidDBClusterStateFault",
+                "Set the Serverless v2 scaling configuration on the parent DB cluster before creating a Serverless v2 DB instance.",
+            ));
+        }
         let account = state.settings.account_id.clone();
         let region = state.settings.region.clone();
         let mut info = new_instance_info(
@@ -566,6 +703,7 @@ impl Rds for FakeAws {
         if let Some(group) = &request.db_parameter_group_name {
             info.db_parameter_group = Some(group.clone());
         }
+        info.publicly_accessible = request.publicly_accessible;
         let countdown = state.settings.describes_until_available;
         state.rds.instances.insert(
             request.instance_id.clone(),
@@ -591,6 +729,37 @@ impl Rds for FakeAws {
         Ok(())
     }
 
+    async fn start_cluster(&self, cluster_id: &str) -> Result<(), AwsError> {
+        const OPERATION: &str = "rds:StartDBCluster";
+        self.enter(OPERATION, true).await?;
+        let mut state = self.lock();
+        let countdown = state.settings.describes_until_available;
+        let rds = &mut state.rds;
+        let Some(cluster) = rds.clusters.get_mut(cluster_id) else {
+            return Err(cluster_not_found(OPERATION, cluster_id));
+        };
+        if cluster.info.status != "stopped" {
+            return Err(AwsError::with_code(
+                AwsErrorKind::InvalidState,
+                OPERATION,
+                "InvalidDBClusterStateFault",
+                format!(
+                    "DbCluster {cluster_id} is in {} state but expected it to be stopped.",
+                    cluster.info.status
+                ),
+            ));
+        }
+        cluster.info.status = "starting".into();
+        cluster.countdown = countdown;
+        cluster.stopped_at = None;
+        for instance in rds.instances.values_mut() {
+            if instance.info.cluster_id.as_deref() == Some(cluster_id) {
+                instance.info.status = "starting".into();
+            }
+        }
+        Ok(())
+    }
+
     async fn delete_cluster(
         &self,
         cluster_id: &str,
@@ -611,6 +780,17 @@ impl Rds for FakeAws {
         };
         if cluster.info.status == "deleting" {
             return Ok(());
+        }
+        if UNDELETABLE_STATUSES.contains(&cluster.info.status.as_str()) {
+            return Err(AwsError::with_code(
+                AwsErrorKind::InvalidState,
+                OPERATION,
+                "InvalidDBClusterStateFault",
+                format!(
+                    "DbCluster {cluster_id} is in {} state and cannot be deleted.",
+                    cluster.info.status
+                ),
+            ));
         }
         if live_instances {
             return Err(AwsError::new(

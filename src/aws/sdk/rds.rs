@@ -1,12 +1,12 @@
 //! The RDS port on aws-sdk-rds.
 
 use async_trait::async_trait;
-use aws_sdk_rds::types::{DbCluster, DbInstance, Filter, Tag};
+use aws_sdk_rds::types::{DbCluster, DbInstance, Filter, ServerlessV2ScalingConfiguration, Tag};
 
 use super::{collect_pages, map_sdk_error, to_chrono};
 use crate::aws::{
     AwsError, AwsErrorKind, ClusterInfo, ClusterMember, ClusterPage, InstanceInfo, InstanceRequest,
-    Rds, RestoreRequest, SecretString, Tags,
+    Rds, RestoreRequest, SecretString, ServerlessV2Scaling, Tags,
 };
 
 pub struct SdkRds {
@@ -73,7 +73,27 @@ fn cluster_info(cluster: &DbCluster) -> ClusterInfo {
             .filter_map(|group| group.vpc_security_group_id().map(str::to_string))
             .collect(),
         db_cluster_parameter_group: cluster.db_cluster_parameter_group().map(str::to_string),
+        iam_database_authentication_enabled: cluster
+            .iam_database_authentication_enabled()
+            .unwrap_or(false),
+        storage_type: cluster.storage_type().map(str::to_string),
+        enabled_cloudwatch_logs_exports: cluster.enabled_cloudwatch_logs_exports().to_vec(),
+        serverless_v2_scaling: cluster
+            .serverless_v2_scaling_configuration()
+            .map(|scaling| ServerlessV2Scaling {
+                min_capacity: scaling.min_capacity(),
+                max_capacity: scaling.max_capacity(),
+                seconds_until_auto_pause: scaling.seconds_until_auto_pause(),
+            }),
     }
+}
+
+fn sdk_scaling(scaling: &ServerlessV2Scaling) -> ServerlessV2ScalingConfiguration {
+    ServerlessV2ScalingConfiguration::builder()
+        .set_min_capacity(scaling.min_capacity)
+        .set_max_capacity(scaling.max_capacity)
+        .set_seconds_until_auto_pause(scaling.seconds_until_auto_pause)
+        .build()
 }
 
 fn instance_info(instance: &DbInstance) -> InstanceInfo {
@@ -100,6 +120,7 @@ fn instance_info(instance: &DbInstance) -> InstanceInfo {
             .first()
             .and_then(|group| group.db_parameter_group_name())
             .map(str::to_string),
+        publicly_accessible: instance.publicly_accessible().unwrap_or(false),
     }
 }
 
@@ -195,6 +216,7 @@ impl Rds for SdkRds {
     }
 
     async fn restore_cluster(&self, request: &RestoreRequest) -> Result<ClusterInfo, AwsError> {
+        let settings = &request.settings;
         let output = self
             .client
             .restore_db_cluster_to_point_in_time()
@@ -209,6 +231,16 @@ impl Rds for SdkRds {
                     .then(|| request.vpc_security_group_ids.clone()),
             )
             .set_db_cluster_parameter_group_name(request.db_cluster_parameter_group_name.clone())
+            .set_port(settings.port)
+            .enable_iam_database_authentication(settings.enable_iam_database_authentication)
+            .set_storage_type(settings.storage_type.clone())
+            .set_enable_cloudwatch_logs_exports(
+                (!settings.enable_cloudwatch_logs_exports.is_empty())
+                    .then(|| settings.enable_cloudwatch_logs_exports.clone()),
+            )
+            .set_serverless_v2_scaling_configuration(
+                settings.serverless_v2_scaling.as_ref().map(sdk_scaling),
+            )
             .copy_tags_to_snapshot(true)
             .deletion_protection(false)
             .send()
@@ -232,6 +264,7 @@ impl Rds for SdkRds {
             .db_instance_class(&request.instance_class)
             .engine(&request.engine)
             .set_db_parameter_group_name(request.db_parameter_group_name.clone())
+            .publicly_accessible(request.publicly_accessible)
             .set_tags(Some(sdk_tags(&request.tags)))
             .send()
             .await
@@ -263,6 +296,16 @@ impl Rds for SdkRds {
                 }
             }
         }
+    }
+
+    async fn start_cluster(&self, cluster_id: &str) -> Result<(), AwsError> {
+        self.client
+            .start_db_cluster()
+            .db_cluster_identifier(cluster_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| map_sdk_error("rds:StartDBCluster", error))
     }
 
     async fn delete_cluster(
