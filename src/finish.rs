@@ -565,8 +565,11 @@ fn cancelled(clone_id: &str, copy_id: &str) -> Failure {
     ))
 }
 
-/// Adds a managed cluster's first instance, as its tags describe it. A cluster that cannot
-/// take it yet, or an instance that is already there, means waiting.
+/// Adds a managed cluster's first instance, as its tags describe it. An instance that is
+/// already there means waiting; so does a cluster that cannot take it yet, unless a fresh
+/// look shows the cluster `available`: then the refusal will not clear by waiting (a
+/// `db.serverless` instance in a cluster without a capacity range, for one) and the
+/// clone fails at once with AWS's message.
 async fn add_first_instance(app: &App, cluster: &ClusterInfo) -> Result<Pass, Failure> {
     let request = instance_request_from_tags(cluster);
     match app.ports.rds.create_instance(&request).await {
@@ -574,17 +577,23 @@ async fn add_first_instance(app: &App, cluster: &ClusterInfo) -> Result<Pass, Fa
             "adding instance {} to {}",
             request.instance_id, cluster.id
         ))),
-        Err(error)
-            if matches!(
-                error.kind(),
-                AwsErrorKind::InvalidState | AwsErrorKind::AlreadyExists
-            ) =>
-        {
-            Ok(Pass::Waiting(format!(
-                "instance {}: {}",
-                request.instance_id,
-                error.message()
-            )))
+        Err(error) if error.kind() == AwsErrorKind::AlreadyExists => Ok(Pass::Waiting(format!(
+            "instance {}: {}",
+            request.instance_id,
+            error.message()
+        ))),
+        Err(error) if error.kind() == AwsErrorKind::InvalidState => {
+            match app.ports.rds.describe_cluster(&cluster.id).await? {
+                Some(fresh) if fresh.is_available() => Err(Failure::Permanent(format!(
+                    "cannot add instance {} ({}) to {}: {error}",
+                    request.instance_id, request.instance_class, cluster.id
+                ))),
+                _ => Ok(Pass::Waiting(format!(
+                    "instance {}: {}",
+                    request.instance_id,
+                    error.message()
+                ))),
+            }
         }
         Err(error) => Err(error.into()),
     }
@@ -625,7 +634,7 @@ fn instance_request_from_tags(cluster: &ClusterInfo) -> InstanceRequest {
         db_parameter_group_name: cluster
             .tag(tags::INSTANCE_PARAMETER_GROUP)
             .map(str::to_string),
-        publicly_accessible: false,
+        publicly_accessible: cluster.tag(tags::INSTANCE_PUBLICLY_ACCESSIBLE) == Some("true"),
         tags,
     }
 }

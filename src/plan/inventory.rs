@@ -1,5 +1,13 @@
 //! The inventory: one snapshot of the account's Aurora clusters (tags inline), and the
 //! questions the planner asks of it. Loading it is done at the edge (`observe`).
+//!
+//! DescribeDBClusters also lists Neptune, DocumentDB and Multi-AZ DB clusters. They are
+//! kept in the snapshot, but only as taken identifiers: they share the identifier space
+//! (Neptune's ARNs are RDS cluster ARNs, https://docs.aws.amazon.com/neptune/latest/userguide/tagging-arns-constructing.html),
+//! so a new clone must not take one of their names. Every other question (clone slots,
+//! copies, managed clusters) considers Aurora clusters only, and the planners refuse a
+//! root that is not Aurora. That is why the listing is not filtered by engine on the
+//! server, although DescribeDBClusters offers an `engine` filter.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -67,6 +75,13 @@ impl Index {
         for (position, cluster) in clusters.iter().enumerate() {
             index.by_id.insert(cluster.id.clone(), position);
             index.by_arn.insert(cluster.arn.clone(), position);
+            index.identifiers.insert(cluster.id.clone());
+            for member in &cluster.members {
+                index.identifiers.insert(member.instance_id.clone());
+            }
+            if !cluster.is_aurora() {
+                continue;
+            }
             if let Some(group) = &cluster.clone_group_id {
                 index
                     .by_clone_group
@@ -87,10 +102,6 @@ impl Index {
                     .entry(root.to_string())
                     .or_default()
                     .push(position);
-            }
-            index.identifiers.insert(cluster.id.clone());
-            for member in &cluster.members {
-                index.identifiers.insert(member.instance_id.clone());
             }
         }
         index
@@ -183,6 +194,7 @@ impl Inventory {
     pub fn managed<'a>(&'a self, stack_name: &str, role: Role) -> Vec<&'a ClusterInfo> {
         self.clusters
             .iter()
+            .filter(|cluster| cluster.is_aurora())
             .filter(|cluster| tags::managed_role(cluster, stack_name) == Some(role))
             .collect()
     }

@@ -197,6 +197,13 @@ fn plan_root(input: MaintenanceInput<'_>, target: &RootTarget) -> RootPlan {
         ));
         return plan;
     }
+    if !root.is_aurora() {
+        plan.problem = Some(format!(
+            "{} is a {} cluster, not an Aurora cluster (aurora-mysql or aurora-postgresql); only Aurora clusters can be cloned; remove it from the config",
+            root.id, root.engine
+        ));
+        return plan;
+    }
     let max_clones = target
         .max_clones_per_source
         .unwrap_or(config.max_clones_per_source);

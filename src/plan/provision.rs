@@ -225,6 +225,9 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
     if let Some(role) = tags::managed_role(root, &config.stack_name) {
         return Err(PlanError::SourceIsManaged(root.id.clone(), role));
     }
+    if !root.is_aurora() {
+        return Err(PropertyError::new("SourceClusterId", not_aurora(root)).into());
+    }
 
     let rule = FreshnessRule {
         max_copy_age: properties.max_copy_age.unwrap_or(config.max_copy_age),
@@ -256,10 +259,22 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
             .into());
         }
     };
+    if instance_class == SERVERLESS_INSTANCE_CLASS && root.serverless_v2_scaling.is_none() {
+        return Err(PropertyError::new(
+            "InstanceClass",
+            format!(
+                "{SERVERLESS_INSTANCE_CLASS} needs a Serverless v2 capacity range, and {} has none to pass on; choose a provisioned class",
+                root.id
+            ),
+        )
+        .into());
+    }
     let instance_parameter_group = properties
         .db_parameter_group_name
         .clone()
         .or_else(|| root_writer.and_then(|writer| writer.db_parameter_group.clone()));
+    // Never more public than the root: its writer's setting, private when unknown.
+    let publicly_accessible = root_writer.is_some_and(|writer| writer.publicly_accessible);
 
     let mut summary = Vec::new();
     let (source, copy) = match &choice {
@@ -319,6 +334,10 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
     if let Some(group) = &instance_parameter_group {
         cluster_tags.insert(tags::INSTANCE_PARAMETER_GROUP.into(), group.clone());
     }
+    cluster_tags.insert(
+        tags::INSTANCE_PUBLICLY_ACCESSIBLE.into(),
+        publicly_accessible.to_string(),
+    );
     if let Some(password) = &password {
         cluster_tags.insert(tags::PASSWORD_SECRET.into(), password.secret_name.clone());
         if let KeyPlan::Shared {
@@ -356,7 +375,9 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
             .db_cluster_parameter_group_name
             .clone()
             .or_else(|| root.db_cluster_parameter_group.clone()),
-        settings: RestoreSettings::default(),
+        // From the root even when cloning a copy: the clone looks like the root whatever
+        // it was cloned from.
+        settings: RestoreSettings::of(root),
     };
     let instance = InstanceRequest {
         instance_id: unique_identifier(naming::first_instance_id(&cluster_id), inventory),
@@ -364,7 +385,7 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
         instance_class,
         engine: root.engine.clone(),
         db_parameter_group_name: instance_parameter_group,
-        publicly_accessible: false,
+        publicly_accessible,
         tags: instance_tags(&cluster_tags),
     };
     summary.push(format!(
@@ -433,6 +454,18 @@ pub fn check_plan_against_aws_rules(plan: &ProvisionPlan) -> Result<(), RuleViol
         }
     }
     Ok(())
+}
+
+/// The instance class of Aurora Serverless v2 instances; a cluster needs a capacity range
+/// (`ServerlessV2ScalingConfiguration`) before it can take one.
+pub const SERVERLESS_INSTANCE_CLASS: &str = "db.serverless";
+
+/// Why a root that is not an Aurora cluster cannot be cloned, in words.
+fn not_aurora(root: &ClusterInfo) -> String {
+    format!(
+        "'{}' is a {} cluster, not an Aurora cluster (aurora-mysql or aurora-postgresql); only Aurora clusters can be cloned",
+        root.id, root.engine
+    )
 }
 
 fn source_kind_word(kind: SourceKind) -> &'static str {
@@ -516,6 +549,10 @@ fn instance_tags(cluster_tags: &Tags) -> Tags {
         .collect()
 }
 
+/// A copy's instance is never public: copies are only clone sources and nobody connects to
+/// them, so private is never more public than the root and always enough.
+const COPY_PUBLICLY_ACCESSIBLE: bool = false;
+
 /// Plans `count` new copies of `root`, with identifiers free in the inventory and distinct
 /// from each other.
 pub fn plan_copies(
@@ -543,6 +580,10 @@ pub fn plan_copies(
         }
         let mut cluster_tags = base_tags(config, Role::Copy, root, now);
         cluster_tags.insert(tags::INSTANCE_CLASS.into(), instance_class.to_string());
+        cluster_tags.insert(
+            tags::INSTANCE_PUBLICLY_ACCESSIBLE.into(),
+            COPY_PUBLICLY_ACCESSIBLE.to_string(),
+        );
         planned.push(CopyPlan {
             restore: RestoreRequest {
                 cluster_id: cluster_id.clone(),
@@ -552,7 +593,7 @@ pub fn plan_copies(
                 db_subnet_group_name: root.db_subnet_group.clone(),
                 vpc_security_group_ids: root.vpc_security_group_ids.clone(),
                 db_cluster_parameter_group_name: root.db_cluster_parameter_group.clone(),
-                settings: RestoreSettings::default(),
+                settings: RestoreSettings::of(root),
             },
             instance: InstanceRequest {
                 instance_id,
@@ -560,7 +601,7 @@ pub fn plan_copies(
                 instance_class: instance_class.to_string(),
                 engine: root.engine.clone(),
                 db_parameter_group_name: None,
-                publicly_accessible: false,
+                publicly_accessible: COPY_PUBLICLY_ACCESSIBLE,
                 tags: instance_tags(&cluster_tags),
             },
             cluster_id,

@@ -28,12 +28,15 @@ pub const STATE: &str = "aurora-clone-manager:state";
 pub const INSTANCE_CLASS: &str = "aurora-clone-manager:instance-class";
 /// DB parameter group for that instance, when not the engine default.
 pub const INSTANCE_PARAMETER_GROUP: &str = "aurora-clone-manager:instance-parameter-group";
+/// `true` or `false`: PubliclyAccessible for that instance (the root writer's for a clone,
+/// never public for a copy). Missing means private.
+pub const INSTANCE_PUBLICLY_ACCESSIBLE: &str = "aurora-clone-manager:instance-publicly-accessible";
 /// On secrets and keys: the cluster they belong to.
 pub const CLUSTER: &str = "aurora-clone-manager:cluster";
 /// On keys: `true` when this deployment created the key for one clone and may delete it.
 pub const DISPOSABLE: &str = "aurora-clone-manager:disposable";
 
-/// AWS allows at most 50 tags on an RDS resource; our own take up to 13.
+/// AWS allows at most 50 tags on an RDS resource; our own take up to 15.
 pub const MAX_USER_TAGS: usize = 30;
 
 /// What a managed cluster is to us.

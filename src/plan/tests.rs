@@ -4,7 +4,9 @@
 use chrono::TimeDelta;
 use proptest::prelude::*;
 
-use crate::aws::{ClusterInfo, InstanceInfo, KeyAlias, SecretSummary};
+use crate::aws::{
+    ClusterInfo, InstanceInfo, KeyAlias, RestoreSettings, SecretSummary, ServerlessV2Scaling,
+};
 use crate::config::Config;
 use crate::maintenance_config::RootTarget;
 use crate::plan::inventory::Inventory;
@@ -443,6 +445,214 @@ fn cloning_a_managed_cluster_or_a_missing_one_is_refused() {
         ),
         Err(PlanError::SourceMissing(..))
     ));
+}
+
+/// A root with every setting a restore does not inherit by itself set away from AWS's
+/// defaults.
+fn root_with_own_settings() -> ClusterInfo {
+    let mut root = cluster("prod");
+    root.port = Some(6543);
+    root.iam_database_authentication_enabled = true;
+    root.storage_type = Some("aurora-iopt1".into());
+    root.enabled_cloudwatch_logs_exports = vec!["postgresql".into(), "instance".into()];
+    root.serverless_v2_scaling = Some(ServerlessV2Scaling {
+        min_capacity: Some(0.5),
+        max_capacity: Some(16.0),
+        seconds_until_auto_pause: None,
+    });
+    root
+}
+
+#[test]
+fn a_clone_and_a_copy_carry_the_roots_port_iam_auth_storage_logs_and_scaling() {
+    let root = root_with_own_settings();
+    let inventory = Inventory::new(vec![root.clone()]);
+    let plan = made(plan_for(
+        &request(CloneProperties::for_source("prod")),
+        &inventory,
+        &config(),
+    ));
+    let expected = RestoreSettings {
+        port: Some(6543),
+        enable_iam_database_authentication: true,
+        storage_type: Some("aurora-iopt1".into()),
+        enable_cloudwatch_logs_exports: vec!["postgresql".into(), "instance".into()],
+        serverless_v2_scaling: root.serverless_v2_scaling,
+    };
+    assert_eq!(plan.restore.settings, expected);
+    let copies = crate::plan::provision::plan_copies(
+        &root,
+        &config(),
+        "db.t4g.medium",
+        now(),
+        1,
+        &inventory,
+    );
+    assert_eq!(copies[0].restore.settings, expected);
+}
+
+#[test]
+fn a_clone_of_a_copy_still_carries_the_roots_settings() {
+    let root = root_with_own_settings();
+    let mut filled = vec![root.clone()];
+    let mut grouped_root = root.clone();
+    grouped_root.clone_group_id = Some("g-prod".into());
+    filled[0] = grouped_root.clone();
+    for index in 0..15 {
+        let mut clone = tagged_clone("acm", &format!("clone-{index}"), &grouped_root);
+        clone.clone_group_id = Some("g-prod".into());
+        filled.push(clone);
+    }
+    // The copy itself has AWS's defaults, as a full copy made without them would.
+    let copy = copy_of(
+        "acm",
+        "prod-copy",
+        &grouped_root,
+        now() - TimeDelta::hours(2),
+    );
+    filled.push(copy);
+    let plan = made(plan_for(
+        &request(CloneProperties::for_source("prod")),
+        &Inventory::new(filled),
+        &config(),
+    ));
+    assert_eq!(plan.source.cluster_id, "prod-copy");
+    assert_eq!(plan.restore.settings, RestoreSettings::of(&root));
+}
+
+#[test]
+fn the_clone_instance_is_as_public_as_the_root_writer_and_a_copy_never_is() {
+    let inventory = Inventory::new(vec![cluster("prod")]);
+    for root_public in [false, true] {
+        let mut writer = writer();
+        writer.publicly_accessible = root_public;
+        let plan = made(plan_provision(ProvisionInput {
+            request: &request(CloneProperties::for_source("prod")),
+            inventory: &inventory,
+            config: &config(),
+            placement: &placement(),
+            root_writer: Some(&writer),
+            now: now(),
+        }));
+        assert_eq!(plan.instance.publicly_accessible, root_public);
+        assert_eq!(
+            plan.restore.tags[tags::INSTANCE_PUBLICLY_ACCESSIBLE],
+            root_public.to_string(),
+            "the finisher adds a late instance from this tag"
+        );
+    }
+    let mut properties = CloneProperties::for_source("prod");
+    properties.instance_class = Some("db.r6g.large".into());
+    let without_writer = made(plan_provision(ProvisionInput {
+        request: &request(properties),
+        inventory: &inventory,
+        config: &config(),
+        placement: &placement(),
+        root_writer: None,
+        now: now(),
+    }));
+    assert!(
+        !without_writer.instance.publicly_accessible,
+        "unknown means private"
+    );
+    let copies = crate::plan::provision::plan_copies(
+        &cluster("prod"),
+        &config(),
+        "db.t4g.medium",
+        now(),
+        1,
+        &inventory,
+    );
+    assert!(!copies[0].instance.publicly_accessible);
+    assert_eq!(
+        copies[0].restore.tags[tags::INSTANCE_PUBLICLY_ACCESSIBLE],
+        "false"
+    );
+}
+
+#[test]
+fn a_serverless_instance_class_needs_a_root_with_a_capacity_range() {
+    let mut properties = CloneProperties::for_source("prod");
+    properties.instance_class = Some("db.serverless".into());
+    let refused = plan_for(
+        &request(properties.clone()),
+        &Inventory::new(vec![cluster("prod")]),
+        &config(),
+    );
+    match refused {
+        Err(PlanError::Property(error)) => {
+            assert_eq!(error.property, "InstanceClass");
+            assert!(error.problem.contains("capacity range"), "{error}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let plan = made(plan_for(
+        &request(properties),
+        &Inventory::new(vec![root_with_own_settings()]),
+        &config(),
+    ));
+    assert_eq!(plan.instance.instance_class, "db.serverless");
+    assert!(plan.restore.settings.serverless_v2_scaling.is_some());
+}
+
+#[test]
+fn a_root_that_is_not_aurora_is_refused_naming_source_cluster_id() {
+    for engine in ["neptune", "docdb", "mysql", "postgres"] {
+        let mut root = cluster("prod");
+        root.engine = engine.into();
+        let refused = plan_for(
+            &request(CloneProperties::for_source("prod")),
+            &Inventory::new(vec![root]),
+            &config(),
+        );
+        match refused {
+            Err(PlanError::Property(error)) => {
+                assert_eq!(error.property, "SourceClusterId");
+                assert!(error.problem.contains(engine), "{error}");
+                assert!(error.problem.contains("not an Aurora cluster"), "{error}");
+            }
+            other => panic!("{engine}: expected a refusal, got {other:?}"),
+        }
+    }
+    for engine in ["aurora-mysql", "aurora-postgresql", "aurora"] {
+        let mut root = cluster("prod");
+        root.engine = engine.into();
+        made(plan_for(
+            &request(CloneProperties::for_source("prod")),
+            &Inventory::new(vec![root]),
+            &config(),
+        ));
+    }
+}
+
+#[test]
+fn clusters_of_other_engines_keep_their_names_but_never_count_as_clones() {
+    let mut root = cluster("prod");
+    root.clone_group_id = Some("g-prod".into());
+    let mut graph = tagged_clone("acm", "graph", &root);
+    graph.engine = "neptune".into();
+    graph.clone_group_id = Some("g-prod".into());
+    let inventory = Inventory::new(vec![root.clone(), graph]);
+    assert!(inventory.clones_using_slots_of(&root).is_empty());
+    assert!(
+        inventory
+            .managed("acm", crate::plan::tags::Role::Clone)
+            .is_empty()
+    );
+    assert!(
+        inventory.identifier_taken("graph"),
+        "its name is still taken"
+    );
+}
+
+#[test]
+fn maintenance_refuses_a_configured_root_that_is_not_aurora() {
+    let mut root = cluster("prod");
+    root.engine = "docdb".into();
+    let plan = maintain(&Inventory::new(vec![root]), &[target("prod", 40)]);
+    let problem = plan.roots[0].problem.clone().unwrap_or_default();
+    assert!(problem.contains("not an Aurora cluster"), "{problem}");
+    assert!(plan.roots[0].copies.is_empty());
 }
 
 fn target(cluster_id: &str, slots: u32) -> RootTarget {
