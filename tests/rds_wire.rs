@@ -308,6 +308,52 @@ async fn an_instance_is_created_with_publicly_accessible_always_sent() {
     assert_eq!(sent[0]["DBInstanceClass"], "db.serverless");
 }
 
+/// The endpoint refuses DeleteDBInstance with `message` and describes the instance with
+/// `status`.
+fn refusing_delete(message: &'static str, status: &'static str) -> Script {
+    Arc::new(move |action: &str, form: &Form| match action {
+        "DeleteDBInstance" => refused("InvalidDBInstanceState", message),
+        "DescribeDBInstances" => ok(
+            action,
+            &format!(
+                "<DBInstances>{}</DBInstances>",
+                instance_xml(&form["DBInstanceIdentifier"], status)
+            ),
+        ),
+        other => refused("InvalidAction", &format!("not scripted: {other}")),
+    })
+}
+
+#[tokio::test]
+async fn an_instance_already_being_deleted_counts_as_deleted_when_aws_says_so_in_its_own_words() {
+    // AWS's wording, as reported by users of the API (for example
+    // hashicorp/terraform-provider-aws#5624); the status decides, not the words.
+    let endpoint = ScriptedRds::start(refusing_delete(
+        "Instance clone-1-1 is already being deleted.",
+        "deleting",
+    ))
+    .await;
+    endpoint.rds().delete_instance("clone-1-1").await.unwrap();
+    assert_eq!(endpoint.requests("DescribeDBInstances").len(), 1);
+}
+
+#[tokio::test]
+async fn a_refused_instance_delete_stays_an_error_while_the_instance_is_not_being_deleted() {
+    // A message that happens to contain "deleting" must not pass for "already being deleted".
+    let endpoint = ScriptedRds::start(refusing_delete(
+        "Instance clone-1-1 cannot be deleted while its cluster is not deleting or available.",
+        "stopped",
+    ))
+    .await;
+    let error = endpoint
+        .rds()
+        .delete_instance("clone-1-1")
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), AwsErrorKind::InvalidState);
+    assert_eq!(error.code(), Some("InvalidDBInstanceState"));
+}
+
 #[tokio::test]
 async fn starting_a_cluster_sends_start_db_cluster_and_maps_its_refusal() {
     let endpoint = ScriptedRds::start(Arc::new(|action: &str, form: &Form| match action {

@@ -291,7 +291,15 @@ impl Rds for SdkRds {
                 let error = map_sdk_error("rds:DeleteDBInstance", error);
                 match error.kind() {
                     AwsErrorKind::NotFound => Ok(()),
-                    AwsErrorKind::InvalidState if error.message().contains("deleting") => Ok(()),
+                    AwsErrorKind::InvalidState => {
+                        // AWS words it "Instance <id> is already being deleted."; the wording
+                        // is not a contract, the instance's status is.
+                        match self.describe_instance(instance_id).await? {
+                            None => Ok(()),
+                            Some(instance) if instance.is_deleting() => Ok(()),
+                            Some(_) => Err(error),
+                        }
+                    }
                     _ => Err(error),
                 }
             }
