@@ -99,6 +99,11 @@ pub enum Action {
     Finish {
         job: Value,
     },
+    /// A hand-over from an earlier invocation whose CloudFormation Delete waits for a
+    /// stopped clone to start.
+    Delete {
+        job: Value,
+    },
 }
 
 /// Why an event could not be dispatched.
@@ -213,6 +218,13 @@ fn parse_action(
                 .cloned()
                 .ok_or_else(|| bad_field("job", "is required for a finish action"))?;
             Ok(ParsedAction::Action(Action::Finish { job }))
+        }
+        "delete" => {
+            let job = object
+                .get("job")
+                .cloned()
+                .ok_or_else(|| bad_field("job", "is required for a delete action"))?;
+            Ok(ParsedAction::Action(Action::Delete { job }))
         }
         other => Err(DispatchError::UnknownAction(
             other.chars().take(40).collect(),

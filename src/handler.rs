@@ -142,7 +142,40 @@ pub async fn handle_event(
             })?;
             Ok(handle_continuation(app, invocation, job).await)
         }
+        Event::Action(Action::Delete { job }) => {
+            let job: resource::DeleteJob = serde_json::from_value(job).map_err(|error| {
+                HandlerError(format!(
+                    "job: {}",
+                    crate::text::shorten_to(&error.to_string(), 300)
+                ))
+            })?;
+            Ok(handle_delete_continuation(app, invocation, job).await)
+        }
     }
+}
+
+/// A Delete handed over by an earlier invocation (its clone was starting): carry on, and
+/// guard its answer like a fresh request's.
+async fn handle_delete_continuation(
+    app: Arc<App>,
+    invocation: Invocation,
+    job: resource::DeleteJob,
+) -> Value {
+    let hop = job.hop;
+    let slot = AnswerSlot::new(job.envelope.clone(), job.physical_id.clone());
+    let work = {
+        let app = app.clone();
+        let invocation = invocation.clone();
+        let slot = slot.clone();
+        async move { resource::delete_until_done(&app, &invocation, job, &slot).await }
+    };
+    guard_answer(&app, &invocation, &slot, work).await;
+    json!({
+        "handled": "delete",
+        "hop": hop,
+        "answered": slot.answered_status(),
+        "physicalResourceId": slot.physical_id(),
+    })
 }
 
 /// Runs `work` (which answers through `slot`) and answers FAILED itself if the work

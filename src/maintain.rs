@@ -69,6 +69,9 @@ pub struct RootReport {
     pub dry_run: bool,
     pub copies_created: Vec<String>,
     pub copies_purged: Vec<String>,
+    /// Obsolete copies found stopped or starting: started so that a later run can delete
+    /// them (AWS deletes only running clusters).
+    pub copies_starting: Vec<String>,
     pub failures: Vec<String>,
     /// How long the root's lease took to get, in milliseconds.
     pub lease_wait_ms: u64,
@@ -301,6 +304,10 @@ async fn execute_root(app: &App, plan: &RootPlan, report: &mut RootReport) {
             Ok(_) => {
                 tracing::info!(copy = %purge.cluster_id, reason = %purge.reason, "purged an obsolete copy");
                 report.copies_purged.push(purge.cluster_id.clone());
+            }
+            Err(error) if error.is_not_yet() => {
+                tracing::info!(copy = %purge.cluster_id, %error, "an obsolete copy is deleted on a later run");
+                report.copies_starting.push(purge.cluster_id.clone());
             }
             Err(error) => report.failures.push(error.to_string()),
         }

@@ -2,8 +2,11 @@
 //! each answered exactly once through the request's [`AnswerSlot`].
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use serde_json::Value;
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 use crate::app::{App, Invocation};
 use crate::aws::ClusterInfo;
@@ -74,23 +77,125 @@ pub async fn handle(app: &App, invocation: &Invocation, raw: &Value, slot: &Arc<
                 logical_resource_id: delete.logical_resource_id,
                 request_id: delete.request_id,
             };
-            let final_snapshot = final_snapshot_requested(&delete.resource_properties);
-            match delete_clone_resource(app, &delete.physical_resource_id, &origin, final_snapshot)
+            let job = DeleteJob {
+                envelope: slot.envelope().clone(),
+                physical_id: delete.physical_resource_id,
+                origin,
+                final_snapshot: final_snapshot_requested(&delete.resource_properties),
+                give_up_at: app.now() + DELETE_TIMEOUT,
+                hop: 0,
+            };
+            delete_until_done(app, invocation, job, slot).await;
+        }
+    }
+}
+
+/// CloudFormation waits one hour for a custom resource. A Delete that first has to start a
+/// stopped clone (AWS deletes only running clusters) answers FAILED after 50 minutes at
+/// the latest, so that the stack never hangs; deleting the stack again carries on.
+pub const DELETE_TIMEOUT: TimeDelta = TimeDelta::minutes(50);
+
+/// Time kept free at the end of an invocation for handing a Delete over to the next one.
+const HANDOVER_ALLOWANCE: Duration = Duration::from_secs(5);
+
+/// A CloudFormation Delete, carried from one invocation to the next while its clone starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteJob {
+    pub envelope: Envelope,
+    pub physical_id: String,
+    pub origin: RequestOrigin,
+    pub final_snapshot: bool,
+    /// After this moment the Delete answers FAILED instead of waiting longer.
+    pub give_up_at: DateTime<Utc>,
+    #[serde(default)]
+    pub hop: u32,
+}
+
+/// Deletes the clone of a Delete request and answers: SUCCESS once AWS has accepted the
+/// deletion (or the clone is gone), never while the clone still runs or is stopped. A
+/// clone that must be started first is polled, and handed over to a fresh invocation
+/// before this one's deadline.
+pub async fn delete_until_done(
+    app: &App,
+    invocation: &Invocation,
+    mut job: DeleteJob,
+    slot: &Arc<AnswerSlot>,
+) {
+    loop {
+        let reason =
+            match delete_clone_resource(app, &job.physical_id, &job.origin, job.final_snapshot)
                 .await
             {
                 Ok(report) => {
                     tracing::info!(?report, "deleted");
-                    slot.succeed(
-                        app.responder.as_ref(),
-                        &delete.physical_resource_id,
-                        Default::default(),
-                    )
-                    .await;
+                    slot.succeed(app.responder.as_ref(), &job.physical_id, Default::default())
+                        .await;
+                    return;
                 }
-                Err(reason) => {
+                Err(DeleteProblem::Failed(reason)) => {
                     slot.fail(app.responder.as_ref(), &reason).await;
+                    return;
                 }
-            }
+                Err(DeleteProblem::NotYet(reason)) => reason,
+            };
+        if app.now() >= job.give_up_at {
+            let reason = format!(
+                "{reason}; gave up waiting after {} so that CloudFormation gets its answer in time: delete again to carry on",
+                crate::time::format_duration(DELETE_TIMEOUT)
+            );
+            slot.fail(app.responder.as_ref(), &reason).await;
+            return;
+        }
+        tracing::info!(physical_id = %job.physical_id, %reason, "waiting to delete");
+        let poll = app.config.poll_interval;
+        if let Some(left) = invocation.time_left(app.config.deadline_margin)
+            && left < poll + HANDOVER_ALLOWANCE
+        {
+            job.hop += 1;
+            return hand_over_delete(app, invocation, job, slot, &reason).await;
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+async fn hand_over_delete(
+    app: &App,
+    invocation: &Invocation,
+    job: DeleteJob,
+    slot: &Arc<AnswerSlot>,
+    waiting_for: &str,
+) {
+    let Some(function_name) = invocation.function_name.as_deref() else {
+        let reason =
+            format!("{waiting_for}; the deadline is near and there is no function to continue in");
+        slot.fail(app.responder.as_ref(), &reason).await;
+        return;
+    };
+    if job.hop > app.config.max_hops {
+        let reason = format!(
+            "{waiting_for}; still waiting after {} hand-overs",
+            app.config.max_hops
+        );
+        slot.fail(app.responder.as_ref(), &reason).await;
+        return;
+    }
+    let hop = job.hop;
+    let payload = json!({"action": "delete", "job": job});
+    match app
+        .ports
+        .invoker
+        .invoke_async(function_name, &payload)
+        .await
+    {
+        Ok(()) => {
+            tracing::info!(hop, "handed the delete over to a fresh invocation");
+            slot.mark_handed_over();
+        }
+        Err(error) => {
+            let reason =
+                format!("{waiting_for}; could not continue in a fresh invocation: {error}");
+            slot.fail(app.responder.as_ref(), &reason).await;
         }
     }
 }
@@ -401,15 +506,25 @@ async fn rewrite_readers(
     Ok(())
 }
 
-/// Deletes the clone behind a physical id, if it is ours. A physical id that is not a
-/// cluster ARN (a create that failed before making anything) or a cluster already gone is
-/// a success.
+/// Why one pass of a Delete did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeleteProblem {
+    /// The clone cannot be deleted yet (it is being started); a later pass will.
+    NotYet(String),
+    /// Waiting will not help: answer FAILED with this reason.
+    Failed(String),
+}
+
+/// One pass at deleting the clone behind a physical id, if it is ours. A physical id that
+/// is not a cluster ARN (a create that failed before making anything) or a cluster already
+/// gone is a success.
 pub async fn delete_clone_resource(
     app: &App,
     physical_id: &str,
     origin: &RequestOrigin,
     final_snapshot: bool,
-) -> Result<TeardownReport, String> {
+) -> Result<TeardownReport, DeleteProblem> {
+    let failed = |error: &dyn std::fmt::Display| DeleteProblem::Failed(error.to_string());
     let Some(cluster_id) = naming::cluster_id_from_arn(physical_id) else {
         tracing::info!(physical_id, "not a cluster ARN: nothing to delete");
         return Ok(TeardownReport::default());
@@ -418,16 +533,16 @@ pub async fn delete_clone_resource(
     // after this Delete (the restore re-checks the record on both sides of starting).
     let waiting = deferred::recorded_job(app, cluster_id)
         .await
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| failed(&error))?;
     deferred::forget(app, cluster_id)
         .await
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| failed(&error))?;
     let cluster = app
         .ports
         .rds
         .describe_cluster(cluster_id)
         .await
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| failed(&error))?;
     let Some(cluster) = cluster else {
         let mut report = TeardownReport {
             cluster_id: cluster_id.to_string(),
@@ -452,11 +567,17 @@ pub async fn delete_clone_resource(
             &mut report,
         )
         .await
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| failed(&error))?;
         return Ok(report);
     };
-    owned_by(app, &cluster, origin)?;
+    owned_by(app, &cluster, origin).map_err(DeleteProblem::Failed)?;
     teardown::delete_clone(app, &cluster, final_snapshot)
         .await
-        .map_err(|error| error.to_string())
+        .map_err(|error| {
+            if error.is_not_yet() {
+                DeleteProblem::NotYet(error.to_string())
+            } else {
+                failed(&error)
+            }
+        })
 }

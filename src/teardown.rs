@@ -1,9 +1,17 @@
 //! Deleting what this deployment made: a clone with its secret, key and grants; an
 //! obsolete copy; the leftovers of a failed create. Every deletion re-checks ownership
 //! tags right before it acts, and never touches a cluster without them.
+//!
+//! AWS does not delete a stopped cluster ("Deleting a stopped Aurora cluster",
+//! https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_DeleteCluster.html#USER_Deletion_Stopped_Cluster),
+//! and people stop the clones they are not using. One teardown pass therefore starts a
+//! stopped cluster (StartDBCluster) and answers [`TeardownError::NotYet`]; so does a pass
+//! that finds the cluster `starting` or `stopping`. The caller decides how to wait: the
+//! CloudFormation Delete polls and hands over to fresh invocations, the CLI polls,
+//! maintenance leaves it to its next run.
 
 use crate::app::App;
-use crate::aws::{AwsError, ClusterInfo};
+use crate::aws::{AwsError, AwsErrorKind, ClusterInfo};
 use crate::plan::naming;
 use crate::plan::tags::{self, Role};
 use crate::time::compact_timestamp;
@@ -31,7 +39,22 @@ pub enum TeardownError {
         #[source]
         source: AwsError,
     },
+    /// The cluster cannot be deleted in its present state, and will be in a while (it was
+    /// stopped and is starting): another pass later will get further.
+    #[error("{cluster_id} cannot be deleted yet: {reason}")]
+    NotYet { cluster_id: String, reason: String },
 }
+
+impl TeardownError {
+    /// Whether another pass later may succeed where this one stopped.
+    pub fn is_not_yet(&self) -> bool {
+        matches!(self, TeardownError::NotYet { .. })
+    }
+}
+
+/// Instance statuses of a cluster going through stop or start: AWS deletes neither such an
+/// instance nor its cluster, and they end by themselves.
+const PASSING_INSTANCE_STATUSES: &[&str] = &["starting", "stopping", "stopped"];
 
 fn aws_error(cluster_id: &str) -> impl Fn(AwsError) -> TeardownError + '_ {
     move |source| TeardownError::Aws {
@@ -81,11 +104,24 @@ async fn delete_cluster_and_instances(
     if cluster.is_deleting() {
         return Ok(());
     }
-    for instance in rds
+    start_if_stopped(app, &cluster).await?;
+    let instances = rds
         .describe_cluster_instances(cluster_id)
         .await
-        .map_err(aws_error(cluster_id))?
+        .map_err(aws_error(cluster_id))?;
+    if let Some(passing) = instances
+        .iter()
+        .find(|instance| PASSING_INSTANCE_STATUSES.contains(&instance.status.as_str()))
     {
+        return Err(not_yet(
+            cluster_id,
+            format!(
+                "its instance {} is {} after the cluster was started",
+                passing.id, passing.status
+            ),
+        ));
+    }
+    for instance in instances {
         if !instance.is_deleting() {
             rds.delete_instance(&instance.id)
                 .await
@@ -104,6 +140,46 @@ async fn delete_cluster_and_instances(
         .map_err(aws_error(cluster_id))?;
     report.final_snapshot = snapshot;
     Ok(())
+}
+
+fn not_yet(cluster_id: &str, reason: String) -> TeardownError {
+    TeardownError::NotYet {
+        cluster_id: cluster_id.to_string(),
+        reason,
+    }
+}
+
+/// Gets a stopped cluster going again, since AWS deletes only running clusters: `Ok` when
+/// the cluster is in a state that can be deleted now, `NotYet` while it is stopping or
+/// starting (a stopped one is started here first).
+async fn start_if_stopped(app: &App, cluster: &ClusterInfo) -> Result<(), TeardownError> {
+    match cluster.status.as_str() {
+        "stopped" => {
+            match app.ports.rds.start_cluster(&cluster.id).await {
+                Ok(()) => {}
+                // Started meanwhile (by someone, or by Aurora after seven days): look again
+                // on the next pass.
+                Err(error) if error.kind() == AwsErrorKind::InvalidState => {}
+                Err(source) => return Err(aws_error(&cluster.id)(source)),
+            }
+            tracing::info!(cluster = %cluster.id, "started a stopped cluster so that it can be deleted");
+            Err(not_yet(
+                &cluster.id,
+                "it was stopped, and Aurora deletes only running clusters: it is starting now"
+                    .to_string(),
+            ))
+        }
+        "starting" => Err(not_yet(
+            &cluster.id,
+            "it is starting (Aurora deletes only running clusters)".to_string(),
+        )),
+        "stopping" => Err(not_yet(
+            &cluster.id,
+            "it is stopping; it will be started again once stopped, as Aurora deletes only running clusters"
+                .to_string(),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Deletes one of our clones and everything made for its password.

@@ -537,6 +537,42 @@ async fn delete_with_yes_removes_the_clone_and_its_secret() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_of_a_stopped_clone_starts_it_first_and_then_deletes_it() {
+    let account = Account::with_root().await;
+    account
+        .cli(&[
+            "provision",
+            "--source",
+            ROOT,
+            "--cluster-id",
+            "stopped-dev",
+            "--wait",
+        ])
+        .await
+        .expect_code(0);
+    aws_sdk_rds::Client::new(&account.sdk)
+        .stop_db_cluster()
+        .db_cluster_identifier("stopped-dev")
+        .send()
+        .await
+        .expect("stop the clone");
+
+    account
+        .cli(&["delete", "stopped-dev", "--yes"])
+        .await
+        .expect_code(0);
+
+    let rds = account.proxy.stats().service("rds");
+    assert_eq!(
+        rds.operations.get("StartDBCluster"),
+        Some(&1),
+        "AWS deletes only running clusters: {:?}",
+        rds.operations
+    );
+    assert!(!cluster_alive(&account.sdk, "stopped-dev").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_never_touches_a_root_or_a_copy() {
     let account = Account::with_root().await;
     let config = maintenance_config(20);

@@ -134,6 +134,71 @@ async fn create_update_and_delete_a_clone_in_the_emulator() {
 }
 
 #[tokio::test]
+async fn deleting_a_stopped_clone_starts_it_through_the_sdk_and_then_deletes_it() {
+    let env = moto_env(FaultSchedule::none()).await;
+    seed_root(&env.sdk, "prod-db").await;
+    let properties = json!({"SourceClusterId": "prod-db"});
+    send(
+        &env,
+        cfn_request(
+            "Create",
+            &env.capture.url("create"),
+            "req-1",
+            None,
+            properties.clone(),
+        ),
+    )
+    .await;
+    let answer = one_answer(&env, "create").await;
+    assert_eq!(answer.status(), Some("SUCCESS"), "{}", answer.body);
+    let clone_id = answer.json["Data"]["ClusterId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let physical = answer.json["PhysicalResourceId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    aws_sdk_rds::Client::new(&env.sdk)
+        .stop_db_cluster()
+        .db_cluster_identifier(&clone_id)
+        .send()
+        .await
+        .expect("stop the clone");
+    assert_eq!(
+        cluster_status(&env, &clone_id).await.as_deref(),
+        Some("stopped")
+    );
+
+    send(
+        &env,
+        cfn_request(
+            "Delete",
+            &env.capture.url("delete"),
+            "req-2",
+            Some(&physical),
+            properties,
+        ),
+    )
+    .await;
+
+    let answer = one_answer(&env, "delete").await;
+    assert_eq!(answer.status(), Some("SUCCESS"), "{}", answer.body);
+    let status = cluster_status(&env, &clone_id).await;
+    assert!(
+        matches!(status.as_deref(), None | Some("deleting")),
+        "clone still there: {status:?}"
+    );
+    let rds = env.proxy.stats().service("rds");
+    assert_eq!(
+        rds.operations.get("StartDBCluster"),
+        Some(&1),
+        "AWS deletes only running clusters: {:?}",
+        rds.operations
+    );
+}
+
+#[tokio::test]
 async fn deleting_an_unmanaged_cluster_fails_and_leaves_it() {
     let env = moto_env(FaultSchedule::none()).await;
     let root = seed_root(&env.sdk, "prod-db").await;

@@ -13,6 +13,7 @@ use aurora_clone_manager::aws::{
     AwsErrorKind, InstanceRequest, Params, Rds, RestoreRequest, RestoreSettings, RestoreType,
     ServerlessV2Scaling, Tags,
 };
+use aurora_clone_manager::cfn::Status;
 use aurora_clone_manager::finish::{self, FinishMode, FinishOutcome};
 use aurora_clone_manager::plan::tags;
 use serde_json::{Value, json};
@@ -210,6 +211,247 @@ async fn the_fake_refuses_a_serverless_instance_in_a_cluster_without_a_capacity_
         .await
         .unwrap();
     assert_eq!(accepted.instance_class, "db.serverless");
+}
+
+// ---------------------------------------------------------------------------------------
+// Defect 4: a stopped clone is started, then deleted, wherever it is deleted from.
+
+#[tokio::test(start_paused = true)]
+async fn deleting_a_stopped_clone_starts_it_waits_and_then_deletes_it() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    let (physical, clone_id) = clone_of_prod(&env, "req-1").await;
+    env.fake.stop_cluster(&clone_id, 2);
+    let_transitions_finish(&env).await;
+    assert_eq!(
+        env.fake.cluster_snapshot(&clone_id).unwrap().status,
+        "stopped"
+    );
+    env.fake.reset_call_counts();
+
+    env.send(delete_event(
+        "Db",
+        "req-2",
+        &physical,
+        json!({"SourceClusterId": "prod"}),
+    ))
+    .await;
+
+    assert_success(&env.only_answer(&response_url("req-2")));
+    assert_eq!(env.fake.call_counts().get("rds:StartDBCluster"), Some(&1));
+    let status = env
+        .fake
+        .cluster_snapshot(&clone_id)
+        .map(|cluster| cluster.status);
+    assert!(
+        matches!(status.as_deref(), None | Some("deleting")),
+        "the clone is being deleted: {status:?}"
+    );
+    assert_eq!(
+        env.fake.cluster_snapshot("prod").unwrap().status,
+        "available",
+        "the root is untouched"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_delete_that_finds_the_clone_stopping_waits_until_it_is_stopped_then_starts_it() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    let (physical, clone_id) = clone_of_prod(&env, "req-1").await;
+    env.fake.stop_cluster(&clone_id, 5);
+    env.fake.reset_call_counts();
+    env.send(delete_event("Db", "req-2", &physical, json!({})))
+        .await;
+    assert_success(&env.only_answer(&response_url("req-2")));
+    assert_eq!(env.fake.call_counts().get("rds:StartDBCluster"), Some(&1));
+    assert_eq!(
+        env.fake
+            .cluster_snapshot(&clone_id)
+            .map(|cluster| cluster.status),
+        Some("deleting".to_string())
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_delete_that_finds_the_clone_starting_waits_without_starting_it_again() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    let (physical, clone_id) = clone_of_prod(&env, "req-1").await;
+    env.fake.set_cluster_status(&clone_id, "starting", 4);
+    env.fake.reset_call_counts();
+    env.send(delete_event("Db", "req-2", &physical, json!({})))
+        .await;
+    assert_success(&env.only_answer(&response_url("req-2")));
+    assert_eq!(env.fake.call_counts().get("rds:StartDBCluster"), None);
+    assert_eq!(
+        env.fake
+            .cluster_snapshot(&clone_id)
+            .map(|cluster| cluster.status),
+        Some("deleting".to_string())
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stopped_clone_that_starts_slowly_is_handed_over_and_deleted_by_a_fresh_invocation() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    let (physical, clone_id) = clone_of_prod(&env, "req-1").await;
+    env.fake.stop_cluster(&clone_id, 0);
+    env.fake
+        .configure(|settings| settings.describes_until_available = 250);
+    env.send(delete_event("Db", "req-2", &physical, json!({})))
+        .await;
+    assert!(
+        env.answers(&response_url("req-2")).is_empty(),
+        "no answer while the clone is starting"
+    );
+    let continuations = env.run_continuations().await;
+    assert!(continuations >= 1, "handed over at least once");
+    assert_success(&env.only_answer(&response_url("req-2")));
+    assert_eq!(
+        env.fake
+            .cluster_snapshot(&clone_id)
+            .map(|cluster| cluster.status),
+        Some("deleting".to_string())
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_clone_that_never_finishes_starting_is_answered_failed_within_the_hour() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    let (physical, clone_id) = clone_of_prod(&env, "req-1").await;
+    env.fake.stop_cluster(&clone_id, 0);
+    env.fake
+        .configure(|settings| settings.describes_until_available = 1_000_000);
+    let started = env.clock.now();
+    env.send(delete_event("Db", "req-2", &physical, json!({})))
+        .await;
+    env.run_continuations().await;
+    let answer = env.only_answer(&response_url("req-2"));
+    assert_eq!(
+        answer.status,
+        Status::Failed,
+        "never SUCCESS while it exists"
+    );
+    assert_failed_with(&answer, "starting");
+    assert!(env.clock.now() - started < chrono::TimeDelta::minutes(60));
+    assert_eq!(
+        env.fake
+            .cluster_snapshot(&clone_id)
+            .map(|cluster| cluster.status),
+        Some("starting".to_string()),
+        "the clone is still there, and CloudFormation was told so"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn maintenance_starts_a_stopped_obsolete_copy_and_deletes_it_on_its_next_run() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    let root_arn = env.fake.cluster_snapshot("prod").unwrap().arn;
+    let mut seed = FakeClusterSeed::root("prod-old-copy");
+    seed.tags = [
+        (tags::ROLE.to_string(), "copy".to_string()),
+        (tags::STACK.to_string(), "acm".to_string()),
+        (tags::ROOT_ARN.to_string(), root_arn),
+        (
+            tags::DATA_TIMESTAMP.to_string(),
+            aurora_clone_manager::time::format_timestamp(
+                env.clock.now() - chrono::TimeDelta::days(5),
+            ),
+        ),
+        (tags::STATE.to_string(), "ready".to_string()),
+    ]
+    .into();
+    env.fake.seed_cluster(seed);
+    env.fake.stop_cluster("prod-old-copy", 0);
+    env.fake.describe_for_test().await;
+    env.fake
+        .put(
+            "/acm/maintenance-config",
+            r#"{:clusters [{:cluster-id "prod" :target-clone-slots 5}]}"#,
+        )
+        .await
+        .unwrap();
+    let maintain = json!({"action": "maintain"});
+
+    let first = env.send(maintain.clone()).await;
+    assert_eq!(
+        first["roots"][0]["copiesStarting"],
+        json!(["prod-old-copy"]),
+        "{first}"
+    );
+    assert_eq!(first["roots"][0]["copiesPurged"], json!([]));
+    assert_eq!(first["roots"][0]["failures"], json!([]));
+    let_transitions_finish(&env).await;
+
+    let second = env.send(maintain).await;
+    assert_eq!(
+        second["roots"][0]["copiesPurged"],
+        json!(["prod-old-copy"]),
+        "{second}"
+    );
+    assert!(env.managed("copy").is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_create_whose_clone_is_stopped_before_it_is_ready_fails_and_the_rollback_deletes_it() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    env.fake
+        .configure(|settings| settings.describes_until_available = 3);
+    let fake = env.fake.clone();
+    // Someone stops the clone as soon as it is available, before the finisher is done.
+    let stopper = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let clone = fake
+                .all_clusters()
+                .into_iter()
+                .find(|cluster| cluster.tags.get(tags::ROLE).map(String::as_str) == Some("clone"));
+            if let Some(clone) = clone
+                && clone.is_available()
+            {
+                fake.stop_cluster(&clone.id, 0);
+                return clone.id;
+            }
+        }
+    });
+    env.send(create_event(
+        "Db",
+        "req-1",
+        json!({"SourceClusterId": "prod", "SetPassword": "true",
+               "AccessPrincipalArns": "arn:aws:iam::123456789012:role/dev"}),
+    ))
+    .await;
+    let clone_id = stopper.await.unwrap();
+    let answer = env.only_answer(&response_url("req-1"));
+    assert_failed_with(&answer, "stopped");
+    assert!(
+        answer
+            .physical_resource_id
+            .ends_with(&format!(":cluster:{clone_id}")),
+        "the failed create names the clone, so the rollback deletes it: {answer:?}"
+    );
+
+    env.send(delete_event(
+        "Db",
+        "req-2",
+        &answer.physical_resource_id,
+        json!({}),
+    ))
+    .await;
+    env.run_continuations().await;
+    assert_success(&env.only_answer(&response_url("req-2")));
+    assert_eq!(
+        env.fake
+            .cluster_snapshot(&clone_id)
+            .map(|cluster| cluster.status),
+        Some("deleting".to_string())
+    );
+    assert_no_password_leftovers(&env);
 }
 
 // ---------------------------------------------------------------------------------------

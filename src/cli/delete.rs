@@ -3,6 +3,7 @@
 //! after a confirmation on a terminal.
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -11,6 +12,7 @@ use crate::aws::ClusterInfo;
 use crate::cli::args::DeleteArgs;
 use crate::cli::failure::Failure;
 use crate::cli::output::{print_json, print_text};
+use crate::cli::progress::Progress;
 use crate::plan::naming::cluster_id_from_arn;
 use crate::plan::tags::{self, Role};
 use crate::teardown::{self, TeardownError, TeardownReport};
@@ -32,14 +34,53 @@ pub async fn run(app: &App, args: &DeleteArgs, json: bool) -> Result<(), Failure
     if !args.yes {
         confirm(&cluster)?;
     }
-    let report = teardown::delete_clone(app, &cluster, args.final_snapshot)
-        .await
-        .map_err(|error| refusal(app, &error))?;
+    let report = delete_waiting(app, &cluster, args.final_snapshot).await?;
     if json {
         return print_json(&json!({"deleted": report}));
     }
     print_text(&render(&report));
     Ok(())
+}
+
+/// How long `delete` waits for a stopped clone to start (AWS deletes only running
+/// clusters) before it gives up; run again, it carries on.
+const START_WAIT_LIMIT: Duration = Duration::from_secs(60 * 60);
+
+/// Deletes the clone, first waiting for it to start if it was stopped, with progress on
+/// standard error while it waits.
+async fn delete_waiting(
+    app: &App,
+    cluster: &ClusterInfo,
+    final_snapshot: bool,
+) -> Result<TeardownReport, Failure> {
+    let waiting_since = tokio::time::Instant::now();
+    let mut progress: Option<Progress> = None;
+    loop {
+        let outcome = teardown::delete_clone(app, cluster, final_snapshot).await;
+        match outcome {
+            Err(error) if error.is_not_yet() && waiting_since.elapsed() < START_WAIT_LIMIT => {
+                progress
+                    .get_or_insert_with(|| {
+                        Progress::start(
+                            &format!("waiting to delete {}", cluster.id),
+                            std::io::stderr().is_terminal(),
+                        )
+                    })
+                    .update(&error.to_string());
+                tokio::time::sleep(app.config.poll_interval).await;
+            }
+            outcome => {
+                if let Some(progress) = progress {
+                    progress.finish(if outcome.is_ok() {
+                        "deleting"
+                    } else {
+                        "stopped waiting"
+                    });
+                }
+                return outcome.map_err(|error| refusal(app, &error));
+            }
+        }
+    }
 }
 
 /// Asks on the terminal; refuses without asking when nobody can answer.
@@ -90,6 +131,9 @@ fn refusal(app: &App, error: &TeardownError) -> Failure {
         TeardownError::Refused { .. } => Failure::new(format!(
             "{error}; only clones can be deleted here (obsolete copies are removed by `maintain`)"
         )),
+        TeardownError::NotYet { .. } => {
+            Failure::new(format!("{error}; run `delete` again later to carry on"))
+        }
         TeardownError::Aws { cluster_id, source } => Failure::aws(
             &format!(
                 "deleting {cluster_id} (run `delete` again to finish; it picks up where it stopped)"

@@ -222,6 +222,13 @@ fn root_outcome(root: &RootReport, planned_problem: Option<&str>) -> String {
             root.copies_purged.join(", ")
         ));
     }
+    if !root.copies_starting.is_empty() {
+        text.push_str(&format!(
+            "  {}: started stopped copies {} (AWS deletes only running clusters; the next run deletes them)\n",
+            root.cluster_id,
+            root.copies_starting.join(", ")
+        ));
+    }
     for failure in root
         .failures
         .iter()

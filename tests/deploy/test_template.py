@@ -80,6 +80,7 @@ RDS_CHANGES = [
     "rds:ModifyDBCluster",
     "rds:RemoveTagsFromResource",
     "rds:CreateDBClusterSnapshot",
+    "rds:StartDBCluster",
 ]
 RDS_CREATES = ["rds:RestoreDBClusterToPointInTime", "rds:CreateDBInstance"]
 
@@ -275,7 +276,7 @@ def rds_changes_only_on_resources_tagged_with_this_stack(res: Resolver) -> Probl
             problems.append(f"{s.get('Sid')}: RDS changes without aws:ResourceTag/{OWNERSHIP} = {STACK_NAME}")
     # Behaviour.
     d = Decisions(statements)
-    for action in ("rds:DeleteDBCluster", "rds:ModifyDBCluster", "rds:RemoveTagsFromResource", "rds:CreateDBClusterSnapshot"):
+    for action in ("rds:DeleteDBCluster", "rds:ModifyDBCluster", "rds:RemoveTagsFromResource", "rds:CreateDBClusterSnapshot", "rds:StartDBCluster"):
         d.expect(False, action, ROOT_CLUSTER, {}, "a root has no ownership tag")
         d.expect(False, action, OUR_CLONE, tags("aws:ResourceTag", OTHER_DEPLOYMENT), "owned by another deployment")
         d.expect(True, action, OUR_CLONE, tags("aws:ResourceTag", OURS), "our clone")
@@ -332,6 +333,7 @@ def protected_roots_are_denied_every_change(res: Resolver) -> Problems:
         for action in ("rds:AddTagsToResource", "rds:CreateDBInstance"):
             d.expect(False, action, root, tags("aws:RequestTag", OURS), "protected root")
         d.expect(False, "rds:DeleteDBCluster", root, tags("aws:ResourceTag", OURS), "protected even if tagged")
+        d.expect(False, "rds:StartDBCluster", root, tags("aws:ResourceTag", OURS), "protected even if tagged")
         d.expect(True, "rds:RestoreDBClusterToPointInTime", root, tags("aws:RequestTag", OURS), "roots are cloned")
     if not protected:
         d.expect(True, "rds:AddTagsToResource", NEW_CLONE, tags("aws:RequestTag", OURS), "no roots protected")
