@@ -309,6 +309,14 @@ async fn the_proxy_refuses_to_delete_a_stopped_cluster() {
     assert!(cluster_exists(&account.sdk, "prod").await);
 }
 
+#[tokio::test]
+async fn the_proxy_refuses_to_start_a_cluster_that_is_not_stopped() {
+    let account = account().await;
+    let error = account.ports.rds.start_cluster("prod").await.unwrap_err();
+    assert_code(&error, "InvalidDBClusterStateFault");
+    account.assert_one_refusal(rules::RDS_START_STOPPED_CLUSTER);
+}
+
 fn secret(name: &str, tags: Tags) -> SecretRequest {
     SecretRequest {
         name: name.to_string(),

@@ -49,6 +49,7 @@ pub const RDS_RESTORE_NO_MONITORING: &str = "rds-restore-no-monitoring";
 pub const RDS_MASTER_PASSWORD: &str = "rds-master-password";
 pub const RDS_SERVERLESS_NEEDS_SCALING: &str = "rds-serverless-needs-scaling";
 pub const RDS_DELETE_STOPPED_CLUSTER: &str = "rds-delete-stopped-cluster";
+pub const RDS_START_STOPPED_CLUSTER: &str = "rds-start-stopped-cluster";
 pub const SECRETS_TAG_LENGTH: &str = "secretsmanager-tag-length";
 pub const SECRETS_TAG_RESERVED_PREFIX: &str = "secretsmanager-tag-reserved-prefix";
 pub const SECRETS_SECRET_NAME: &str = "secretsmanager-secret-name";
@@ -67,7 +68,9 @@ const RDS_CREATE_INSTANCE_PAGE: &str =
     "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html";
 const RDS_MODIFY_CLUSTER_PAGE: &str =
     "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBCluster.html";
-const AURORA_SERVERLESS_PAGE: &str = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.requirements.html#aurora-serverless-v2.requirements.capacity-range";
+const AURORA_SERVERLESS_PAGE: &str = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.upgrade.html#aurora-serverless-v2.switch-from-provisioned";
+const RDS_START_CLUSTER_PAGE: &str =
+    "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_StartDBCluster.html";
 const AURORA_DELETE_PAGE: &str = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_DeleteCluster.html#USER_Deletion_Stopped_Cluster";
 const SECRETS_TAG_PAGE: &str =
     "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_TagResource.html";
@@ -255,25 +258,59 @@ pub static RULES: &[Rule] = &[
         kind: AwsErrorKind::InvalidState,
         tests: &[
             "src/aws/rules.rs::a_serverless_instance_needs_a_cluster_with_a_scaling_configuration",
+            "src/plan/tests.rs::a_serverless_instance_class_needs_a_root_with_a_capacity_range",
+            "tests/rds_behaviours_fake.rs::the_fake_refuses_a_serverless_instance_in_a_cluster_without_a_capacity_range",
+            "tests/rds_behaviours_fake.rs::a_root_on_serverless_v2_yields_a_clone_with_a_serverless_instance",
+            "tests/rds_behaviours_fake.rs::an_instance_refused_by_an_available_cluster_fails_the_clone_at_once_with_awss_message",
+            "tests/rds_wire.rs::a_restore_sends_the_roots_port_iam_auth_storage_type_log_exports_and_scaling",
             "tests/aws_rules.rs::the_proxy_refuses_a_serverless_instance_in_a_cluster_without_scaling",
         ],
-        note: "The user guide does not name the error code; InvalidDBClusterStateFault is \
-               unverified. It does not clear by waiting.",
+        note: "Code and message are those of the user guide's example (\"Set the Serverless v2 \
+               scaling configuration on the parent DB cluster before creating a Serverless v2 DB \
+               instance.\"); the requirement itself is also in \"Requirements and limitations \
+               for Aurora Serverless v2\". The cluster is available, so it does not clear by \
+               waiting. A restore does not copy the capacity range: we pass the root's.",
     },
     Rule {
         id: RDS_DELETE_STOPPED_CLUSTER,
         api: "rds:DeleteDBCluster",
         field: "DBClusterIdentifier",
-        rule: "A cluster in the `stopped` state can't be deleted; start it first.",
+        rule: "A cluster in the `stopped` state can't be deleted; start it first. We treat \
+               `stopping` and `starting`, which lead to and from it, the same way.",
         source: AURORA_DELETE_PAGE,
         error_code: "InvalidDBClusterStateFault",
         kind: AwsErrorKind::InvalidState,
         tests: &[
             "src/aws/rules.rs::a_stopped_cluster_cannot_be_deleted",
+            "tests/rds_behaviours_fake.rs::the_fake_refuses_to_delete_a_stopped_cluster_until_it_is_started_again",
+            "tests/rds_behaviours_fake.rs::deleting_a_stopped_clone_starts_it_waits_and_then_deletes_it",
+            "tests/rds_behaviours_fake.rs::a_stopped_clone_that_starts_slowly_is_handed_over_and_deleted_by_a_fresh_invocation",
+            "tests/rds_behaviours_fake.rs::maintenance_starts_a_stopped_obsolete_copy_and_deletes_it_on_its_next_run",
+            "tests/moto_flows.rs::deleting_a_stopped_clone_starts_it_through_the_sdk_and_then_deletes_it",
+            "tests/cli.rs::delete_of_a_stopped_clone_starts_it_first_and_then_deletes_it",
             "tests/aws_rules.rs::the_proxy_refuses_to_delete_a_stopped_cluster",
         ],
-        note: "The user guide does not name the error code; InvalidDBClusterStateFault is \
-               unverified.",
+        note: "The user guide does not name the error code; InvalidDBClusterStateFault (one \
+               of DeleteDBCluster's documented errors) is unverified, and so is the refusal \
+               while `stopping` or `starting`.",
+    },
+    Rule {
+        id: RDS_START_STOPPED_CLUSTER,
+        api: "rds:StartDBCluster",
+        field: "DBClusterIdentifier",
+        rule: "Only a `stopped` cluster can be started.",
+        source: RDS_START_CLUSTER_PAGE,
+        error_code: "InvalidDBClusterStateFault",
+        kind: AwsErrorKind::InvalidState,
+        tests: &[
+            "src/aws/rules.rs::only_a_stopped_cluster_can_be_started",
+            "tests/rds_behaviours_fake.rs::the_fake_starts_only_a_stopped_cluster_and_its_instances_follow",
+            "tests/rds_wire.rs::starting_a_cluster_sends_start_db_cluster_and_maps_its_refusal",
+            "tests/aws_rules.rs::the_proxy_refuses_to_start_a_cluster_that_is_not_stopped",
+        ],
+        note: "The API page lists InvalidDBClusterStateFault among StartDBCluster's errors; \
+               that the cluster must be stopped is stated by the AWS-StartStopAuroraCluster \
+               runbook (https://docs.aws.amazon.com/systems-manager-automation-runbooks/latest/userguide/start-stop-aurora-cluster.html).",
     },
     Rule {
         id: SECRETS_TAG_LENGTH,
@@ -822,22 +859,38 @@ pub fn check_serverless_instance(
     cluster_has_scaling_configuration: bool,
 ) -> Result<(), RuleViolation> {
     if instance_class == SERVERLESS_INSTANCE_CLASS && !cluster_has_scaling_configuration {
+        // AWS's own words (the rule's source); the cluster is named for the reader.
         return Err(RuleViolation::new(
             RDS_SERVERLESS_NEEDS_SCALING,
             format!(
-                "cluster {cluster_id} has no ServerlessV2ScalingConfiguration, so it cannot take a {SERVERLESS_INSTANCE_CLASS} instance"
+                "Set the Serverless v2 scaling configuration on the parent DB cluster before creating a Serverless v2 DB instance. (cluster {cluster_id})"
             ),
         ));
     }
     Ok(())
 }
 
+/// Cluster statuses in which a cluster cannot be deleted: `stopped` (the user guide), and
+/// the transitions to and from it.
+const UNDELETABLE_CLUSTER_STATUSES: &[&str] = &["stopped", "stopping", "starting"];
+
 /// Checks that a cluster in `status` can be deleted.
 pub fn check_cluster_deletable(cluster_id: &str, status: &str) -> Result<(), RuleViolation> {
-    if status == "stopped" {
+    if UNDELETABLE_CLUSTER_STATUSES.contains(&status) {
         return Err(RuleViolation::new(
             RDS_DELETE_STOPPED_CLUSTER,
-            format!("DB cluster {cluster_id} is stopped; start it before deleting it"),
+            format!("DB cluster {cluster_id} is {status}; start it before deleting it"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that a cluster in `status` can be started.
+pub fn check_cluster_startable(cluster_id: &str, status: &str) -> Result<(), RuleViolation> {
+    if status != "stopped" {
+        return Err(RuleViolation::new(
+            RDS_START_STOPPED_CLUSTER,
+            format!("DB cluster {cluster_id} is {status}; only a stopped cluster can be started"),
         ));
     }
     Ok(())
@@ -1228,6 +1281,21 @@ mod tests {
         let refused = check_cluster_deletable("c1", "stopped").unwrap_err();
         assert_eq!(refused.rule_id, RDS_DELETE_STOPPED_CLUSTER);
         assert_eq!(refused.error_code, "InvalidDBClusterStateFault");
+        for passing in ["stopping", "starting"] {
+            let refused = check_cluster_deletable("c1", passing).unwrap_err();
+            assert_eq!(refused.rule_id, RDS_DELETE_STOPPED_CLUSTER, "{passing}");
+        }
+    }
+
+    #[test]
+    fn only_a_stopped_cluster_can_be_started() {
+        check_cluster_startable("c1", "stopped").unwrap();
+        for status in ["available", "stopping", "starting", "creating"] {
+            let refused = check_cluster_startable("c1", status).unwrap_err();
+            assert_eq!(refused.rule_id, RDS_START_STOPPED_CLUSTER, "{status}");
+            assert_eq!(refused.error_code, "InvalidDBClusterStateFault");
+            assert_eq!(refused.kind, AwsErrorKind::InvalidState);
+        }
     }
 
     #[test]

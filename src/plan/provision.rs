@@ -259,12 +259,12 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
             .into());
         }
     };
-    if instance_class == SERVERLESS_INSTANCE_CLASS && root.serverless_v2_scaling.is_none() {
+    if instance_class == rules::SERVERLESS_INSTANCE_CLASS && root.serverless_v2_scaling.is_none() {
         return Err(PropertyError::new(
             "InstanceClass",
             format!(
-                "{SERVERLESS_INSTANCE_CLASS} needs a Serverless v2 capacity range, and {} has none to pass on; choose a provisioned class",
-                root.id
+                "{} needs a Serverless v2 capacity range, and {} has none to pass on; choose a provisioned class",
+                rules::SERVERLESS_INSTANCE_CLASS, root.id
             ),
         )
         .into());
@@ -455,10 +455,6 @@ pub fn check_plan_against_aws_rules(plan: &ProvisionPlan) -> Result<(), RuleViol
     }
     Ok(())
 }
-
-/// The instance class of Aurora Serverless v2 instances; a cluster needs a capacity range
-/// (`ServerlessV2ScalingConfiguration`) before it can take one.
-pub const SERVERLESS_INSTANCE_CLASS: &str = "db.serverless";
 
 /// Why a root that is not an Aurora cluster cannot be cloned, in words.
 fn not_aurora(root: &ClusterInfo) -> String {

@@ -61,6 +61,8 @@ impl From<RuleViolation> for Refusal {
 pub enum StateCheck {
     /// DeleteDBCluster: refused while the cluster is stopped.
     DeleteCluster { cluster_id: String },
+    /// StartDBCluster: refused unless the cluster is stopped.
+    StartCluster { cluster_id: String },
     /// CreateDBInstance of a `db.serverless` instance: the cluster needs a scaling
     /// configuration.
     ServerlessInstance {
@@ -87,6 +89,7 @@ impl StateCheck {
     pub fn cluster_id(&self) -> &str {
         match self {
             StateCheck::DeleteCluster { cluster_id }
+            | StateCheck::StartCluster { cluster_id }
             | StateCheck::ServerlessInstance { cluster_id, .. }
             | StateCheck::MasterPassword { cluster_id, .. } => cluster_id,
         }
@@ -101,6 +104,9 @@ impl StateCheck {
         match self {
             StateCheck::DeleteCluster { cluster_id } => {
                 rules::check_cluster_deletable(cluster_id, &facts.status)?
+            }
+            StateCheck::StartCluster { cluster_id } => {
+                rules::check_cluster_startable(cluster_id, &facts.status)?
             }
             StateCheck::ServerlessInstance {
                 cluster_id,
@@ -307,6 +313,9 @@ fn rds_rules(operation: &str, form: &Form) -> Result<Option<StateCheck>, Refusal
             )
         }
         "DeleteDBCluster" => Ok(Some(StateCheck::DeleteCluster {
+            cluster_id: get("DBClusterIdentifier").unwrap_or_default().to_string(),
+        })),
+        "StartDBCluster" => Ok(Some(StateCheck::StartCluster {
             cluster_id: get("DBClusterIdentifier").unwrap_or_default().to_string(),
         })),
         _ => Ok(None),

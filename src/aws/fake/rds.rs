@@ -22,16 +22,6 @@ const AWS_CLONE_LIMIT: usize = 15;
 /// DescribeDBClusters shows the moment as `AutomaticRestartTime`).
 const AUTOMATIC_RESTART_AFTER: TimeDelta = TimeDelta::days(7);
 
-/// The instance class of Aurora Serverless v2 instances.
-const SERVERLESS_INSTANCE_CLASS: &str = "db.serverless";
-
-/// Cluster statuses in which AWS refuses DeleteDBCluster with InvalidDBClusterStateFault.
-/// `stopped`: Aurora user guide, "Deleting a stopped Aurora cluster"
-/// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_DeleteCluster.html#USER_Deletion_Stopped_Cluster).
-/// `stopping` and `starting` lead to or from it; the guide does not name them (unverified),
-/// and the fake refuses them too so that code must wait them out.
-const UNDELETABLE_STATUSES: &[&str] = &["stopped", "stopping", "starting"];
-
 #[derive(Default)]
 pub(super) struct RdsState {
     clusters: BTreeMap<String, FakeCluster>,
@@ -677,19 +667,12 @@ impl Rds for FakeAws {
                 format!("DB cluster {} is {cluster_status}", request.cluster_id),
             ));
         }
-        // AWS's answer, code and message as the Aurora user guide shows them ("Migrating to
-        // Aurora Serverless v2", https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.upgrade.html).
-        // The cluster is `available`, so waiting never clears it.
-        if request.instance_class == SERVERLESS_INSTANCE_CLASS
-            && cluster.info.serverless_v2_scaling.is_none()
-        {
-            return Err(AwsError::with_code(
-                AwsErrorKind::InvalidState,
-                OPERATION,
-                "InvalidDBClusterStateFault",
-                "Set the Serverless v2 scaling configuration on the parent DB cluster before creating a Serverless v2 DB instance.",
-            ));
-        }
+        rules::check_serverless_instance(
+            &request.instance_class,
+            &request.cluster_id,
+            cluster.info.serverless_v2_scaling.is_some(),
+        )
+        .map_err(|refused| refused.into_aws_error(OPERATION))?;
         let account = state.settings.account_id.clone();
         let region = state.settings.region.clone();
         let mut info = new_instance_info(
@@ -738,17 +721,8 @@ impl Rds for FakeAws {
         let Some(cluster) = rds.clusters.get_mut(cluster_id) else {
             return Err(cluster_not_found(OPERATION, cluster_id));
         };
-        if cluster.info.status != "stopped" {
-            return Err(AwsError::with_code(
-                AwsErrorKind::InvalidState,
-                OPERATION,
-                "InvalidDBClusterStateFault",
-                format!(
-                    "DbCluster {cluster_id} is in {} state but expected it to be stopped.",
-                    cluster.info.status
-                ),
-            ));
-        }
+        rules::check_cluster_startable(cluster_id, &cluster.info.status)
+            .map_err(|refused| refused.into_aws_error(OPERATION))?;
         cluster.info.status = "starting".into();
         cluster.countdown = countdown;
         cluster.stopped_at = None;
@@ -781,17 +755,8 @@ impl Rds for FakeAws {
         if cluster.info.status == "deleting" {
             return Ok(());
         }
-        if UNDELETABLE_STATUSES.contains(&cluster.info.status.as_str()) {
-            return Err(AwsError::with_code(
-                AwsErrorKind::InvalidState,
-                OPERATION,
-                "InvalidDBClusterStateFault",
-                format!(
-                    "DbCluster {cluster_id} is in {} state and cannot be deleted.",
-                    cluster.info.status
-                ),
-            ));
-        }
+        rules::check_cluster_deletable(cluster_id, &cluster.info.status)
+            .map_err(|refused| refused.into_aws_error(OPERATION))?;
         if live_instances {
             return Err(AwsError::new(
                 AwsErrorKind::InvalidState,
