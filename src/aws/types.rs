@@ -137,6 +137,20 @@ pub fn is_cloneable_status(status: &str) -> bool {
     )
 }
 
+/// Whether a cluster in this status will never become available by waiting (RDS API
+/// reference, `DBCluster.Status`; the Aurora user guide's cluster status table).
+pub fn is_failed_cluster_status(status: &str) -> bool {
+    matches!(
+        status,
+        "failed"
+            | "inaccessible-encryption-credentials"
+            | "inaccessible-encryption-credentials-recoverable"
+            | "incompatible-parameters"
+            | "incompatible-restore"
+            | "migration-failed"
+    )
+}
+
 /// One page of DescribeDBClusters.
 #[derive(Debug, Clone, Default)]
 pub struct ClusterPage {

@@ -10,6 +10,8 @@ pub mod provision;
 pub mod tags;
 
 #[cfg(test)]
+mod golden;
+#[cfg(test)]
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::aws::ClusterInfo;
+use crate::aws::{ClusterInfo, is_failed_cluster_status};
 use crate::plan::inventory::{Inventory, data_timestamp, is_cloneable_status};
 use crate::plan::tags::{self, LifecycleState};
 
@@ -137,9 +137,11 @@ impl PoolView {
 
     /// Copies that are fresh and not being deleted, including copies still being made.
     pub fn fresh_copies(&self) -> impl Iterator<Item = &SourceView> {
-        self.copies
-            .iter()
-            .filter(|copy| copy.freshness == Freshness::Fresh && copy.status != "deleting")
+        self.copies.iter().filter(|copy| {
+            copy.freshness == Freshness::Fresh
+                && copy.status != "deleting"
+                && !is_failed_cluster_status(&copy.status)
+        })
     }
 
     /// Free slots of the root plus every fresh copy (including copies still being made):
@@ -153,10 +155,11 @@ impl PoolView {
         root_free + self.fresh_copies().map(|copy| copy.free_slots).sum::<u32>()
     }
 
-    /// Copies too old to keep that can be deleted without disturbing a restore in progress.
+    /// Copies too old to keep, or failed (they never become a clone source), that can be
+    /// deleted without disturbing a restore in progress.
     pub fn obsolete_copies(&self) -> impl Iterator<Item = &SourceView> {
         self.copies.iter().filter(|copy| {
-            copy.freshness == Freshness::TooOld
+            (copy.freshness == Freshness::TooOld || is_failed_cluster_status(&copy.status))
                 && !matches!(copy.status.as_str(), "creating" | "deleting")
                 && copy.clones_creating == 0
         })
@@ -296,5 +299,21 @@ mod tests {
         assert_eq!(pool.root.free_slots, 0);
         assert_eq!(pool.root.full_copy_fallbacks, vec!["c1".to_string()]);
         assert_eq!(pool.free_slots(), 0);
+    }
+
+    #[test]
+    fn a_failed_copy_gives_no_slots_and_is_purged() {
+        let root = cluster("root");
+        let mut failed = copy_of("acm", "failed", &root, now() - TimeDelta::hours(1));
+        failed.status = "incompatible-restore".into();
+        let inventory = Inventory::new(vec![root.clone(), failed]);
+        let pool = PoolView::build(&inventory, &root, "acm", 15, rule(3), now());
+        assert_eq!(pool.fresh_copies().count(), 0);
+        assert_eq!(pool.free_slots(), 15, "the root's only");
+        let obsolete: Vec<_> = pool
+            .obsolete_copies()
+            .map(|c| c.cluster_id.as_str())
+            .collect();
+        assert_eq!(obsolete, vec!["failed"]);
     }
 }

@@ -666,12 +666,16 @@ pub fn plan_purges(pool: &PoolView, inventory: &Inventory, keep: Option<&str>) -
                         .collect()
                 })
                 .unwrap_or_default(),
-            reason: format!(
-                "data is {} old, past the maximum copy age",
-                copy.age_seconds
-                    .map(|seconds| crate::time::format_duration(TimeDelta::seconds(seconds)))
-                    .unwrap_or_else(|| "of unknown age".to_string())
-            ),
+            reason: if crate::aws::is_failed_cluster_status(&copy.status) {
+                format!("it is {}: it will never take clones", copy.status)
+            } else {
+                format!(
+                    "data is {} old, past the maximum copy age",
+                    copy.age_seconds
+                        .map(|seconds| crate::time::format_duration(TimeDelta::seconds(seconds)))
+                        .unwrap_or_else(|| "of unknown age".to_string())
+                )
+            },
         })
         .collect()
 }

@@ -20,11 +20,11 @@ use crate::plan::tags;
 use crate::plan::testing::{cluster, copy_of, now, tagged_clone};
 use crate::properties::CloneProperties;
 
-fn config() -> Config {
+pub(super) fn config() -> Config {
     Config::for_stack("acm")
 }
 
-fn placement() -> Placement {
+pub(super) fn placement() -> Placement {
     Placement {
         partition: "aws".into(),
         region: "us-east-1".into(),
@@ -32,7 +32,7 @@ fn placement() -> Placement {
     }
 }
 
-fn writer() -> InstanceInfo {
+pub(super) fn writer() -> InstanceInfo {
     InstanceInfo {
         id: "prod-1".into(),
         arn: "arn:aws:rds:us-east-1:123456789012:db:prod-1".into(),
@@ -47,7 +47,7 @@ fn writer() -> InstanceInfo {
     }
 }
 
-fn request(properties: CloneProperties) -> CloneRequest {
+pub(super) fn request(properties: CloneProperties) -> CloneRequest {
     CloneRequest {
         properties,
         origin: RequestOrigin {
@@ -59,7 +59,7 @@ fn request(properties: CloneProperties) -> CloneRequest {
     }
 }
 
-fn plan_for(
+pub(super) fn plan_for(
     request: &CloneRequest,
     inventory: &Inventory,
     config: &Config,
@@ -75,14 +75,14 @@ fn plan_for(
     })
 }
 
-fn made(outcome: Result<ProvisionOutcome, PlanError>) -> ProvisionPlan {
+pub(super) fn made(outcome: Result<ProvisionOutcome, PlanError>) -> ProvisionPlan {
     match outcome {
         Ok(ProvisionOutcome::Make(plan)) => *plan,
         other => panic!("expected a plan, got {other:?}"),
     }
 }
 
-fn root_with_clones(count: usize) -> Vec<ClusterInfo> {
+pub(super) fn root_with_clones(count: usize) -> Vec<ClusterInfo> {
     let mut root = cluster("prod");
     root.clone_group_id = Some("g-prod".into());
     let mut clusters = vec![root.clone()];

@@ -1,0 +1,160 @@
+//! Plans as golden files: the dry-run output (the plan as JSON) of a set of scenarios is
+//! kept under `tests/fixtures/plans/` and compared, so that any change to what the planner
+//! decides shows up as a diff in review. After an intended change, re-bless them with
+//! `BLESS=1 cargo test --lib plan::golden` and review the diff.
+
+use std::path::PathBuf;
+
+use chrono::TimeDelta;
+use serde::Serialize;
+
+use crate::maintenance_config::RootTarget;
+use crate::plan::inventory::Inventory;
+use crate::plan::maintenance::{MaintenanceInput, plan_maintenance};
+use crate::plan::testing::{cluster, copy_of, now, tagged_clone};
+use crate::plan::tests::{config, plan_for, request, root_with_clones};
+use crate::properties::CloneProperties;
+
+/// Compares `value`, as pretty JSON, with `tests/fixtures/plans/<name>.json`, or writes it
+/// there when `BLESS` is set.
+fn assert_golden(name: &str, value: &impl Serialize) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/plans")
+        .join(format!("{name}.json"));
+    let actual = format!(
+        "{}\n",
+        serde_json::to_string_pretty(value).expect("a plan serialises")
+    );
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().expect("a fixtures folder")).expect("mkdir");
+        std::fs::write(&path, &actual).expect("write the golden file");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|error| {
+        panic!(
+            "{}: {error}; run `BLESS=1 cargo test --lib plan::golden` to write it",
+            path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "the plan of '{name}' changed; if that is intended, re-bless with \
+         `BLESS=1 cargo test --lib plan::golden` and review the diff.\n--- expected\n{expected}\n--- actual\n{actual}"
+    );
+}
+
+fn target(cluster_id: &str, target_clone_slots: u32) -> RootTarget {
+    RootTarget {
+        cluster_id: cluster_id.to_string(),
+        target_clone_slots,
+        dry_run: false,
+        max_copy_age: None,
+        instance_class: None,
+        purge_obsolete_copies: true,
+        max_clones_per_source: None,
+    }
+}
+
+fn maintenance_plan(inventory: &Inventory, targets: &[RootTarget]) -> impl Serialize {
+    plan_maintenance(MaintenanceInput {
+        inventory,
+        targets,
+        config: &config(),
+        secrets: &[],
+        key_aliases: &[],
+        stray_keys: &[],
+        waiting_clone_ids: &[],
+        now: now(),
+    })
+}
+
+#[test]
+fn a_clone_of_a_root_with_an_empty_pool() {
+    let inventory = Inventory::new(root_with_clones(0));
+    let mut properties = CloneProperties::for_source("prod");
+    properties.set_password = true;
+    properties.access_principal_arns = vec!["arn:aws:iam::123456789012:role/developer".into()];
+    let outcome = plan_for(&request(properties), &inventory, &config());
+    assert_golden("clone-empty-pool", &outcome.expect("a plan"));
+}
+
+#[test]
+fn a_clone_when_the_root_is_full_comes_from_the_fresh_copy() {
+    let mut clusters = root_with_clones(15);
+    let root = clusters[0].clone();
+    clusters.push(copy_of(
+        "acm",
+        "prod-copy-a",
+        &root,
+        now() - TimeDelta::hours(6),
+    ));
+    let inventory = Inventory::new(clusters);
+    let outcome = plan_for(
+        &request(CloneProperties::for_source("prod")),
+        &inventory,
+        &config(),
+    );
+    assert_golden("clone-full-root", &outcome.expect("a plan"));
+}
+
+#[test]
+fn maintenance_purges_stale_copies_and_makes_new_ones() {
+    let mut clusters = root_with_clones(5);
+    let root = clusters[0].clone();
+    clusters.push(copy_of(
+        "acm",
+        "prod-copy-old",
+        &root,
+        now() - TimeDelta::days(5),
+    ));
+    clusters.push(copy_of(
+        "acm",
+        "prod-copy-older",
+        &root,
+        now() - TimeDelta::days(9),
+    ));
+    let inventory = Inventory::new(clusters);
+    assert_golden(
+        "maintain-stale-copies",
+        &maintenance_plan(&inventory, &[target("prod", 30)]),
+    );
+}
+
+#[test]
+fn maintenance_counts_a_clone_group_filled_by_someone_else() {
+    let mut root = cluster("prod");
+    root.clone_group_id = Some("g-prod".into());
+    let mut clusters = vec![root.clone()];
+    for index in 0..12 {
+        let mut foreign = cluster(&format!("someone-elses-{index}"));
+        foreign.clone_group_id = Some("g-prod".into());
+        clusters.push(foreign);
+    }
+    let mut ours = tagged_clone("acm", "app-db-1", &root);
+    ours.clone_group_id = Some("g-prod".into());
+    clusters.push(ours);
+    let inventory = Inventory::new(clusters);
+    assert_golden(
+        "maintain-foreign-clone-group",
+        &maintenance_plan(&inventory, &[target("prod", 10)]),
+    );
+}
+
+#[test]
+fn maintenance_with_a_failed_copy() {
+    let mut clusters = root_with_clones(15);
+    let root = clusters[0].clone();
+    let mut failed = copy_of(
+        "acm",
+        "prod-copy-failed",
+        &root,
+        now() - TimeDelta::hours(2),
+    );
+    failed.status = "incompatible-restore".into();
+    clusters.push(failed);
+    let inventory = Inventory::new(clusters);
+    assert_golden(
+        "maintain-failed-copy",
+        &maintenance_plan(&inventory, &[target("prod", 5)]),
+    );
+}
