@@ -50,8 +50,15 @@ if [[ ! -x .venv/bin/moto_server ]]; then
   [[ -x .venv/bin/python ]] || python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check "$moto_requirement"
 fi
-cargo build --quiet
-say "built $binary"
+if [[ -x "$binary" ]]; then
+  say "building $binary (only what changed)"
+else
+  say "building $binary for the first time: cargo compiles about 250 crates, which takes"
+  say "roughly 4 to 6 minutes on two cores; its progress follows"
+fi
+started_build=$SECONDS
+cargo build
+say "built $binary in $((SECONDS - started_build)) s"
 
 work="$(mktemp -d)"
 moto_pid=''
