@@ -59,6 +59,16 @@ cargo fmt --all -- --check
 step "cargo clippy (warnings denied)"
 cargo clippy --locked --all-targets -- -D warnings
 
+step "the shipped build leaves the in-process fake AWS out"
+# Only tests and benchmarks turn on the `fake` feature (through the dev-dependency on this
+# crate); a build without dev-dependencies, like the Lambda's and the CLI's, must not.
+shipped_features="$(cargo tree --locked -e normal --depth 0 -f '{f}')"
+if [[ ",${shipped_features}," == *",fake,"* ]]; then
+  echo "test.sh: the shipped build enables the 'fake' feature (features: ${shipped_features})" >&2
+  exit 1
+fi
+echo "features of the shipped build: [${shipped_features}]"
+
 if [[ "$quick" == 0 ]]; then
   step "build.sh: x86_64 bootstrap.zip, aws commands printed (dry run)"
   ARCH=x86_64 DRY_RUN=1 SKIP_TESTS=1 LAMBDA_S3_BUCKET=ci-artifacts LAMBDA_S3_PREFIX=aurora-clone-manager \

@@ -4,6 +4,7 @@
 //! idempotent, because the executor relies on both to make retries and replays safe.
 
 pub mod error;
+#[cfg(any(test, feature = "fake"))]
 pub mod fake;
 pub mod rules;
 pub mod sdk;
