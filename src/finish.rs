@@ -26,6 +26,7 @@ use crate::lease::Lease;
 use crate::observe::load_inventory;
 use crate::password;
 use crate::plan::naming;
+use crate::plan::pool::free_clone_slots;
 use crate::plan::tags::{self, LifecycleState, Role};
 use crate::provision::{CreateRecord, undo_create};
 use crate::time::format_duration;
@@ -519,11 +520,10 @@ async fn restore_when_source_ready(
         let source = inventory
             .cluster(source_id)
             .ok_or_else(|| Failure::Permanent(format!("copy {source_id} no longer exists")))?;
-        let used = inventory.clones_using_slots_of(source).len() as u32;
-        if used >= app.config.max_clones_per_source {
+        if free_clone_slots(&inventory, source, app.config.max_clones_per_source) == 0 {
             return Err(Failure::Permanent(format!(
-                "copy {source_id} filled up ({used}/{} clones) while this clone waited for it; try again",
-                app.config.max_clones_per_source
+                "copy {source_id} filled up ({} clones) while this clone waited for it; try again",
+                inventory.clones_using_slots_of(source).len()
             )));
         }
         let restored = crate::provision::restore_or_adopt(app, &deferred.restore).await?;

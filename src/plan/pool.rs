@@ -166,6 +166,21 @@ impl PoolView {
     }
 }
 
+/// The clone-slot rule, in one place: a source has `max_clones_per_source` slots less the
+/// clusters using them (its whole clone group, and clusters tagged as cloned from it),
+/// and none at all once AWS has turned a restore from it into a full copy.
+pub fn free_clone_slots(
+    inventory: &Inventory,
+    source: &ClusterInfo,
+    max_clones_per_source: u32,
+) -> u32 {
+    if !inventory.full_copy_fallbacks_of(source).is_empty() {
+        return 0;
+    }
+    let used = u32::try_from(inventory.clones_using_slots_of(source).len()).unwrap_or(u32::MAX);
+    max_clones_per_source.saturating_sub(used)
+}
+
 fn source_view(
     inventory: &Inventory,
     cluster: &ClusterInfo,
@@ -181,6 +196,7 @@ fn source_view(
         .into_iter()
         .map(|clone| clone.id.clone())
         .collect();
+    let free_slots = free_clone_slots(inventory, cluster, max_clones_per_source);
     let timestamp = match kind {
         SourceKind::Root => Some(now),
         SourceKind::Copy => data_timestamp(cluster),
@@ -196,11 +212,7 @@ fn source_view(
             SourceKind::Copy => timestamp.map(|at| (now - at).num_seconds()),
         },
         used_slots,
-        free_slots: if full_copy_fallbacks.is_empty() {
-            max_clones_per_source.saturating_sub(used_slots)
-        } else {
-            0
-        },
+        free_slots,
         full_copy_fallbacks,
         clones_creating: u32::try_from(clones.iter().filter(|clone| clone.is_creating()).count())
             .unwrap_or(u32::MAX),
