@@ -497,8 +497,7 @@ async fn restore_when_source_ready(
         // A waiting clone's record is removed by whoever restores it (below, under this
         // lease) or by a Delete that cancels it: without the record, an existing clone was
         // restored by another trigger, and no clone means it was cancelled.
-        let still_wanted =
-            !job.recorded || deferred::is_recorded(app, &job.cluster_id).await?;
+        let still_wanted = !job.recorded || deferred::is_recorded(app, &job.cluster_id).await?;
         let inventory = load_inventory(rds.as_ref()).await?;
         if let Some(existing) = inventory.cluster(&deferred.restore.cluster_id) {
             let ours = existing.tag(tags::REQUEST)

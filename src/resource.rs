@@ -534,9 +534,20 @@ pub async fn delete_clone_resource(
     let waiting = deferred::recorded_job(app, cluster_id)
         .await
         .map_err(|error| failed(&error))?;
-    deferred::forget(app, cluster_id)
-        .await
-        .map_err(|error| failed(&error))?;
+    if let Some(job) = &waiting {
+        let owner = job
+            .deferred
+            .as_ref()
+            .and_then(|deferred| deferred.restore.tags.get(tags::OWNER));
+        if !origin.owns(owner.map(String::as_str)) {
+            return Err(DeleteProblem::Failed(format!(
+                "refusing to cancel {cluster_id}: it waits for a copy for another stack or resource"
+            )));
+        }
+        deferred::forget(app, cluster_id)
+            .await
+            .map_err(|error| failed(&error))?;
+    }
     let cluster = app
         .ports
         .rds

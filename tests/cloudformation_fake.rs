@@ -325,6 +325,26 @@ async fn a_waiting_clone_restored_by_one_trigger_is_finished_not_removed_by_the_
 }
 
 #[tokio::test(start_paused = true)]
+async fn another_resource_cannot_cancel_a_clone_that_waits_for_its_copy() {
+    let env = FakeEnv::new();
+    env.fake
+        .configure(|settings| settings.describes_until_available = 20);
+    env.seed_root("prod");
+    env.add_foreign_clones("prod", 15);
+    let properties = json!({"SourceClusterId": "prod", "CopyOk": "true", "WaitForReady": "false"});
+    env.send_with(create_event("Db", "req-1", properties), short_invocation())
+        .await;
+    let physical = env.only_answer(&response_url("req-1")).physical_resource_id;
+    env.send(delete_event("Other", "req-2", &physical, json!({})))
+        .await;
+    assert_failed_with(
+        &env.only_answer(&response_url("req-2")),
+        "another stack or resource",
+    );
+    assert_eq!(waiting_records(&env).len(), 1, "still waiting");
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_clone_deleted_while_it_waits_for_its_copy_is_never_made_and_leaves_nothing() {
     let env = FakeEnv::new();
     env.fake
