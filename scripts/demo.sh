@@ -27,15 +27,19 @@ fail() {
   exit 1
 }
 
+# The demo deployment: its stack name gives the name prefix every clone and copy starts
+# with (the clone manager may only create and delete clusters named so).
+readonly stack=demo
+
 # Runs the CLI against moto, showing the command first.
 acm() {
   printf '%s$ aurora-clone-manager %s%s\n' "$bold" "$*" "$plain"
-  "$binary" --endpoint-url "$endpoint" --poll-interval 1 "$@"
+  "$binary" --endpoint-url "$endpoint" --stack "$stack" --poll-interval 1 "$@"
 }
 
 # Runs the CLI without echoing it and with its notes kept aside, shown only on failure.
 acm_quietly() {
-  if ! "$binary" --endpoint-url "$endpoint" --poll-interval 1 "$@" 2>"$work/stderr"; then
+  if ! "$binary" --endpoint-url "$endpoint" --stack "$stack" --poll-interval 1 "$@" 2>"$work/stderr"; then
     cat "$work/stderr" >&2
     fail "aurora-clone-manager $* failed"
   fi
@@ -121,8 +125,8 @@ say "$root_cluster with its own password; the answer is printed instead of sent.
 acm invoke tests/fixtures/events/cloudformation-create.json
 
 step "2. Two clones from the CLI"
-acm provision --source "$root_cluster" --cluster-id dev-alice --set-password --principal "$reader_arn" --wait
-acm provision --source "$root_cluster" --cluster-id dev-bob --wait
+acm provision --source "$root_cluster" --cluster-id demo-alice --set-password --principal "$reader_arn" --wait
+acm provision --source "$root_cluster" --cluster-id demo-bob --wait
 
 step "3. Maintenance with a target of 20 free clone slots for $root_cluster"
 printf '{:clusters [{:cluster-id "%s" :target-clone-slots 20}]}\n' "$root_cluster" >"$work/maintenance.edn"
@@ -136,21 +140,21 @@ say "The copy counts as soon as it is available with an instance; its state turn
 say "with the next maintenance sweep or the RDS 'instance created' event."
 
 step "5. Filling the root: 15 clones is all AWS allows per cluster volume"
-used="$("$binary" --endpoint-url "$endpoint" --json status --source "$root_cluster" |
+used="$("$binary" --endpoint-url "$endpoint" --stack "$stack" --json status --source "$root_cluster" |
   .venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["roots"][0]["pool"]["root"]["usedSlots"])')"
 for index in $(seq $((used + 1)) 15); do
-  name="$(printf 'team-%02d' "$index")"
+  name="$(printf 'demo-team-%02d' "$index")"
   acm_quietly provision --source "$root_cluster" --cluster-id "$name" >"$work/stdout"
   say "  $(head -n 1 "$work/stdout")"
 done
 acm status --source "$root_cluster"
 
 step "6. The next clone comes from the copy"
-acm provision --source "$root_cluster" --cluster-id dev-carol --dry-run
-acm provision --source "$root_cluster" --cluster-id dev-carol --wait
+acm provision --source "$root_cluster" --cluster-id demo-carol --dry-run
+acm provision --source "$root_cluster" --cluster-id demo-carol --wait
 
 step "7. Deleting: a clone goes, with its password secret; the root is never touched"
-acm delete dev-alice --yes
+acm delete demo-alice --yes
 if acm delete "$root_cluster" --yes; then
   fail "the root was deleted"
 fi

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::aws::{AwsError, Ports};
+use crate::aws::{AwsError, CallerIdentity, Ports};
 use crate::cfn::Responder;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -22,7 +22,7 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub region: String,
     pub metrics: Arc<dyn MetricsSink>,
-    placement: tokio::sync::OnceCell<Placement>,
+    caller: tokio::sync::OnceCell<CallerIdentity>,
 }
 
 impl App {
@@ -40,7 +40,7 @@ impl App {
             clock,
             region: region.to_string(),
             metrics: Arc::new(NoMetrics),
-            placement: tokio::sync::OnceCell::new(),
+            caller: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -54,19 +54,35 @@ impl App {
         self.clock.now()
     }
 
-    /// The account, partition and region, asked of STS once per process.
-    pub async fn placement(&self) -> Result<Placement, AwsError> {
-        self.placement
-            .get_or_try_init(|| async {
-                let caller = self.ports.identity.caller().await?;
-                Ok(Placement {
-                    partition: caller.partition().to_string(),
-                    region: self.region.clone(),
-                    account_id: caller.account_id,
-                })
-            })
+    /// Who we are, asked of STS once per process.
+    async fn caller(&self) -> Result<&CallerIdentity, AwsError> {
+        self.caller
+            .get_or_try_init(|| self.ports.identity.caller())
             .await
-            .cloned()
+    }
+
+    /// The account, partition and region.
+    pub async fn placement(&self) -> Result<Placement, AwsError> {
+        let caller = self.caller().await?;
+        Ok(Placement {
+            partition: caller.partition().to_string(),
+            region: self.region.clone(),
+            account_id: caller.account_id.clone(),
+        })
+    }
+
+    /// The principals the key and secret policies we write name as the clone manager: the
+    /// function's role, and the caller itself where the configuration says so (the CLI) or
+    /// no role is known.
+    pub async fn policy_managers(&self) -> Result<Vec<String>, AwsError> {
+        let mut managers: Vec<String> = self.config.function_role_arn.iter().cloned().collect();
+        if self.config.policies_name_caller || managers.is_empty() {
+            let caller = self.caller().await?.principal_arn();
+            if !managers.contains(&caller) {
+                managers.push(caller);
+            }
+        }
+        Ok(managers)
     }
 
     pub fn leases(&self) -> Leases {

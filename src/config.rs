@@ -16,6 +16,11 @@ pub const AWS_MAX_CLONES_PER_SOURCE: u32 = 15;
 /// reasonably current while a nightly run has two chances to replace a copy.
 pub const DEFAULT_MAX_COPY_AGE_DAYS: i64 = 3;
 
+/// Longest name prefix: every identifier the clone manager makes starts with the whole
+/// prefix, and the longest derived name (a final snapshot, `<cluster>-final-<15-character
+/// timestamp>`) keeps its first 47 characters, so 40 leaves room for a readable rest.
+pub const MAX_NAME_PREFIX_LENGTH: usize = 40;
+
 /// CloudFormation gives a custom resource one hour; answering by 50 minutes leaves room for
 /// cleanup and the response itself.
 pub const DEFAULT_READY_TIMEOUT_MINUTES: i64 = 50;
@@ -25,6 +30,15 @@ pub const DEFAULT_READY_TIMEOUT_MINUTES: i64 = 50;
 pub struct Config {
     /// The clone manager's own stack name: the value of every `stack` ownership tag.
     pub stack_name: String,
+    /// Every cluster, instance and final snapshot the deployment makes is named with this
+    /// prefix; the IAM policy allows changes only to resources named so.
+    pub name_prefix: String,
+    /// The function's IAM role, named in the key and secret policies the code writes so that
+    /// the role keeps exactly the rights it needs on them; `None` outside Lambda.
+    pub function_role_arn: Option<String>,
+    /// Whether those policies also name the caller itself (the CLI, run by a person or a
+    /// pipeline that must be able to finish what it started).
+    pub policies_name_caller: bool,
     pub max_copy_age: TimeDelta,
     pub max_clones_per_source: u32,
     pub default_secret_prefix: String,
@@ -100,6 +114,9 @@ impl Config {
         let default_secret_prefix = "/aurora-clone-manager/".to_string();
         Config {
             stack_name: stack_name.to_string(),
+            name_prefix: default_name_prefix(stack_name),
+            function_role_arn: None,
+            policies_name_caller: true,
             max_copy_age: TimeDelta::days(DEFAULT_MAX_COPY_AGE_DAYS),
             max_clones_per_source: AWS_MAX_CLONES_PER_SOURCE,
             allowed_secret_prefixes: vec![default_secret_prefix.clone()],
@@ -131,6 +148,15 @@ impl Config {
             problem: "is required (the name of the clone manager's stack)".to_string(),
         })?;
         let mut config = Config::for_stack(stack_name.trim());
+        let prefix = value("NAME_PREFIX").unwrap_or_else(|| config.name_prefix.clone());
+        config.name_prefix = check_name_prefix(prefix.trim()).map_err(|problem| ConfigError {
+            variable: "NAME_PREFIX",
+            problem,
+        })?;
+        if let Some(arn) = value("FUNCTION_ROLE_ARN") {
+            config.function_role_arn = Some(arn.trim().to_string());
+            config.policies_name_caller = false;
+        }
         if let Some(text) = value("MAX_COPY_AGE") {
             config.max_copy_age = parse_positive_duration("MAX_COPY_AGE", &text)?;
         }
@@ -219,6 +245,36 @@ impl Config {
     }
 }
 
+/// The name prefix a deployment gets when none is given: its stack name and a hyphen.
+pub fn default_name_prefix(stack_name: &str) -> String {
+    format!("{stack_name}-")
+}
+
+/// Checks a name prefix: lower case (RDS keeps identifiers in lower case, and IAM compares
+/// ARNs case-sensitively), a letter first, letters, digits and single hyphens, a hyphen last,
+/// at most [`MAX_NAME_PREFIX_LENGTH`] characters.
+pub fn check_name_prefix(prefix: &str) -> Result<String, String> {
+    let fix = "set the NamePrefix parameter of the clone manager's stack";
+    if prefix.len() < 2 || prefix.len() > MAX_NAME_PREFIX_LENGTH {
+        return Err(format!(
+            "'{prefix}' must be 2 to {MAX_NAME_PREFIX_LENGTH} characters long; {fix}"
+        ));
+    }
+    let valid = prefix.starts_with(|c: char| c.is_ascii_lowercase())
+        && prefix.ends_with('-')
+        && !prefix.contains("--")
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !valid {
+        return Err(format!(
+            "'{prefix}' must start with a lower-case letter, hold only lower-case letters, \
+             digits and single hyphens, and end with a hyphen (RDS names are lower case); {fix}"
+        ));
+    }
+    Ok(prefix.to_string())
+}
+
 fn parse_positive_duration(variable: &'static str, text: &str) -> Result<TimeDelta, ConfigError> {
     let duration = parse_duration(text).map_err(|problem| ConfigError { variable, problem })?;
     if duration <= TimeDelta::zero() {
@@ -257,13 +313,26 @@ pub fn parse_secret_prefix(variable: &'static str, text: &str) -> Result<String,
 }
 
 /// Checks a secret name prefix; shared by the config and the `SecretPrefix` property.
+///
+/// The template's `AllowedPattern` is the same rule,
+/// `^/[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*/$`: a leading `/` keeps every prefix away
+/// from the names RDS gives the master secrets it manages (`rds!cluster-…`), and segments
+/// are never empty.
 pub fn check_secret_prefix(prefix: &str) -> Result<&str, String> {
-    let valid_characters = prefix
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c));
-    if prefix.len() < 2 || !prefix.starts_with('/') || !prefix.ends_with('/') || !valid_characters {
+    let segment_ok = |segment: &str| {
+        !segment.is_empty()
+            && segment
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_+=.@-".contains(c))
+    };
+    let valid = prefix.len() >= 3
+        && prefix.starts_with('/')
+        && prefix.ends_with('/')
+        && prefix[1..prefix.len() - 1].split('/').all(segment_ok);
+    if !valid {
         return Err(format!(
-            "'{prefix}' must start and end with '/' and use only letters, digits and /_+=.@-"
+            "'{prefix}' must start and end with '/' and hold one or more non-empty segments of \
+             letters, digits and _+=.@- (for example /team/db/)"
         ));
     }
     if prefix.len() > 256 {
@@ -327,6 +396,72 @@ mod tests {
         assert_eq!(config.retry.max_attempts, 5);
         assert!(config.secret_prefix_allowed("/other/x/"));
         assert!(!config.secret_prefix_allowed("/elsewhere/"));
+    }
+
+    #[test]
+    fn the_name_prefix_comes_from_the_stack_name_unless_given() {
+        let derived = Config::from_lookup(lookup(&[("STACK_NAME", "acm")])).unwrap();
+        assert_eq!(derived.name_prefix, "acm-");
+        let given = Config::from_lookup(lookup(&[
+            ("STACK_NAME", "acm"),
+            ("NAME_PREFIX", "dev-clones-"),
+        ]))
+        .unwrap();
+        assert_eq!(given.name_prefix, "dev-clones-");
+    }
+
+    #[test]
+    fn a_name_prefix_that_iam_could_not_match_is_refused_with_the_fix() {
+        for (stack, prefix) in [
+            ("MyStack", None),
+            ("acm", Some("Dev-")),
+            ("acm", Some("dev")),
+            ("acm", Some("dev--x-")),
+            ("acm", Some("1dev-")),
+            ("acm", Some("dev_x-")),
+        ] {
+            let mut pairs = vec![("STACK_NAME", stack)];
+            if let Some(prefix) = prefix {
+                pairs.push(("NAME_PREFIX", prefix));
+            }
+            let error = Config::from_lookup(lookup(&pairs)).unwrap_err();
+            assert_eq!(error.variable, "NAME_PREFIX", "{error}");
+            assert!(error.problem.contains("NamePrefix parameter"), "{error}");
+        }
+        let long_stack = "s".repeat(40);
+        let error =
+            Config::from_lookup(lookup(&[("STACK_NAME", long_stack.as_str())])).unwrap_err();
+        assert!(error.problem.contains("2 to 40 characters"), "{error}");
+    }
+
+    #[test]
+    fn the_function_role_is_named_in_policies_instead_of_the_caller_when_given() {
+        let lambda = Config::from_lookup(lookup(&[
+            ("STACK_NAME", "acm"),
+            (
+                "FUNCTION_ROLE_ARN",
+                "arn:aws:iam::123456789012:role/acm-FunctionRole-1",
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(
+            lambda.function_role_arn.as_deref(),
+            Some("arn:aws:iam::123456789012:role/acm-FunctionRole-1")
+        );
+        assert!(!lambda.policies_name_caller);
+        assert!(Config::for_stack("acm").policies_name_caller);
+    }
+
+    #[test]
+    fn secret_prefixes_follow_the_strict_pattern() {
+        for good in ["/a/", "/aurora-clone-manager/", "/team/db_1/", "/x.y@z+=/"] {
+            assert!(check_secret_prefix(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "rds", "/", "//", "rds/", "/a//b/", "/a", "a/", "/a b/", "/rds!x/",
+        ] {
+            assert!(check_secret_prefix(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -90,40 +90,150 @@ pub fn with_endpoint(
     Some(SecretString::new(value.to_string()))
 }
 
-/// The secret's resource policy: only the named principals may read it.
-pub fn secret_policy(principals: &[String]) -> String {
+/// The secret's resource policy: the named principals may read it, and everyone else is
+/// denied reading it, even a principal whose own IAM policy allows
+/// `secretsmanager:GetSecretValue` on every secret. The only exception is `managers` (the
+/// clone manager's role, which sets the clone's master password from the secret).
+///
+/// The deny names who may read with the `aws:PrincipalArn` condition key and an ARN
+/// operator rather than `NotPrincipal`, as the IAM User Guide recommends
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html>).
+/// For a role session `aws:PrincipalArn` is the role's ARN, so an assumed-role principal is
+/// exempted by its role; a whole account (`arn:…:root`) is exempted through
+/// `aws:PrincipalAccount`.
+pub fn secret_policy(principals: &[String], managers: &[String]) -> String {
+    let mut readers: Vec<String> = Vec::new();
+    for reader in principals
+        .iter()
+        .filter(|principal| !principal.ends_with(":root"))
+        .map(|principal| principal_arn(principal))
+        .chain(managers.iter().cloned())
+    {
+        if !readers.contains(&reader) {
+            readers.push(reader);
+        }
+    }
+    let accounts: Vec<&str> = principals
+        .iter()
+        .filter(|principal| principal.ends_with(":root"))
+        .filter_map(|principal| principal.split(':').nth(4))
+        .collect();
+    let mut unless = serde_json::Map::new();
+    unless.insert(
+        "ArnNotEquals".into(),
+        json!({ "aws:PrincipalArn": readers }),
+    );
+    if !accounts.is_empty() {
+        unless.insert(
+            "StringNotEquals".into(),
+            json!({ "aws:PrincipalAccount": accounts }),
+        );
+    }
     json!({
         "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "ReadClonePassword",
-            "Effect": "Allow",
-            "Principal": {"AWS": principals},
-            "Action": "secretsmanager:GetSecretValue",
-            "Resource": "*"
-        }]
+        "Statement": [
+            {
+                "Sid": "ReadClonePassword",
+                "Effect": "Allow",
+                "Principal": {"AWS": principals},
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": "*"
+            },
+            {
+                "Sid": "NobodyElseReadsIt",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": "*",
+                "Condition": unless
+            }
+        ]
     })
     .to_string()
 }
 
-/// The policy of a disposable key: the account keeps administration (so IAM policies, and
-/// this function's role, work as usual) and the named principals may decrypt through
-/// Secrets Manager only.
+/// What a disposable key lets the account's own IAM policies do: administration (look,
+/// change the policy, disable, schedule deletion, tag, aliases, revoke grants), never
+/// encryption, decryption or new grants. Reading the password therefore takes a visible
+/// key-policy change, not only an IAM policy that allows `kms:Decrypt` on `*`.
+pub const KEY_ADMINISTRATION_ACTIONS: &[&str] = &[
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+];
+
+/// What the clone manager itself does with a disposable key, granted to its role by name in
+/// the key policy. A key policy takes effect at once, while rights through tags or aliases
+/// may take up to five minutes ("It might take up to five minutes for tag and alias changes
+/// to affect KMS key authorization",
+/// <https://docs.aws.amazon.com/kms/latest/developerguide/abac.html>): the secret is created
+/// right after the key, so the role must not depend on tags.
+pub const KEY_MANAGER_ACTIONS: &[&str] = &[
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+];
+
+/// The key use Secrets Manager needs on the caller's behalf to store and read a secret
+/// encrypted with a customer managed key.
+pub const SECRET_KEY_USE_ACTIONS: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey"];
+
+/// The policy of a disposable key: the account keeps administration but not decryption, the
+/// clone manager's role (`managers`) may do exactly what the code does with the key, and the
+/// named principals may decrypt through Secrets Manager only.
 pub fn disposable_key_policy(
     partition: &str,
     account_id: &str,
     region: &str,
     principals: &[String],
+    managers: &[String],
 ) -> String {
+    let via_secrets_manager = json!({"StringEquals": {"kms:ViaService": format!("secretsmanager.{region}.amazonaws.com")}});
     json!({
         "Version": "2012-10-17",
         "Id": "aurora-clone-manager-disposable-key",
         "Statement": [
             {
-                "Sid": "AccountAdministration",
+                "Sid": "AccountAdministersButDoesNotDecrypt",
                 "Effect": "Allow",
                 "Principal": {"AWS": format!("arn:{partition}:iam::{account_id}:root")},
-                "Action": "kms:*",
+                "Action": KEY_ADMINISTRATION_ACTIONS,
                 "Resource": "*"
+            },
+            {
+                "Sid": "CloneManagerAdministersThisKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": managers},
+                "Action": KEY_MANAGER_ACTIONS,
+                "Resource": "*"
+            },
+            {
+                "Sid": "CloneManagerStoresThePassword",
+                "Effect": "Allow",
+                "Principal": {"AWS": managers},
+                "Action": SECRET_KEY_USE_ACTIONS,
+                "Resource": "*",
+                "Condition": via_secrets_manager
             },
             {
                 "Sid": "ReadClonePassword",
@@ -131,11 +241,18 @@ pub fn disposable_key_policy(
                 "Principal": {"AWS": principals},
                 "Action": "kms:Decrypt",
                 "Resource": "*",
-                "Condition": {"StringEquals": {"kms:ViaService": format!("secretsmanager.{region}.amazonaws.com")}}
+                "Condition": via_secrets_manager
             }
         ]
     })
     .to_string()
+}
+
+/// The ARN IAM evaluates as `aws:PrincipalArn` for a principal: a role session
+/// (`arn:…:sts::…:assumed-role/ROLE/SESSION`) is its role (`arn:…:iam::…:role/ROLE`, without
+/// the role's path, which the session ARN does not carry); anything else is itself.
+pub fn principal_arn(arn: &str) -> String {
+    crate::aws::CallerIdentity::principal_arn_of(arn)
 }
 
 #[cfg(test)]
@@ -185,24 +302,74 @@ mod tests {
     #[test]
     fn policies_name_exactly_the_given_principals() {
         let principals = vec!["arn:aws:iam::123456789012:role/dev".to_string()];
-        let secret: Value = serde_json::from_str(&secret_policy(&principals)).unwrap();
+        let managers = vec!["arn:aws:iam::123456789012:role/acm-FunctionRole-1".to_string()];
+        let secret: Value = serde_json::from_str(&secret_policy(&principals, &managers)).unwrap();
         assert_eq!(
             secret["Statement"][0]["Principal"]["AWS"],
             json!(principals)
         );
-        assert_eq!(secret["Statement"].as_array().unwrap().len(), 1);
+        let deny = &secret["Statement"][1];
+        assert_eq!(deny["Effect"], "Deny");
+        assert_eq!(deny["Principal"], "*");
+        assert_eq!(deny["Action"], "secretsmanager:GetSecretValue");
+        assert_eq!(
+            deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"],
+            json!([principals[0], managers[0]])
+        );
+        assert!(deny["Condition"].get("StringNotEquals").is_none());
         let key: Value = serde_json::from_str(&disposable_key_policy(
             "aws",
             "123456789012",
             "us-east-1",
             &principals,
+            &managers,
         ))
         .unwrap();
-        assert_eq!(key["Statement"][1]["Principal"]["AWS"], json!(principals));
-        assert_eq!(key["Statement"][1]["Action"], "kms:Decrypt");
+        let statements = key["Statement"].as_array().unwrap();
         assert_eq!(
-            key["Statement"][0]["Principal"]["AWS"],
+            statements[0]["Principal"]["AWS"],
             "arn:aws:iam::123456789012:root"
+        );
+        for statement in statements {
+            let actions = statement["Action"].clone();
+            let names_manager = statement["Principal"]["AWS"] == json!(managers);
+            for decrypting in [
+                "kms:Decrypt",
+                "kms:GenerateDataKey",
+                "kms:CreateGrant",
+                "kms:*",
+            ] {
+                let grants = actions == json!(decrypting)
+                    || actions
+                        .as_array()
+                        .is_some_and(|list| list.contains(&json!(decrypting)));
+                if grants && statement["Sid"] == "AccountAdministersButDoesNotDecrypt" {
+                    panic!("the account may {decrypting}");
+                }
+                if grants && !names_manager {
+                    assert_eq!(statement["Principal"]["AWS"], json!(principals));
+                }
+            }
+        }
+        assert_eq!(statements[3]["Principal"]["AWS"], json!(principals));
+        assert_eq!(statements[3]["Action"], "kms:Decrypt");
+    }
+
+    #[test]
+    fn role_sessions_and_whole_accounts_are_exempted_from_the_deny_by_what_iam_compares() {
+        let principals = vec![
+            "arn:aws:sts::123456789012:assumed-role/dev/alice".to_string(),
+            "arn:aws:iam::210987654321:root".to_string(),
+        ];
+        let secret: Value = serde_json::from_str(&secret_policy(&principals, &[])).unwrap();
+        let condition = &secret["Statement"][1]["Condition"];
+        assert_eq!(
+            condition["ArnNotEquals"]["aws:PrincipalArn"],
+            json!(["arn:aws:iam::123456789012:role/dev"])
+        );
+        assert_eq!(
+            condition["StringNotEquals"]["aws:PrincipalAccount"],
+            json!(["210987654321"])
         );
     }
 }

@@ -334,6 +334,10 @@ async fn create_password_artifacts(
             description,
             tags,
         } => {
+            let managers = app
+                .policy_managers()
+                .await
+                .map_err(step_error("reading who the clone manager is"))?;
             let key_request = KeyRequest {
                 description: description.clone(),
                 policy: password::disposable_key_policy(
@@ -341,6 +345,7 @@ async fn create_password_artifacts(
                     &placement.account_id,
                     &placement.region,
                     &password_plan.principals,
+                    &managers,
                 ),
                 tags: tags.clone(),
             };
@@ -469,7 +474,11 @@ pub async fn grant_password_access(
     key_id: &str,
     secret_arn: &str,
 ) -> Result<(), ProvisionError> {
-    let secret_policy = password::secret_policy(&password_plan.principals);
+    let managers = app
+        .policy_managers()
+        .await
+        .map_err(step_error("reading who the clone manager is"))?;
+    let secret_policy = password::secret_policy(&password_plan.principals, &managers);
     while_principals_propagate(&password_plan.principals, || {
         app.ports
             .secrets

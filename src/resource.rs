@@ -470,7 +470,8 @@ async fn rewrite_readers(
     let Some(secret_arn) = cluster.tag(tags::PASSWORD_SECRET_ARN) else {
         return Ok(());
     };
-    let secret_policy = password::secret_policy(principals);
+    let managers = app.policy_managers().await?;
+    let secret_policy = password::secret_policy(principals, &managers);
     while_principals_propagate(principals, || {
         app.ports
             .secrets
@@ -484,6 +485,7 @@ async fn rewrite_readers(
             &placement.account_id,
             &placement.region,
             principals,
+            &managers,
         );
         while_principals_propagate(principals, || {
             app.ports.keys.put_key_policy(&key_id, &policy)

@@ -14,6 +14,10 @@ use serde_json::Value;
 
 const ROOT: &str = "prod-db";
 
+/// The name prefix of the default deployment (`--stack aurora-clone-manager`): derived from
+/// the stack name, and required of every cluster the CLI makes.
+const PREFIX: &str = "aurora-clone-manager-";
+
 /// One test's account: its proxy to moto and an SDK config for looking at it.
 struct Account {
     proxy: Proxy,
@@ -29,7 +33,7 @@ impl Account {
                 "--source",
                 ROOT,
                 "--cluster-id",
-                &format!("fill-{index}"),
+                &format!("{PREFIX}fill-{index}"),
             ])
             .await
             .expect_code(0);
@@ -289,15 +293,16 @@ async fn provision_with_wait_prints_how_to_connect_once_ready() {
             "--source",
             ROOT,
             "--cluster-id",
-            "dev-1",
+            &format!("{PREFIX}dev-1"),
             "--wait",
         ])
         .await
         .expect_code(0);
 
     assert!(
-        ran.stdout
-            .contains("Clone dev-1 from prod-db (root) is ready."),
+        ran.stdout.contains(&format!(
+            "Clone {PREFIX}dev-1 from prod-db (root) is ready."
+        )),
         "{}",
         ran.stdout
     );
@@ -314,11 +319,13 @@ async fn provision_with_wait_prints_how_to_connect_once_ready() {
         "progress on stderr: {}",
         ran.stderr
     );
-    let tags = common::cluster_tags(&account.sdk, "dev-1").await;
+    let tags = common::cluster_tags(&account.sdk, &format!("{PREFIX}dev-1")).await;
     assert_eq!(tags["aurora-clone-manager:role"], "clone");
     assert_eq!(tags["aurora-clone-manager:state"], "ready");
     assert_eq!(
-        common::cluster_instances(&account.sdk, "dev-1").await.len(),
+        common::cluster_instances(&account.sdk, &format!("{PREFIX}dev-1"))
+            .await
+            .len(),
         1
     );
 }
@@ -345,12 +352,17 @@ async fn provision_json_with_a_password_reports_the_secret() {
     assert_eq!(json["ready"], true);
     assert_eq!(json["clonedFrom"], ROOT);
     let cluster_id = json["clusterId"].as_str().expect("clusterId");
-    assert!(cluster_id.starts_with("cli-prod-db-clone-"), "{cluster_id}");
+    assert!(
+        cluster_id.starts_with(&format!("{PREFIX}cli-prod-db-clone-")),
+        "{cluster_id}"
+    );
     let secret = json["outputs"]["PasswordSecret"]
         .as_str()
         .expect("a secret name");
     assert!(
-        secret.starts_with(&format!("/aurora-clone-manager/password/{cluster_id}-")),
+        secret.starts_with(&format!(
+            "/aurora-clone-manager/aurora-clone-manager/password/{cluster_id}-"
+        )),
         "{secret}"
     );
     assert_eq!(json["outputs"]["MasterUsername"], "postgres");
@@ -368,7 +380,7 @@ async fn dry_runs_print_the_plan_and_change_nothing() {
             "--source",
             ROOT,
             "--cluster-id",
-            "planned",
+            &format!("{PREFIX}planned"),
             "--dry-run",
         ])
         .await
@@ -379,9 +391,9 @@ async fn dry_runs_print_the_plan_and_change_nothing() {
         words.stdout
     );
     assert!(
-        words
-            .stdout
-            .contains("clone prod-db (the root) into planned: 15 of 15 slots free"),
+        words.stdout.contains(&format!(
+            "clone prod-db (the root) into {PREFIX}planned: 15 of 15 slots free"
+        )),
         "{}",
         words.stdout
     );
@@ -403,7 +415,9 @@ async fn dry_runs_print_the_plan_and_change_nothing() {
         .await
         .expect_code(0);
     assert!(
-        maintain.stdout.contains("would make copy prod-db-copy-"),
+        maintain
+            .stdout
+            .contains(&format!("would make copy {PREFIX}prod-db-copy-")),
         "{}",
         maintain.stdout
     );
@@ -494,14 +508,23 @@ async fn a_full_root_says_how_to_get_slots_and_maintain_makes_a_copy_to_clone_fr
 async fn delete_refuses_without_yes_when_stdin_is_not_a_terminal() {
     let account = Account::with_root().await;
     account
-        .cli(&["provision", "--source", ROOT, "--cluster-id", "keep-me"])
+        .cli(&[
+            "provision",
+            "--source",
+            ROOT,
+            "--cluster-id",
+            &format!("{PREFIX}keep-me"),
+        ])
         .await
         .expect_code(0);
 
-    let ran = account.cli(&["delete", "keep-me"]).await.expect_code(1);
+    let ran = account
+        .cli(&["delete", &format!("{PREFIX}keep-me")])
+        .await
+        .expect_code(1);
 
     assert!(ran.stderr.contains("pass --yes"), "{}", ran.stderr);
-    assert!(cluster_alive(&account.sdk, "keep-me").await);
+    assert!(cluster_alive(&account.sdk, &format!("{PREFIX}keep-me")).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -513,7 +536,7 @@ async fn delete_with_yes_removes_the_clone_and_its_secret() {
             "--source",
             ROOT,
             "--cluster-id",
-            "short-lived",
+            &format!("{PREFIX}short-lived"),
             "--set-password",
             "--principal",
             "arn:aws:iam::123456789012:role/developer",
@@ -523,17 +546,20 @@ async fn delete_with_yes_removes_the_clone_and_its_secret() {
         .expect_code(0);
 
     let json = account
-        .cli(&["--json", "delete", "short-lived", "--yes"])
+        .cli(&["--json", "delete", &format!("{PREFIX}short-lived"), "--yes"])
         .await
         .expect_code(0)
         .json();
 
-    assert_eq!(json["deleted"]["clusterId"], "short-lived");
+    assert_eq!(
+        json["deleted"]["clusterId"],
+        format!("{PREFIX}short-lived").as_str()
+    );
     assert_eq!(
         json["deleted"]["secretsDeleted"].as_array().map(Vec::len),
         Some(1)
     );
-    assert!(!cluster_alive(&account.sdk, "short-lived").await);
+    assert!(!cluster_alive(&account.sdk, &format!("{PREFIX}short-lived")).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -648,7 +674,7 @@ async fn invoke_with_send_response_puts_the_answer_to_the_response_url() {
         "RequestId": "cli-invoke-test",
         "LogicalResourceId": "Db",
         "ResourceType": "Custom::AuroraClone",
-        "ResourceProperties": {"SourceClusterId": ROOT, "ClusterId": "from-invoke"}
+        "ResourceProperties": {"SourceClusterId": ROOT, "ClusterId": format!("{PREFIX}from-invoke")}
     });
     let path = scratch_file("create.json", &event.to_string());
 
@@ -669,7 +695,10 @@ async fn invoke_with_send_response_puts_the_answer_to_the_response_url() {
     assert_eq!(answers.len(), 1);
     assert_eq!(answers[0].status(), Some("SUCCESS"));
     assert_eq!(answers[0].content_type.as_deref(), Some(""));
-    assert_eq!(answers[0].json["Data"]["ClusterId"], "from-invoke");
+    assert_eq!(
+        answers[0].json["Data"]["ClusterId"],
+        format!("{PREFIX}from-invoke").as_str()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -794,8 +823,9 @@ async fn with_copy_ok_a_full_root_gets_a_copy_and_the_clone_waits_for_it() {
         .await
         .expect_code(0);
     assert!(
-        plan.stdout
-            .contains("no free clone slot: make copy prod-db-copy-"),
+        plan.stdout.contains(&format!(
+            "no free clone slot: make copy {PREFIX}prod-db-copy-"
+        )),
         "{}",
         plan.stdout
     );
@@ -808,7 +838,7 @@ async fn with_copy_ok_a_full_root_gets_a_copy_and_the_clone_waits_for_it() {
             "--source",
             ROOT,
             "--cluster-id",
-            "late",
+            &format!("{PREFIX}late"),
             "--copy-ok",
         ])
         .await
@@ -823,7 +853,7 @@ async fn with_copy_ok_a_full_root_gets_a_copy_and_the_clone_waits_for_it() {
         "copy"
     );
     assert_eq!(
-        common::cluster_tags(&account.sdk, "late").await["aurora-clone-manager:source-arn"],
+        common::cluster_tags(&account.sdk, &format!("{PREFIX}late")).await["aurora-clone-manager:source-arn"],
         format!(
             "arn:aws:rds:us-east-1:{}:cluster:{copy_id}",
             account.proxy.account_id()

@@ -380,27 +380,43 @@ async fn a_clone_deleted_while_it_waits_for_its_copy_is_never_made_and_leaves_no
 async fn a_given_cluster_id_that_is_taken_fails_unless_a_suffix_is_allowed() {
     let env = FakeEnv::new();
     env.seed_root("prod");
-    env.seed_root("taken");
+    env.seed_root("acm-taken");
     env.send(create_event(
         "Db",
         "req-1",
-        json!({"SourceClusterId": "prod", "ClusterId": "taken"}),
+        json!({"SourceClusterId": "prod", "ClusterId": "acm-taken"}),
     ))
     .await;
     assert_failed_with(&env.only_answer(&response_url("req-1")), "ClusterId");
     env.send(create_event(
         "Db",
         "req-2",
-        json!({"SourceClusterId": "prod", "ClusterId": "taken", "NoFailOnExistingCluster": "true"}),
+        json!({"SourceClusterId": "prod", "ClusterId": "acm-taken", "NoFailOnExistingCluster": "true"}),
     ))
     .await;
     let answer = env.only_answer(&response_url("req-2"));
     assert_success(&answer);
     assert!(
-        answer.data["ClusterId"].starts_with("taken-"),
+        answer.data["ClusterId"].starts_with("acm-taken-"),
         "{}",
         answer.data["ClusterId"]
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cluster_id_without_the_name_prefix_is_answered_failed_naming_both() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    env.send(create_event(
+        "Db",
+        "req-1",
+        json!({"SourceClusterId": "prod", "ClusterId": "my-clone"}),
+    ))
+    .await;
+    let answer = env.only_answer(&response_url("req-1"));
+    assert_failed_with(&answer, "ClusterId: 'my-clone' must start with");
+    assert_failed_with(&answer, "name prefix 'acm-'");
+    assert!(env.managed("clone").is_empty());
 }
 
 #[tokio::test(start_paused = true)]

@@ -284,8 +284,18 @@ async fn a_clone_with_its_own_password_is_announced_and_leaves_nothing_on_delete
         .await
         .unwrap();
     let policy: Value = serde_json::from_str(policy.resource_policy().unwrap()).unwrap();
-    assert_eq!(policy["Statement"].as_array().unwrap().len(), 1);
     assert_eq!(policy["Statement"][0]["Principal"]["AWS"], json!([READER]));
+    let deny = &policy["Statement"][1];
+    assert_eq!(deny["Effect"], "Deny", "everyone else is denied: {policy}");
+    let readers = deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+        .as_array()
+        .unwrap();
+    assert_eq!(readers[0], READER);
+    assert_eq!(
+        readers.len(),
+        2,
+        "the reader and the clone manager: {policy}"
+    );
 
     let kms = aws_sdk_kms::Client::new(&env.sdk);
     let key_id = data["KmsKeyId"].as_str().unwrap();

@@ -33,7 +33,7 @@ async fn a_clone_with_its_own_password_is_answered_only_once_everything_is_in_pl
     assert!(
         secret
             .name
-            .starts_with(&format!("/aurora-clone-manager/password/{}-", clone.id))
+            .starts_with(&format!("/aurora-clone-manager/acm/password/{}-", clone.id))
     );
     let document: Value = serde_json::from_str(&secret.value).unwrap();
     for key in [

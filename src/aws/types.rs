@@ -398,6 +398,25 @@ impl CallerIdentity {
     pub fn partition(&self) -> &str {
         self.arn.split(':').nth(1).unwrap_or("aws")
     }
+
+    /// The caller as IAM names it in `aws:PrincipalArn` and in policy principals.
+    pub fn principal_arn(&self) -> String {
+        CallerIdentity::principal_arn_of(&self.arn)
+    }
+
+    /// A role session (`arn:P:sts::A:assumed-role/ROLE/SESSION`) as its role
+    /// (`arn:P:iam::A:role/ROLE`; the session ARN does not carry the role's path, so a role
+    /// with a path must be named explicitly); any other ARN unchanged.
+    pub fn principal_arn_of(arn: &str) -> String {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        if let [_, partition, "sts", _, account, resource] = parts.as_slice()
+            && let Some(rest) = resource.strip_prefix("assumed-role/")
+            && let Some((role, _session)) = rest.split_once('/')
+        {
+            return format!("arn:{partition}:iam::{account}:role/{role}");
+        }
+        arn.to_string()
+    }
 }
 
 /// An EventBridge event to put on a bus.

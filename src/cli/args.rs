@@ -54,6 +54,15 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "NAME", env = "STACK_NAME", default_value = DEFAULT_STACK_NAME)]
     pub stack: String,
 
+    /// The deployment's name prefix (its NamePrefix parameter) [default: the stack name and a hyphen]
+    #[arg(long, global = true, value_name = "PREFIX", env = "NAME_PREFIX")]
+    pub name_prefix: Option<String>,
+
+    /// The clone manager function's role (its stack output RoleArn): named in the key and
+    /// secret policies of new clones besides you, so that the function can later delete them
+    #[arg(long, global = true, value_name = "ARN", env = "FUNCTION_ROLE_ARN")]
+    pub function_role_arn: Option<String>,
+
     /// Seconds between looks at a clone that is not ready yet (provision --wait, invoke)
     #[arg(
         long,

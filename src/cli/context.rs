@@ -10,13 +10,28 @@ use crate::cfn::Responder;
 use crate::cli::args::GlobalArgs;
 use crate::cli::failure::Failure;
 use crate::clock::SystemClock;
-use crate::config::Config;
+use crate::config::{Config, check_name_prefix};
 
 /// The configuration the CLI runs with: the deployment's defaults plus the global options.
-pub fn config_from(global: &GlobalArgs) -> Config {
+pub fn config_from(global: &GlobalArgs) -> Result<Config, Failure> {
     let mut config = Config::for_stack(global.stack.trim());
     config.poll_interval = Duration::from_secs(global.poll_interval);
-    config
+    if let Some(prefix) = &global.name_prefix {
+        config.name_prefix = check_name_prefix(prefix.trim())
+            .map_err(|problem| Failure::new(format!("--name-prefix: {problem}")))?;
+    } else if let Err(problem) = check_name_prefix(&config.name_prefix) {
+        return Err(Failure::new(format!(
+            "the name prefix derived from --stack is unusable: {problem}; pass --name-prefix"
+        )));
+    }
+    // The caller is always named too: it must be able to finish what it starts.
+    config.function_role_arn = global
+        .function_role_arn
+        .as_ref()
+        .map(|arn| arn.trim().to_string())
+        .filter(|arn| !arn.is_empty());
+    config.policies_name_caller = true;
+    Ok(config)
 }
 
 /// Connects to AWS as the global options say. `responder` receives CloudFormation answers
@@ -27,7 +42,7 @@ pub async fn build_app(global: &GlobalArgs, responder: Arc<dyn Responder>) -> Re
             "--stack is empty; name the clone manager's stack (or unset STACK_NAME for the default)",
         ));
     }
-    let config = config_from(global);
+    let config = config_from(global)?;
     let connection = Connection {
         region: global.region.clone(),
         profile: global.profile.clone(),

@@ -11,7 +11,7 @@ use crate::maintenance_config::RootTarget;
 use crate::plan::inventory::Inventory;
 use crate::plan::naming;
 use crate::plan::pool::{FreshnessRule, PoolView};
-use crate::plan::provision::{CopyPlan, PurgePlan, plan_copies, plan_purges};
+use crate::plan::provision::{CopyPlan, PurgePlan, plan_copies, plan_purges, root_named_like_ours};
 use crate::plan::tags::{self, LifecycleState, Role};
 
 /// Everything maintenance looks at besides the inventory.
@@ -202,6 +202,10 @@ fn plan_root(input: MaintenanceInput<'_>, target: &RootTarget) -> RootPlan {
             "{} is a {} cluster, not an Aurora cluster (aurora-mysql or aurora-postgresql); only Aurora clusters can be cloned; remove it from the config",
             root.id, root.engine
         ));
+        return plan;
+    }
+    if let Some(problem) = root_named_like_ours(&root.id, config) {
+        plan.problem = Some(problem);
         return plan;
     }
     let max_clones = target

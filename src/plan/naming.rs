@@ -70,8 +70,26 @@ pub fn sanitize_fragment(text: &str, max_length: usize) -> String {
 /// Joins fragments into a valid identifier of at most 63 characters; the last fragment (a
 /// suffix that makes it unique) is always kept whole, the others are shortened to fit.
 pub fn join_identifier(prefix_fragments: &[&str], unique_suffix: &str) -> String {
-    let suffix = sanitize_fragment(unique_suffix, MAX_RDS_IDENTIFIER_LENGTH - 2);
-    let budget = MAX_RDS_IDENTIFIER_LENGTH - suffix.len() - 1;
+    join_identifier_within(prefix_fragments, unique_suffix, MAX_RDS_IDENTIFIER_LENGTH)
+}
+
+/// [`join_identifier`] for identifiers that start with the deployment's name prefix: the
+/// prefix is kept whole, the fragments are shortened to fit behind it.
+pub fn prefixed_identifier(name_prefix: &str, fragments: &[&str], unique_suffix: &str) -> String {
+    let room = MAX_RDS_IDENTIFIER_LENGTH.saturating_sub(name_prefix.len());
+    format!(
+        "{name_prefix}{}",
+        join_identifier_within(fragments, unique_suffix, room)
+    )
+}
+
+fn join_identifier_within(
+    prefix_fragments: &[&str],
+    unique_suffix: &str,
+    max_length: usize,
+) -> String {
+    let suffix = sanitize_fragment(unique_suffix, max_length.saturating_sub(2));
+    let budget = max_length.saturating_sub(suffix.len() + 1);
     let joined = prefix_fragments
         .iter()
         .map(|fragment| sanitize_fragment(fragment, MAX_RDS_IDENTIFIER_LENGTH))
@@ -84,6 +102,9 @@ pub fn join_identifier(prefix_fragments: &[&str], unique_suffix: &str) -> String
     }
     if suffix.is_empty() {
         return prefix;
+    }
+    if prefix.is_empty() {
+        return suffix;
     }
     format!("{prefix}-{suffix}")
 }
@@ -110,24 +131,32 @@ pub fn stack_name_from_id(stack_id: &str) -> &str {
         .unwrap_or(stack_id)
 }
 
-/// The identifier of a clone when the request names none: readable (requesting stack and
-/// logical id) and unique per request (a hash of stack id, logical id and request id).
-pub fn derived_clone_id(stack_id: &str, logical_id: &str, request_id: &str) -> String {
-    join_identifier(
+/// The identifier of a clone when the request names none: the deployment's name prefix,
+/// then readable (requesting stack and logical id) and unique per request (a hash of stack
+/// id, logical id and request id).
+pub fn derived_clone_id(
+    name_prefix: &str,
+    stack_id: &str,
+    logical_id: &str,
+    request_id: &str,
+) -> String {
+    prefixed_identifier(
+        name_prefix,
         &[stack_name_from_id(stack_id), logical_id],
         &short_hash(&[stack_id, logical_id, request_id]),
     )
 }
 
-/// The identifier of the `index`-th copy of `root_id` made at `now`.
-pub fn copy_id(root_id: &str, now: DateTime<Utc>, index: usize) -> String {
+/// The identifier of the `index`-th copy of `root_id` made at `now`, behind the deployment's
+/// name prefix.
+pub fn copy_id(name_prefix: &str, root_id: &str, now: DateTime<Utc>, index: usize) -> String {
     let stamp = now.format("%Y%m%d%H%M").to_string();
     let suffix = if index == 0 {
         stamp
     } else {
         format!("{stamp}-{index}")
     };
-    join_identifier(&[root_id, "copy"], &suffix)
+    prefixed_identifier(name_prefix, &[root_id, "copy"], &suffix)
 }
 
 /// The identifier of a cluster's first instance.
@@ -140,9 +169,24 @@ pub fn with_suffix(identifier: &str, suffix: &str) -> String {
     join_identifier(&[identifier], suffix)
 }
 
-/// `<prefix>password/<cluster-id>-<timestamp>`.
-pub fn secret_name(prefix: &str, cluster_id: &str, now: DateTime<Utc>) -> String {
-    format!("{prefix}password/{cluster_id}-{}", compact_timestamp(now))
+/// The path under a secret prefix that holds one deployment's secrets: `<prefix><stack>/`.
+/// IAM allows the function only this path, so deployments never reach each other's secrets.
+pub fn secret_path(secret_prefix: &str, stack_name: &str) -> String {
+    format!("{secret_prefix}{stack_name}/")
+}
+
+/// `<prefix><stack>/password/<cluster-id>-<timestamp>`.
+pub fn secret_name(
+    secret_prefix: &str,
+    stack_name: &str,
+    cluster_id: &str,
+    now: DateTime<Utc>,
+) -> String {
+    format!(
+        "{}password/{cluster_id}-{}",
+        secret_path(secret_prefix, stack_name),
+        compact_timestamp(now)
+    )
 }
 
 /// The alias that marks a disposable key as this deployment's key for one cluster.
@@ -258,11 +302,38 @@ mod tests {
     #[test]
     fn derived_clone_ids_are_readable_stable_and_unique_per_request() {
         let stack = "arn:aws:cloudformation:us-east-1:123456789012:stack/My-App/0b1d2c3e";
-        let first = derived_clone_id(stack, "TestDb", "req-1");
-        assert!(first.starts_with("my-app-testdb-"), "{first}");
-        assert_eq!(first, derived_clone_id(stack, "TestDb", "req-1"));
-        assert_ne!(first, derived_clone_id(stack, "TestDb", "req-2"));
+        let first = derived_clone_id("acm-", stack, "TestDb", "req-1");
+        assert!(first.starts_with("acm-my-app-testdb-"), "{first}");
+        assert_eq!(first, derived_clone_id("acm-", stack, "TestDb", "req-1"));
+        assert_ne!(first, derived_clone_id("acm-", stack, "TestDb", "req-2"));
         check_rds_identifier(&first).unwrap();
+    }
+
+    #[test]
+    fn a_long_name_prefix_is_kept_whole_and_the_rest_is_shortened() {
+        let prefix = format!("{}-", "p".repeat(39));
+        let stack = format!(
+            "arn:aws:cloudformation:us-east-1:123456789012:stack/{}/0b1d2c3e",
+            "s".repeat(60)
+        );
+        let clone = derived_clone_id(&prefix, &stack, "TestDb", "req-1");
+        let copy = copy_id(&prefix, &"r".repeat(63), chrono::Utc::now(), 3);
+        for id in [&clone, &copy] {
+            assert!(id.starts_with(&prefix), "{id}");
+            check_rds_identifier(id).unwrap();
+        }
+        assert!(copy.ends_with("-3"), "{copy}");
+    }
+
+    #[test]
+    fn secret_names_live_under_the_deployments_own_path() {
+        let now = chrono::DateTime::parse_from_rfc3339("2024-01-02T03:04:05Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(
+            secret_name("/aurora-clone-manager/", "acm", "acm-clone", now),
+            "/aurora-clone-manager/acm/password/acm-clone-20240102T030405"
+        );
     }
 
     #[test]
@@ -331,7 +402,9 @@ mod tests {
         ) {
             prop_assert!(check_rds_identifier(&first_instance_id(&id)).is_ok());
             let now = chrono::Utc::now();
-            prop_assert!(check_rds_identifier(&copy_id(&id, now, index)).is_ok());
+            let copy = copy_id("acm-", &id, now, index);
+            prop_assert!(copy.starts_with("acm-"));
+            prop_assert!(check_rds_identifier(&copy).is_ok());
             prop_assert!(check_rds_identifier(&with_suffix(&id, "ab12cd34")).is_ok());
         }
     }

@@ -228,6 +228,9 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
     if !root.is_aurora() {
         return Err(PropertyError::new("SourceClusterId", not_aurora(root)).into());
     }
+    if let Some(problem) = root_named_like_ours(&root.id, config) {
+        return Err(PropertyError::new("SourceClusterId", problem).into());
+    }
 
     let rule = FreshnessRule {
         max_copy_age: properties.max_copy_age.unwrap_or(config.max_copy_age),
@@ -244,7 +247,7 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
     let choice = choose_clone_source(&pool, properties.copy_ok).map_err(PlanError::NoSlot)?;
     check_the_requester_can_wait(request, &choice, &root.id)?;
 
-    let cluster_id = choose_cluster_id(request, inventory)?;
+    let cluster_id = choose_cluster_id(request, inventory, &config.name_prefix)?;
     let instance_class = match (&properties.instance_class, root_writer) {
         (Some(class), _) => class.clone(),
         (None, Some(writer)) => writer.instance_class.clone(),
@@ -484,8 +487,39 @@ fn planned_source(source: &SourceView, now: DateTime<Utc>, wait: bool) -> Planne
     }
 }
 
-fn choose_cluster_id(request: &CloneRequest, inventory: &Inventory) -> Result<String, PlanError> {
+/// Why a root must not be cloned: its name starts with the deployment's name prefix, which
+/// IAM reserves for what the clone manager makes, so a bug could change it.
+pub fn root_named_like_ours(root_id: &str, config: &Config) -> Option<String> {
+    root_id.starts_with(&config.name_prefix).then(|| {
+        format!(
+            "'{root_id}' starts with this deployment's name prefix '{}', which IAM reserves for \
+             the clusters the clone manager makes; deploy the clone manager with another \
+             NamePrefix",
+            config.name_prefix
+        )
+    })
+}
+
+fn choose_cluster_id(
+    request: &CloneRequest,
+    inventory: &Inventory,
+    name_prefix: &str,
+) -> Result<String, PlanError> {
     let origin = &request.origin;
+    if let Some(wanted) = &request.properties.cluster_id
+        && !wanted.starts_with(name_prefix)
+    {
+        return Err(PropertyError::new(
+            "ClusterId",
+            format!(
+                "'{wanted}' must start with this deployment's name prefix '{name_prefix}' (the \
+                 clone manager may only create and delete clusters named so); use \
+                 '{}', or leave it out for a derived name",
+                naming::prefixed_identifier(name_prefix, &[wanted], "")
+            ),
+        )
+        .into());
+    }
     match &request.properties.cluster_id {
         Some(wanted) if !inventory.identifier_taken(wanted) => Ok(wanted.clone()),
         Some(wanted) if request.properties.no_fail_on_existing_cluster => Ok(unique_identifier(
@@ -501,6 +535,7 @@ fn choose_cluster_id(request: &CloneRequest, inventory: &Inventory) -> Result<St
         .into()),
         None => Ok(unique_identifier(
             naming::derived_clone_id(
+                name_prefix,
                 &origin.stack_id,
                 &origin.logical_resource_id,
                 &origin.request_id,
@@ -568,7 +603,7 @@ pub fn plan_copies(
     };
     let mut index = 0;
     while planned.len() < count {
-        let cluster_id = naming::copy_id(&root.id, now, index);
+        let cluster_id = naming::copy_id(&config.name_prefix, &root.id, now, index);
         let instance_id = naming::first_instance_id(&cluster_id);
         index += 1;
         if taken(&cluster_id, &planned) || taken(&instance_id, &planned) {
@@ -720,7 +755,7 @@ fn plan_password(
         }
     };
     PasswordPlan {
-        secret_name: naming::secret_name(&prefix, cluster_id, now),
+        secret_name: naming::secret_name(&prefix, &config.stack_name, cluster_id, now),
         secret_tags: ownership,
         key,
         principals: properties.access_principal_arns.clone(),

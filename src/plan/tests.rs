@@ -106,7 +106,7 @@ fn a_clone_of_a_root_with_room_is_fully_decided() {
     assert_eq!(plan.source.kind, SourceKind::Root);
     assert!(plan.copy.is_none());
     assert!(
-        plan.cluster_id.starts_with("app-db-"),
+        plan.cluster_id.starts_with("acm-app-db-"),
         "{}",
         plan.cluster_id
     );
@@ -181,23 +181,81 @@ fn a_replayed_request_finds_the_clone_it_already_made() {
 #[test]
 fn a_taken_cluster_id_fails_unless_a_suffix_is_allowed() {
     let mut clusters = root_with_clones(0);
-    clusters.push(cluster("wanted"));
+    clusters.push(cluster("acm-wanted"));
     let inventory = Inventory::new(clusters);
     let mut properties = CloneProperties::for_source("prod");
-    properties.cluster_id = Some("wanted".into());
+    properties.cluster_id = Some("acm-wanted".into());
     let error = plan_for(&request(properties.clone()), &inventory, &config()).unwrap_err();
     assert!(
         error
             .to_string()
-            .starts_with("ClusterId: 'wanted' is already taken"),
+            .starts_with("ClusterId: 'acm-wanted' is already taken"),
         "{error}"
     );
     properties.no_fail_on_existing_cluster = true;
     let plan = made(plan_for(&request(properties), &inventory, &config()));
     assert!(
-        plan.cluster_id.starts_with("wanted-"),
+        plan.cluster_id.starts_with("acm-wanted-"),
         "{}",
         plan.cluster_id
+    );
+}
+
+#[test]
+fn a_cluster_id_without_the_name_prefix_is_refused_naming_the_prefix() {
+    let inventory = Inventory::new(root_with_clones(0));
+    let mut properties = CloneProperties::for_source("prod");
+    properties.cluster_id = Some("my-clone".into());
+    let error = plan_for(&request(properties), &inventory, &config()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "ClusterId: 'my-clone' must start with this deployment's name prefix 'acm-' (the clone \
+         manager may only create and delete clusters named so); use 'acm-my-clone', or leave \
+         it out for a derived name"
+    );
+}
+
+#[test]
+fn every_name_the_planner_makes_starts_with_the_name_prefix() {
+    let mut config = config();
+    config.name_prefix = "dev-clones-".into();
+    let mut clusters = root_with_clones(0);
+    for index in 0..15 {
+        let mut clone = tagged_clone("acm", &format!("full-{index}"), &clusters[0]);
+        clone.clone_group_id = Some("g-prod".into());
+        clusters.push(clone);
+    }
+    let inventory = Inventory::new(clusters);
+    let mut properties = CloneProperties::for_source("prod");
+    properties.copy_ok = true;
+    let plan = made(plan_for(&request(properties), &inventory, &config));
+    let copy = plan.copy.as_ref().expect("no slot left: a copy first");
+    for name in [
+        &plan.cluster_id,
+        &plan.instance.instance_id,
+        &copy.cluster_id,
+        &copy.instance.instance_id,
+    ] {
+        assert!(name.starts_with("dev-clones-"), "{name}");
+    }
+}
+
+#[test]
+fn a_root_named_with_the_prefix_is_never_cloned_or_copied() {
+    let mut root = cluster("acm-prod");
+    root.clone_group_id = Some("g".into());
+    let inventory = Inventory::new(vec![root]);
+    let error = plan_for(
+        &request(CloneProperties::for_source("acm-prod")),
+        &inventory,
+        &config(),
+    )
+    .unwrap_err();
+    assert!(
+        error.to_string().starts_with(
+            "SourceClusterId: 'acm-prod' starts with this deployment's name prefix 'acm-'"
+        ),
+        "{error}"
     );
 }
 
@@ -322,7 +380,7 @@ fn password_keys_follow_the_documented_order() {
     assert!(
         password
             .secret_name
-            .starts_with("/aurora-clone-manager/password/app-db-")
+            .starts_with("/aurora-clone-manager/acm/password/acm-app-db-")
     );
     assert_eq!(password.master_username, "postgres");
 }
