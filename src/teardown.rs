@@ -198,15 +198,14 @@ pub async fn delete_clone(
     let known_secret = cluster
         .tag(tags::PASSWORD_SECRET_ARN)
         .or(cluster.tag(tags::PASSWORD_SECRET));
-    delete_password_artifacts(
-        app,
-        &cluster.id,
-        known_secret,
-        cluster.tag(tags::PASSWORD_KEY),
-        &mut report,
-    )
-    .await
-    .map_err(aws_error(&cluster.id))?;
+    // Grants exist only on the deployment's shared key; a disposable key goes as a whole,
+    // and its policy gives the role no business with grants.
+    let granted_key = cluster
+        .tag(tags::PASSWORD_KEY)
+        .filter(|_| cluster.tag(tags::PASSWORD_KEY_GRANTS) == Some("true"));
+    delete_password_artifacts(app, &cluster.id, known_secret, granted_key, &mut report)
+        .await
+        .map_err(aws_error(&cluster.id))?;
     Ok(report)
 }
 

@@ -1,15 +1,48 @@
-//! The fake KMS: keys with policies and tags, aliases and grants.
+//! The fake KMS: keys with policies and tags, aliases and grants, and authorization of
+//! every use of a key the fake made: its key policy first, then, where the key policy
+//! delegates to the account, the caller's own IAM rights, of which those that depend on
+//! the key's tags or aliases count only five minutes after the tag or alias changed.
 
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
-use super::{FakeAws, not_found};
+use super::policy::{PolicyDecision, PolicyRequest, evaluate, wildcard_match};
+use super::{FakeAws, State, not_found};
 use crate::aws::rules;
 use crate::aws::{
-    AwsError, AwsErrorKind, GrantInfo, KeyAlias, KeyRef, KeyRequest, KeySummary, Keys, Tags,
+    AwsError, AwsErrorKind, CallerIdentity, GrantInfo, KeyAlias, KeyRef, KeyRequest, KeySummary,
+    Keys, Tags,
 };
+
+/// "It might take up to five minutes for tag and alias changes to affect KMS key
+/// authorization" (<https://docs.aws.amazon.com/kms/latest/developerguide/abac.html>): the
+/// fake lets rights that depend on a key's tags or aliases count only this long after the
+/// change, while key policy rights count at once.
+pub const KMS_TAG_AND_ALIAS_AUTHORIZATION_DELAY: TimeDelta = TimeDelta::minutes(5);
+
+/// A right the caller's own IAM policies give it on keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityKeyRight {
+    /// Actions (`kms:Decrypt`, `kms:*`).
+    pub actions: Vec<String>,
+    pub condition: IdentityKeyCondition,
+    /// Only requests a service makes on the caller's behalf (`kms:ViaService`, e.g.
+    /// `secretsmanager.us-east-1.amazonaws.com`).
+    pub via_service: Option<String>,
+}
+
+/// Which keys an [`IdentityKeyRight`] reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentityKeyCondition {
+    /// Every key.
+    AnyKey,
+    /// Keys carrying this tag (`aws:ResourceTag/KEY`).
+    ResourceTag { key: String, value: String },
+    /// Keys with an alias that starts with this (`kms:ResourceAliases`).
+    ResourceAliasPrefix(String),
+}
 
 #[derive(Default)]
 pub(super) struct KmsState {
@@ -27,6 +60,8 @@ pub struct FakeKey {
     pub tags: Tags,
     pub pending_deletion: bool,
     pub created_at: DateTime<Utc>,
+    /// When the tags last changed (at creation: tags are given to CreateKey).
+    pub tags_changed_at: DateTime<Utc>,
 }
 
 /// A grant as the fake keeps it.
@@ -57,6 +92,143 @@ impl KmsState {
             Some(id) => self.keys.get(&id).is_some_and(|key| !key.pending_deletion),
             None => true,
         }
+    }
+}
+
+/// What a request to KMS carries besides the key and the action.
+#[derive(Debug, Clone, Default)]
+pub(super) struct KeyUse {
+    /// `kms:ViaService` when a service calls on the caller's behalf.
+    pub via_service: Option<String>,
+    /// Further condition keys (`kms:GrantOperations`, `kms:GranteePrincipal`).
+    pub context: BTreeMap<String, Vec<String>>,
+}
+
+impl KeyUse {
+    pub(super) fn via(service: &str, region: &str) -> KeyUse {
+        KeyUse {
+            via_service: Some(format!("{service}.{region}.amazonaws.com")),
+            context: BTreeMap::new(),
+        }
+    }
+}
+
+/// Authorizes `action` on a key for the fake's caller, as KMS would: an explicit deny in
+/// the key policy refuses; the key policy naming the caller allows at once; a key policy
+/// that delegates to the account allows what the caller's IAM rights allow, rights through
+/// tags and aliases only [`KMS_TAG_AND_ALIAS_AUTHORIZATION_DELAY`] after the change. Keys
+/// the fake never made (a stack's default key, a key named by a property) are allowed.
+pub(super) fn authorize_key_use(
+    state: &State,
+    now: DateTime<Utc>,
+    operation: &'static str,
+    key_id: &str,
+    action: &str,
+    key_use: &KeyUse,
+) -> Result<(), AwsError> {
+    let Some(key) = state
+        .kms
+        .resolve(key_id)
+        .and_then(|id| state.kms.keys.get(&id))
+    else {
+        return Ok(());
+    };
+    let caller_arn = state.caller_arn();
+    let principal = CallerIdentity::principal_arn_of(&caller_arn);
+    let mut context = key_use.context.clone();
+    context.insert("aws:PrincipalArn".into(), vec![principal.clone()]);
+    if let Some(service) = &key_use.via_service {
+        context.insert("kms:ViaService".into(), vec![service.clone()]);
+    }
+    let request = PolicyRequest {
+        principal: &principal,
+        action,
+        context: &context,
+    };
+    let allowed = match evaluate(&key.policy, &request) {
+        PolicyDecision::Allow => true,
+        PolicyDecision::Deny | PolicyDecision::Silent => false,
+        PolicyDecision::DelegatedToAccount => state
+            .settings
+            .identity_key_rights
+            .iter()
+            .any(|right| identity_right_allows(state, now, right, key, action, key_use)),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(AwsError::new(
+            AwsErrorKind::Denied,
+            operation,
+            format!(
+                "AccessDeniedException: User: {caller_arn} is not authorized to perform: \
+                 {action} on resource: {} because no resource-based policy allows the \
+                 {action} action",
+                key.arn
+            ),
+        ))
+    }
+}
+
+fn identity_right_allows(
+    state: &State,
+    now: DateTime<Utc>,
+    right: &IdentityKeyRight,
+    key: &FakeKey,
+    action: &str,
+    key_use: &KeyUse,
+) -> bool {
+    let settled =
+        |changed_at: DateTime<Utc>| now - changed_at >= KMS_TAG_AND_ALIAS_AUTHORIZATION_DELAY;
+    let action_ok = right
+        .actions
+        .iter()
+        .any(|pattern| wildcard_match(&pattern.to_ascii_lowercase(), &action.to_ascii_lowercase()));
+    let via_ok = right.via_service.is_none() || right.via_service == key_use.via_service;
+    let key_ok = match &right.condition {
+        IdentityKeyCondition::AnyKey => true,
+        IdentityKeyCondition::ResourceTag { key: tag, value } => {
+            key.tags.get(tag) == Some(value) && settled(key.tags_changed_at)
+        }
+        IdentityKeyCondition::ResourceAliasPrefix(prefix) => {
+            state
+                .kms
+                .aliases
+                .iter()
+                .any(|(alias, (target, created_at))| {
+                    alias.starts_with(prefix.as_str())
+                        && *target == key.key_id
+                        && settled(*created_at)
+                })
+        }
+    };
+    action_ok && via_ok && key_ok
+}
+
+/// KMS's policy lockout check on CreateKey and PutKeyPolicy: the new policy must let the
+/// caller change the policy again, else MalformedPolicyDocumentException
+/// (<https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html>,
+/// BypassPolicyLockoutSafetyCheck). A policy that delegates to the account passes.
+fn check_policy_lockout(
+    state: &State,
+    operation: &'static str,
+    policy: &str,
+) -> Result<(), AwsError> {
+    let principal = CallerIdentity::principal_arn_of(&state.caller_arn());
+    let context = BTreeMap::from([("aws:PrincipalArn".to_string(), vec![principal.clone()])]);
+    let request = PolicyRequest {
+        principal: &principal,
+        action: "kms:PutKeyPolicy",
+        context: &context,
+    };
+    match evaluate(policy, &request) {
+        PolicyDecision::Allow | PolicyDecision::DelegatedToAccount => Ok(()),
+        PolicyDecision::Deny | PolicyDecision::Silent => Err(AwsError::new(
+            AwsErrorKind::InvalidRequest,
+            operation,
+            "MalformedPolicyDocumentException: The new key policy will not allow you to update \
+             the key policy in the future.",
+        )),
     }
 }
 
@@ -103,6 +275,7 @@ impl Keys for FakeAws {
         }
         let now = self.now();
         let mut state = self.lock();
+        check_policy_lockout(&state, OPERATION, &request.policy)?;
         let sequence = state.next_sequence();
         let key_id = format!("00000000-0000-4000-8000-{sequence:012}");
         let arn = format!(
@@ -118,6 +291,7 @@ impl Keys for FakeAws {
                 tags: request.tags.clone(),
                 pending_deletion: false,
                 created_at: now,
+                tags_changed_at: now,
             },
         );
         Ok(KeyRef { key_id, arn })
@@ -140,6 +314,14 @@ impl Keys for FakeAws {
             .kms
             .resolve(key_id)
             .ok_or_else(|| not_found(OPERATION, format!("key {key_id} not found")))?;
+        authorize_key_use(
+            &state,
+            now,
+            OPERATION,
+            &target,
+            OPERATION,
+            &KeyUse::default(),
+        )?;
         state
             .kms
             .aliases
@@ -148,8 +330,21 @@ impl Keys for FakeAws {
     }
 
     async fn delete_alias(&self, alias_name: &str) -> Result<(), AwsError> {
-        self.enter("kms:DeleteAlias", true).await?;
-        self.lock().kms.aliases.remove(alias_name);
+        const OPERATION: &str = "kms:DeleteAlias";
+        self.enter(OPERATION, true).await?;
+        let now = self.now();
+        let mut state = self.lock();
+        if let Some((target, _)) = state.kms.aliases.get(alias_name).cloned() {
+            authorize_key_use(
+                &state,
+                now,
+                OPERATION,
+                &target,
+                OPERATION,
+                &KeyUse::default(),
+            )?;
+        }
+        state.kms.aliases.remove(alias_name);
         Ok(())
     }
 
@@ -175,8 +370,18 @@ impl Keys for FakeAws {
     }
 
     async fn describe_key(&self, key_id: &str) -> Result<Option<KeySummary>, AwsError> {
-        self.enter("kms:DescribeKey", false).await?;
+        const OPERATION: &str = "kms:DescribeKey";
+        self.enter(OPERATION, false).await?;
+        let now = self.now();
         let state = self.lock();
+        authorize_key_use(
+            &state,
+            now,
+            OPERATION,
+            key_id,
+            OPERATION,
+            &KeyUse::default(),
+        )?;
         Ok(state
             .kms
             .resolve(key_id)
@@ -189,8 +394,18 @@ impl Keys for FakeAws {
     }
 
     async fn key_tags(&self, key_id: &str) -> Result<Option<Tags>, AwsError> {
-        self.enter("kms:ListResourceTags", false).await?;
+        const OPERATION: &str = "kms:ListResourceTags";
+        self.enter(OPERATION, false).await?;
+        let now = self.now();
         let state = self.lock();
+        authorize_key_use(
+            &state,
+            now,
+            OPERATION,
+            key_id,
+            OPERATION,
+            &KeyUse::default(),
+        )?;
         Ok(state
             .kms
             .resolve(key_id)
@@ -206,11 +421,14 @@ impl Keys for FakeAws {
             policy,
             "Policy contains a statement with one or more invalid principals.",
         )?;
+        let now = self.now();
         let mut state = self.lock();
         let id = state
             .kms
             .resolve(key_id)
             .ok_or_else(|| not_found(OPERATION, format!("key {key_id} not found")))?;
+        authorize_key_use(&state, now, OPERATION, &id, OPERATION, &KeyUse::default())?;
+        check_policy_lockout(&state, OPERATION, policy)?;
         match state.kms.keys.get_mut(&id) {
             Some(key) => {
                 key.policy = policy.to_string();
@@ -221,8 +439,18 @@ impl Keys for FakeAws {
     }
 
     async fn schedule_key_deletion(&self, key_id: &str) -> Result<(), AwsError> {
-        self.enter("kms:ScheduleKeyDeletion", true).await?;
+        const OPERATION: &str = "kms:ScheduleKeyDeletion";
+        self.enter(OPERATION, true).await?;
+        let now = self.now();
         let mut state = self.lock();
+        authorize_key_use(
+            &state,
+            now,
+            OPERATION,
+            key_id,
+            OPERATION,
+            &KeyUse::default(),
+        )?;
         if let Some(id) = state.kms.resolve(key_id)
             && let Some(key) = state.kms.keys.get_mut(&id)
         {
@@ -238,8 +466,24 @@ impl Keys for FakeAws {
         grantee: &str,
         encryption_context: &[(String, String)],
     ) -> Result<(), AwsError> {
-        self.enter("kms:CreateGrant", true).await?;
+        const OPERATION: &str = "kms:CreateGrant";
+        self.enter(OPERATION, true).await?;
+        let now = self.now();
         let mut state = self.lock();
+        let grant_use = KeyUse {
+            via_service: None,
+            context: BTreeMap::from([
+                (
+                    "kms:GrantOperations".to_string(),
+                    vec!["Decrypt".to_string()],
+                ),
+                (
+                    "kms:GranteePrincipal".to_string(),
+                    vec![grantee.to_string()],
+                ),
+            ]),
+        };
+        authorize_key_use(&state, now, OPERATION, key_id, OPERATION, &grant_use)?;
         let key_id = state
             .kms
             .resolve(key_id)
@@ -264,8 +508,18 @@ impl Keys for FakeAws {
     }
 
     async fn list_grants(&self, key_id: &str) -> Result<Vec<GrantInfo>, AwsError> {
-        self.enter("kms:ListGrants", false).await?;
+        const OPERATION: &str = "kms:ListGrants";
+        self.enter(OPERATION, false).await?;
+        let now = self.now();
         let state = self.lock();
+        authorize_key_use(
+            &state,
+            now,
+            OPERATION,
+            key_id,
+            OPERATION,
+            &KeyUse::default(),
+        )?;
         let key_id = state
             .kms
             .resolve(key_id)
@@ -284,8 +538,18 @@ impl Keys for FakeAws {
     }
 
     async fn revoke_grant(&self, key_id: &str, grant_id: &str) -> Result<(), AwsError> {
-        self.enter("kms:RevokeGrant", true).await?;
+        const OPERATION: &str = "kms:RevokeGrant";
+        self.enter(OPERATION, true).await?;
+        let now = self.now();
         let mut state = self.lock();
+        authorize_key_use(
+            &state,
+            now,
+            OPERATION,
+            key_id,
+            OPERATION,
+            &KeyUse::default(),
+        )?;
         let key_id = state
             .kms
             .resolve(key_id)

@@ -4,6 +4,7 @@
 //! injected failures, latency, and a halt that models a Lambda being killed mid-step.
 
 mod kms;
+mod policy;
 mod rds;
 mod services;
 
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 use crate::aws::{AwsError, AwsErrorKind, BusEvent, Ports};
 use crate::clock::{Clock, SystemClock};
 
+pub use kms::{IdentityKeyCondition, IdentityKeyRight, KMS_TAG_AND_ALIAS_AUTHORIZATION_DELAY};
 pub use rds::FakeClusterSeed;
 
 /// A failure to inject into calls of one operation.
@@ -72,6 +74,12 @@ pub struct FakeSettings {
     /// consistent … might not reflect changes from the last five minutes" (Secrets Manager
     /// API reference, ListSecrets).
     pub list_secrets_lag: Duration,
+    /// Who the ports act as (GetCallerIdentity); `None` is an IAM user of the account. Key
+    /// and secret policies are evaluated for this principal.
+    pub caller_arn: Option<String>,
+    /// What the caller's own IAM policies allow on keys whose policy delegates to the
+    /// account; empty by default, as the clone manager's role has no such rights.
+    pub identity_key_rights: Vec<IdentityKeyRight>,
 }
 
 impl Default for FakeSettings {
@@ -84,6 +92,8 @@ impl Default for FakeSettings {
             region: "us-east-1".into(),
             ssm_calls_per_second: None,
             list_secrets_lag: Duration::from_secs(300),
+            caller_arn: None,
+            identity_key_rights: Vec::new(),
         }
     }
 }
@@ -297,6 +307,14 @@ impl State {
     fn next_sequence(&mut self) -> u64 {
         self.sequence += 1;
         self.sequence
+    }
+
+    /// The caller's ARN as GetCallerIdentity reports it.
+    fn caller_arn(&self) -> String {
+        self.settings
+            .caller_arn
+            .clone()
+            .unwrap_or_else(|| format!("arn:aws:iam::{}:user/fake", self.settings.account_id))
     }
 }
 

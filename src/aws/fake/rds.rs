@@ -139,6 +139,15 @@ impl FakeAws {
             .collect()
     }
 
+    /// An instance's tags, without counting as a call.
+    pub fn instance_tags(&self, instance_id: &str) -> Option<Tags> {
+        self.lock()
+            .rds
+            .instances
+            .get(instance_id)
+            .map(|instance| instance.tags.clone())
+    }
+
     /// Every instance, without counting as a describe.
     pub fn all_instances(&self) -> Vec<InstanceInfo> {
         self.lock()

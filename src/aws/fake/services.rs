@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::kms::{KeyUse, authorize_key_use};
+use super::policy::{PolicyDecision, PolicyRequest, evaluate};
 use super::{FakeAws, not_found};
 use crate::aws::rules;
 use crate::aws::{
@@ -70,6 +72,44 @@ impl FakeAws {
             .find(|secret| secret.arn == secret_id || secret.name == secret_id)
             .map(|secret| secret.name.clone())
     }
+}
+
+/// A secret's resource policy may deny the caller reading it (Secrets Manager evaluates it
+/// with the caller's IAM policies; an explicit deny in either refuses).
+fn check_secret_policy(
+    state: &super::State,
+    operation: &'static str,
+    secret: &FakeSecret,
+) -> Result<(), AwsError> {
+    let Some(policy) = &secret.policy else {
+        return Ok(());
+    };
+    let caller_arn = state.caller_arn();
+    let principal = CallerIdentity::principal_arn_of(&caller_arn);
+    let context = BTreeMap::from([
+        ("aws:PrincipalArn".to_string(), vec![principal.clone()]),
+        (
+            "aws:PrincipalAccount".to_string(),
+            vec![state.settings.account_id.clone()],
+        ),
+    ]);
+    let request = PolicyRequest {
+        principal: &principal,
+        action: operation,
+        context: &context,
+    };
+    if evaluate(policy, &request) == PolicyDecision::Deny {
+        return Err(AwsError::new(
+            AwsErrorKind::Denied,
+            operation,
+            format!(
+                "AccessDeniedException: User: {caller_arn} is not authorized to perform: \
+                 {operation} on resource: {} with an explicit deny in a resource-based policy",
+                secret.arn
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -191,10 +231,10 @@ impl FakeAws {
 impl Identity for FakeAws {
     async fn caller(&self) -> Result<CallerIdentity, AwsError> {
         self.enter("sts:GetCallerIdentity", false).await?;
-        let account_id = self.lock().settings.account_id.clone();
+        let state = self.lock();
         Ok(CallerIdentity {
-            arn: format!("arn:aws:iam::{account_id}:user/fake"),
-            account_id,
+            arn: state.caller_arn(),
+            account_id: state.settings.account_id.clone(),
         })
     }
 }
@@ -219,14 +259,24 @@ impl Secrets for FakeAws {
                 ),
             ));
         }
-        if let Some(key_id) = &request.kms_key_id
-            && !state.kms.key_usable(key_id)
-        {
-            return Err(AwsError::new(
-                AwsErrorKind::InvalidState,
+        if let Some(key_id) = &request.kms_key_id {
+            if !state.kms.key_usable(key_id) {
+                return Err(AwsError::new(
+                    AwsErrorKind::InvalidState,
+                    OPERATION,
+                    format!("KMS key {key_id} is not usable"),
+                ));
+            }
+            // Secrets Manager encrypts the value with a data key from KMS, as the caller.
+            let key_use = KeyUse::via("secretsmanager", &state.settings.region);
+            authorize_key_use(
+                &state,
+                now,
                 OPERATION,
-                format!("KMS key {key_id} is not usable"),
-            ));
+                key_id,
+                "kms:GenerateDataKey",
+                &key_use,
+            )?;
         }
         let sequence = state.next_sequence();
         let region = state.settings.region.clone();
@@ -272,16 +322,22 @@ impl Secrets for FakeAws {
     }
 
     async fn get_value(&self, secret_id: &str) -> Result<Option<SecretString>, AwsError> {
-        self.enter("secretsmanager:GetSecretValue", false).await?;
+        const OPERATION: &str = "secretsmanager:GetSecretValue";
+        self.enter(OPERATION, false).await?;
         let Some(name) = self.find_secret_name(secret_id) else {
             return Ok(None);
         };
-        Ok(self
-            .lock()
-            .services
-            .secrets
-            .get(&name)
-            .map(|secret| SecretString::new(secret.value.clone())))
+        let now = self.now();
+        let state = self.lock();
+        let Some(secret) = state.services.secrets.get(&name) else {
+            return Ok(None);
+        };
+        check_secret_policy(&state, OPERATION, secret)?;
+        if let Some(key_id) = &secret.kms_key_id {
+            let key_use = KeyUse::via("secretsmanager", &state.settings.region);
+            authorize_key_use(&state, now, OPERATION, key_id, "kms:Decrypt", &key_use)?;
+        }
+        Ok(Some(SecretString::new(secret.value.clone())))
     }
 
     async fn put_value(&self, secret_id: &str, value: &SecretString) -> Result<(), AwsError> {
@@ -290,7 +346,25 @@ impl Secrets for FakeAws {
         let name = self
             .find_secret_name(secret_id)
             .ok_or_else(|| not_found(OPERATION, format!("Secret {secret_id} not found")))?;
-        if let Some(secret) = self.lock().services.secrets.get_mut(&name) {
+        let now = self.now();
+        let mut state = self.lock();
+        let key_id = state
+            .services
+            .secrets
+            .get(&name)
+            .and_then(|secret| secret.kms_key_id.clone());
+        if let Some(key_id) = key_id {
+            let key_use = KeyUse::via("secretsmanager", &state.settings.region);
+            authorize_key_use(
+                &state,
+                now,
+                OPERATION,
+                &key_id,
+                "kms:GenerateDataKey",
+                &key_use,
+            )?;
+        }
+        if let Some(secret) = state.services.secrets.get_mut(&name) {
             secret.value = value.expose().to_string();
         }
         Ok(())
