@@ -11,7 +11,6 @@ policies use, with AWS's semantics for missing keys.
 from __future__ import annotations
 
 import copy
-import fnmatch
 import re
 from pathlib import Path
 from typing import Any
@@ -70,9 +69,21 @@ def load(relative_path: str) -> dict:
 class Resolver:
     """One template resolved for one set of parameter values."""
 
-    def __init__(self, template: dict, parameters: dict[str, Any] | None = None, stack_name: str = STACK_NAME):
+    def __init__(
+        self,
+        template: dict,
+        parameters: dict[str, Any] | None = None,
+        stack_name: str = STACK_NAME,
+        region: str = REGION,
+        account: str = ACCOUNT,
+    ):
         self.template = template
-        self.pseudo_parameters = {**PSEUDO_PARAMETERS, "AWS::StackName": stack_name}
+        self.pseudo_parameters = {
+            **PSEUDO_PARAMETERS,
+            "AWS::StackName": stack_name,
+            "AWS::Region": region,
+            "AWS::AccountId": account,
+        }
         self.parameters = self._parameter_values(parameters or {})
         self._conditions: dict[str, bool] = {}
 
@@ -229,8 +240,10 @@ class Resolver:
         return result
 
 
-def resolve(template: dict, stack_name: str = STACK_NAME, **parameters: Any) -> Resolver:
-    return Resolver(copy.deepcopy(template), parameters, stack_name)
+def resolve(
+    template: dict, stack_name: str = STACK_NAME, region: str = REGION, account: str = ACCOUNT, **parameters: Any
+) -> Resolver:
+    return Resolver(copy.deepcopy(template), parameters, stack_name, region, account)
 
 
 # ---------------------------------------------------------------------- IAM
@@ -248,28 +261,41 @@ def _iam_match(pattern: str, value: str, case_sensitive: bool = True) -> bool:
 
 
 def _condition_holds(operator: str, key: str, expected: Any, context: dict[str, Any]) -> bool:
+    """One condition. A context value may be a list (a multi-valued key such as
+    kms:GrantOperations or aws:TagKeys); single-valued operators then hold when any
+    value does."""
     wanted = [str(v) for v in as_list(expected)]
     present = key in context
-    actual = str(context[key]) if present else None
-    if operator == "StringEquals":
-        return present and actual in wanted
-    if operator == "StringNotEquals":
-        return not present or actual not in wanted
-    if operator == "StringLike":
-        return present and any(fnmatch.fnmatchcase(actual, w) for w in wanted)
+    values = [str(v) for v in as_list(context[key])] if present else []
+    like = lambda pattern, value: _iam_match(pattern, value)  # noqa: E731
+    if operator in ("StringEquals", "ArnEquals"):
+        return any(v in wanted for v in values)
+    if operator in ("StringNotEquals", "ArnNotEquals"):
+        return not any(v in wanted for v in values)
+    if operator in ("StringLike", "ArnLike"):
+        return any(like(w, v) for v in values for w in wanted)
+    if operator in ("StringNotLike", "ArnNotLike"):
+        return not any(like(w, v) for v in values for w in wanted)
     if operator == "Bool":
-        return present and actual.lower() in [w.lower() for w in wanted]
+        return any(v.lower() in [w.lower() for w in wanted] for v in values)
     if operator == "Null":
         return (not present) == (wanted[0].lower() == "true")
+    if operator == "ForAllValues:StringEquals":
+        return all(v in wanted for v in values)
+    if operator == "ForAllValues:StringLike":
+        return all(any(like(w, v) for w in wanted) for v in values)
     raise ValueError(f"condition operator {operator} is not modelled by this evaluator")
 
 
 def statement_applies(statement: dict, action: str, resource: str, context: dict[str, Any]) -> bool:
-    if "NotAction" in statement or "NotResource" in statement:
-        raise ValueError("NotAction/NotResource are not modelled by this evaluator")
+    if "NotAction" in statement:
+        raise ValueError("NotAction is not modelled by this evaluator")
     if not any(_iam_match(a, action, case_sensitive=False) for a in as_list(statement["Action"])):
         return False
-    if not any(_iam_match(r, resource) for r in as_list(statement["Resource"])):
+    if "NotResource" in statement:
+        if any(_iam_match(r, resource) for r in as_list(statement["NotResource"])):
+            return False
+    elif not any(_iam_match(r, resource) for r in as_list(statement["Resource"])):
         return False
     for operator, keys in statement.get("Condition", {}).items():
         for key, expected in keys.items():
@@ -285,6 +311,84 @@ def is_allowed(statements: list[dict], action: str, resource: str, context: dict
     if any(s["Effect"] == "Deny" for s in applying):
         return False
     return any(s["Effect"] == "Allow" for s in applying)
+
+
+# ------------------------------------------------------- resource policies
+
+
+def principal_arn(arn: str) -> str:
+    """What IAM compares as aws:PrincipalArn: a role session is its role."""
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[2] == "sts" and parts[5].startswith("assumed-role/"):
+        role = parts[5].split("/")[1]
+        return f"arn:{parts[1]}:iam::{parts[4]}:role/{role}"
+    return arn
+
+
+def _principal_match(statement: dict, principal: str) -> str | None:
+    """'named' when the statement names the principal (or everyone), 'account' when it
+    names the principal's account (a delegation to the account's IAM policies)."""
+    given = statement.get("Principal")
+    if given == "*":
+        return "named"
+    names = as_list(given.get("AWS", [])) if isinstance(given, dict) else []
+    account = principal.split(":")[4] if principal.count(":") >= 4 else ""
+    if "*" in names or principal in names:
+        return "named"
+    if any(n == account or n == f"arn:{PARTITION}:iam::{account}:root" or (n.endswith(":root") and n.split(":")[4] == account) for n in names):
+        return "account"
+    return None
+
+
+def resource_policy_decision(statements: list[dict], principal: str, action: str, resource: str, context: dict[str, Any]) -> str:
+    """'deny', 'allow' (the principal by name), 'account' (delegated) or 'silent'."""
+    context = {"aws:PrincipalArn": principal, **context}
+    decision = "silent"
+    for s in statements:
+        match = _principal_match(s, principal)
+        if match is None or not statement_applies({**s, "Resource": s.get("Resource", "*")}, action, resource, context):
+            continue
+        if s["Effect"] == "Deny":
+            return "deny"
+        if match == "named":
+            decision = "allow"
+        elif decision == "silent":
+            decision = "account"
+    return decision
+
+
+def is_allowed_by_key(
+    identity: list[dict], key_policy: list[dict], principal: str, action: str, resource: str, context: dict[str, Any] | None = None
+) -> bool:
+    """KMS: the key policy is the primary control. An explicit deny anywhere refuses; the
+    key policy naming the principal allows; a key policy naming the account lets the
+    principal's IAM policies decide; otherwise no IAM policy helps
+    (https://docs.aws.amazon.com/kms/latest/developerguide/control-access.html)."""
+    context = {"aws:PrincipalArn": principal, **(context or {})}
+    applying = [s for s in identity if statement_applies(s, action, resource, context)]
+    if any(s["Effect"] == "Deny" for s in applying):
+        return False
+    decision = resource_policy_decision(key_policy, principal, action, resource, context)
+    if decision == "allow":
+        return True
+    if decision == "account":
+        return any(s["Effect"] == "Allow" for s in applying)
+    return False
+
+
+def is_allowed_with_resource_policy(
+    identity: list[dict], resource_policy: list[dict], principal: str, action: str, resource: str, context: dict[str, Any] | None = None
+) -> bool:
+    """A same-account service with resource policies (Secrets Manager): an explicit deny in
+    either refuses; an allow in either allows."""
+    context = {"aws:PrincipalArn": principal, **(context or {})}
+    applying = [s for s in identity if statement_applies(s, action, resource, context)]
+    if any(s["Effect"] == "Deny" for s in applying):
+        return False
+    decision = resource_policy_decision(resource_policy, principal, action, resource, context)
+    if decision == "deny":
+        return False
+    return decision == "allow" or any(s["Effect"] == "Allow" for s in applying)
 
 
 def tags(prefix: str, tags_: dict[str, str]) -> dict[str, str]:

@@ -25,6 +25,7 @@ from cfn_eval import (
     Resolver,
     as_list,
     is_allowed,
+    is_allowed_by_key,
     load,
     resolve,
     tags,
@@ -42,7 +43,7 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "SetupDefaultAccess": "true",
         "DefaultAccessGroups": "developers,qa",
         "DefaultAccessRoles": "ci",
-        "ProtectedClusterIds": "prod-db,billing-db",
+        "ProtectedClusterIds": "prod-db,billing-db,acm-test-legacy",
         "AlarmTopicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:ops",
         "Architecture": "x86_64",
         "LogRetentionDays": "30",
@@ -51,6 +52,10 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "SetupDefaultAccess": "true",
         "DefaultAccessRoles": "ci",
         "ExtraSecretPrefixes": "/team-a/",
+    },
+    "a name prefix of its own, logs deleted with the stack": {
+        "NamePrefix": "dev-clones-",
+        "KeepLogsOnDelete": "false",
     },
 }
 
@@ -63,16 +68,27 @@ def arn(service: str, resource: str) -> str:
     return f"arn:{PARTITION}:{service}:{REGION}:{ACCOUNT}:{resource}"
 
 
+def name_prefix(res: Resolver) -> str:
+    """The prefix every cluster and instance of the deployment is named with."""
+    return res.parameters["NamePrefix"] or f"{STACK_NAME}-"
+
+
+def ours(res: Resolver, kind: str, name: str) -> str:
+    """The ARN of one of the deployment's own resources, e.g. ours(res, "cluster", "x")."""
+    return arn("rds", f"{kind}:{name_prefix(res)}{name}")
+
+
 ROOT_CLUSTER = arn("rds", "cluster:prod-db")
 ROOT_INSTANCE = arn("rds", "db:prod-db-writer")
-OUR_CLONE = arn("rds", "cluster:prod-db-clone-1")
-OUR_CLONE_INSTANCE = arn("rds", "db:prod-db-clone-1-instance")
-NEW_CLONE = arn("rds", "cluster:prod-db-clone-2")
-NEW_CLONE_INSTANCE = arn("rds", "db:prod-db-clone-2-instance")
 SUBNET_GROUP = arn("rds", "subgrp:default")
-FINAL_SNAPSHOT = arn("rds", "cluster-snapshot:prod-db-clone-1-final")
 FUNCTION_ARN = arn("lambda", f"function:{STACK_NAME}")
 LOG_GROUP = f"/aws/lambda/{STACK_NAME}"
+# The function's role as IAM names it; the resolver leaves "<GetAtt:FunctionRole.Arn>"
+# where the template refers to it.
+ROLE = f"arn:{PARTITION}:iam::{ACCOUNT}:role/{STACK_NAME}-FunctionRole-ABC123"
+FOREIGN_KEY = arn("kms", "key/9999abcd-12ab-34cd-56ef-1234567890ab")
+# The policy a key made by someone else usually has: the account's IAM policies decide.
+FOREIGN_KEY_POLICY = [{"Effect": "Allow", "Principal": {"AWS": f"arn:{PARTITION}:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"}]
 
 RDS_CHANGES = [
     "rds:DeleteDBCluster",
@@ -82,7 +98,6 @@ RDS_CHANGES = [
     "rds:CreateDBClusterSnapshot",
     "rds:StartDBCluster",
 ]
-RDS_CREATES = ["rds:RestoreDBClusterToPointInTime", "rds:CreateDBInstance"]
 
 # Actions allowed on Resource "*": they have no resource type, or (RDS
 # Describe*) are authorised against all resources when no identifier is given.
@@ -100,7 +115,9 @@ REQUIRED_PARAMETERS = {
     "CustomResourceType": "Custom::AuroraClone",
     "MaxCopyAge": "P3D",
     "MaxClonesPerSource": "15",
-    "MaintenanceSchedule": "rate(1 day)",
+    "MaintenanceSchedule": "cron(0 3 * * ? *)",
+    "NamePrefix": "",
+    "KeepLogsOnDelete": "true",
     "DefaultSecretPrefix": "/aurora-clone-manager/",
     "ExtraSecretPrefixes": "",
     "CreateDefaultKey": "true",
@@ -115,6 +132,8 @@ REQUIRED_PARAMETERS = {
 
 ENVIRONMENT_VARIABLES = {
     "STACK_NAME",
+    "NAME_PREFIX",
+    "FUNCTION_ROLE_ARN",
     "MAX_COPY_AGE",
     "MAX_CLONES_PER_SOURCE",
     "DEFAULT_SECRET_PREFIX",
@@ -260,90 +279,128 @@ def star_resource_only_for_actions_without_resources(res: Resolver) -> Problems:
 
 
 @check
-def rds_changes_only_on_resources_tagged_with_this_stack(res: Resolver) -> Problems:
+def rds_changes_only_on_our_names_and_tags(res: Resolver) -> Problems:
     statements = role_statements(res)
+    prefix = name_prefix(res)
     problems = []
-    # Shape: every Allow of a change on clusters or instances carries the tag condition.
+    # Shape: every Allow of a change on clusters or instances carries the tag condition
+    # and names only resources with our prefix.
     for s in statements:
         if s["Effect"] != "Allow" or not set(as_list(s["Action"])) & set(RDS_CHANGES):
             continue
-        touches = any(
-            is_allowed([{**s, "Condition": {}}], a, r)
-            for a in as_list(s["Action"])
-            for r in (ROOT_CLUSTER, ROOT_INSTANCE)
-        )
-        if touches and condition_value(s, "StringEquals", f"aws:ResourceTag/{OWNERSHIP}") != STACK_NAME:
+        if condition_value(s, "StringEquals", f"aws:ResourceTag/{OWNERSHIP}") != STACK_NAME and any(
+            ":cluster:" in r or ":db:" in r for r in as_list(s["Resource"])
+        ):
             problems.append(f"{s.get('Sid')}: RDS changes without aws:ResourceTag/{OWNERSHIP} = {STACK_NAME}")
+        for r in as_list(s["Resource"]):
+            kind = r.split(":")[5] if r.count(":") >= 6 else ""
+            if kind in ("cluster", "db", "cluster-snapshot") and not r.split(":", 6)[6].startswith(prefix):
+                problems.append(f"{s.get('Sid')}: RDS changes on {r}, not only on names starting with {prefix}")
     # Behaviour.
     d = Decisions(statements)
+    clone, instance = ours(res, "cluster", "prod-db-clone-1"), ours(res, "db", "prod-db-clone-1-1")
+    tagged_unprefixed = arn("rds", "cluster:prod-db-clone-1")
     for action in ("rds:DeleteDBCluster", "rds:ModifyDBCluster", "rds:RemoveTagsFromResource", "rds:CreateDBClusterSnapshot", "rds:StartDBCluster"):
         d.expect(False, action, ROOT_CLUSTER, {}, "a root has no ownership tag")
-        d.expect(False, action, OUR_CLONE, tags("aws:ResourceTag", OTHER_DEPLOYMENT), "owned by another deployment")
-        d.expect(True, action, OUR_CLONE, tags("aws:ResourceTag", OURS), "our clone")
+        d.expect(False, action, ROOT_CLUSTER, tags("aws:ResourceTag", OURS), "a root someone tagged as ours")
+        d.expect(False, action, tagged_unprefixed, tags("aws:ResourceTag", OURS), "tagged as ours but not named so")
+        d.expect(False, action, clone, tags("aws:ResourceTag", OTHER_DEPLOYMENT), "owned by another deployment")
+        d.expect(True, action, clone, tags("aws:ResourceTag", OURS), "our clone")
     for action in ("rds:DeleteDBInstance", "rds:RemoveTagsFromResource"):
-        d.expect(False, action, ROOT_INSTANCE, {}, "a root's instance")
-        d.expect(True, action, OUR_CLONE_INSTANCE, tags("aws:ResourceTag", OURS), "our clone's instance")
-    d.expect(True, "rds:DeleteDBCluster", FINAL_SNAPSHOT, {}, "final snapshot on delete")
+        d.expect(False, action, ROOT_INSTANCE, tags("aws:ResourceTag", OURS), "a root's instance, even tagged")
+        d.expect(True, action, instance, tags("aws:ResourceTag", OURS), "our clone's instance")
+    snapshot = ours(res, "cluster-snapshot", "prod-db-clone-1-final-20240101t000000")
+    d.expect(True, "rds:DeleteDBCluster", snapshot, {}, "final snapshot on delete")
+    d.expect(False, "rds:DeleteDBCluster", arn("rds", "cluster-snapshot:prod-db-final"), {}, "a snapshot not named ours")
     d.expect(True, "rds:DescribeDBClusters", "*", {}, "inventory")
     return problems + d.problems
 
 
 @check
-def rds_changes_to_untagged_resources_are_explicitly_denied(res: Resolver) -> Problems:
+def rds_changes_outside_our_names_or_tags_are_explicitly_denied(res: Resolver) -> Problems:
     # Even with a careless extra policy attached to the role, roots stay safe.
     careless = {"Effect": "Allow", "Action": "rds:*", "Resource": "*"}
     d = Decisions(role_statements(res) + [careless])
     for action in RDS_CHANGES:
         d.expect(False, action, ROOT_CLUSTER, {}, "explicit deny for untagged clusters")
         d.expect(False, action, ROOT_INSTANCE, {}, "explicit deny for untagged instances")
-    d.expect(False, "rds:AddTagsToResource", ROOT_CLUSTER, tags("aws:ResourceTag", OTHER_DEPLOYMENT), "another deployment's")
+    for action in ("rds:DeleteDBCluster", "rds:ModifyDBCluster", "rds:AddTagsToResource"):
+        d.expect(False, action, ROOT_CLUSTER, tags("aws:ResourceTag", OURS), "explicit deny for names not ours")
+    d.expect(False, "rds:DeleteDBInstance", ROOT_INSTANCE, tags("aws:ResourceTag", OURS), "explicit deny for names not ours")
+    d.expect(False, "rds:AddTagsToResource", ours(res, "cluster", "x"), tags("aws:ResourceTag", OTHER_DEPLOYMENT), "another deployment's")
     return d.problems
 
 
 @check
-def rds_creates_require_this_stacks_request_tags(res: Resolver) -> Problems:
+def rds_creates_require_our_names_and_request_tags(res: Resolver) -> Problems:
     statements = role_statements(res)
     problems = []
     for s in statements:
-        if s["Effect"] == "Allow" and set(as_list(s["Action"])) & set(RDS_CREATES):
+        if s["Effect"] == "Allow" and set(as_list(s["Action"])) & {"rds:RestoreDBClusterToPointInTime", "rds:CreateDBInstance"}:
             if condition_value(s, "StringEquals", f"aws:RequestTag/{OWNERSHIP}") != STACK_NAME:
                 problems.append(f"{s.get('Sid')}: creates without aws:RequestTag/{OWNERSHIP} = {STACK_NAME}")
     d = Decisions(statements)
     request = tags("aws:RequestTag", OURS)
-    for resource in (ROOT_CLUSTER, NEW_CLONE, SUBNET_GROUP):
+    new_clone, new_instance = ours(res, "cluster", "prod-db-clone-2"), ours(res, "db", "prod-db-clone-2-1")
+    # A restore reads its source (a root or our copy) and makes a cluster named ours.
+    for resource in (ROOT_CLUSTER, new_clone, SUBNET_GROUP):
         d.expect(True, "rds:RestoreDBClusterToPointInTime", resource, request, "restore with our tags")
         d.expect(False, "rds:RestoreDBClusterToPointInTime", resource, {}, "restore without tags")
         d.expect(False, "rds:RestoreDBClusterToPointInTime", resource, tags("aws:RequestTag", OTHER_DEPLOYMENT), "other tag")
-    d.expect(False, "rds:RestoreDBClusterToPointInTime", NEW_CLONE, tags("aws:RequestTag", {OWNERSHIP: STACK_NAME}), "no role tag")
-    for resource in (NEW_CLONE_INSTANCE, NEW_CLONE, SUBNET_GROUP):
+    d.expect(False, "rds:RestoreDBClusterToPointInTime", new_clone, tags("aws:RequestTag", {OWNERSHIP: STACK_NAME}), "no role tag")
+    # Its tags are authorised on the new cluster: only a name with our prefix.
+    d.expect(True, "rds:AddTagsToResource", new_clone, request, "tag on create")
+    d.expect(False, "rds:AddTagsToResource", arn("rds", "cluster:prod-db-2"), request, "a restore into a name not ours")
+    d.expect(False, "rds:AddTagsToResource", new_clone, tags("aws:RequestTag", {"team": "x"}), "tags without ours")
+    for resource in (new_instance, new_clone, SUBNET_GROUP):
         d.expect(True, "rds:CreateDBInstance", resource, request, "instance with our tags")
         d.expect(False, "rds:CreateDBInstance", resource, {}, "instance without tags")
-    # Tag-on-create is authorised as AddTagsToResource with the request's tags.
-    d.expect(True, "rds:AddTagsToResource", NEW_CLONE, request, "tag on create")
-    d.expect(False, "rds:AddTagsToResource", NEW_CLONE, tags("aws:RequestTag", {"team": "x"}), "tags without ours")
+    d.expect(True, "rds:AddTagsToResource", new_instance, request, "instance tag on create")
     return problems + d.problems
 
 
 @check
-def protected_roots_are_denied_every_change(res: Resolver) -> Problems:
-    protected = [p for p in res.parameters["ProtectedClusterIds"] if p]
+def a_root_can_never_be_made_to_look_like_ours(res: Resolver) -> Problems:
+    """The attack chains of the least-privilege review, each denied."""
     d = Decisions(role_statements(res))
-    for cluster_id in protected:
-        root = arn("rds", f"cluster:{cluster_id}")
-        for action in ("rds:AddTagsToResource", "rds:CreateDBInstance"):
-            d.expect(False, action, root, tags("aws:RequestTag", OURS), "protected root")
-        d.expect(False, "rds:DeleteDBCluster", root, tags("aws:ResourceTag", OURS), "protected even if tagged")
-        d.expect(False, "rds:StartDBCluster", root, tags("aws:ResourceTag", OURS), "protected even if tagged")
-        d.expect(True, "rds:RestoreDBClusterToPointInTime", root, tags("aws:RequestTag", OURS), "roots are cloned")
-    if not protected:
-        d.expect(True, "rds:AddTagsToResource", NEW_CLONE, tags("aws:RequestTag", OURS), "no roots protected")
+    request, tagged = tags("aws:RequestTag", OURS), tags("aws:ResourceTag", OURS)
+    # Tag a root, then delete or modify it.
+    d.expect(False, "rds:AddTagsToResource", ROOT_CLUSTER, request, "tagging a root as ours")
+    for action in ("rds:DeleteDBCluster", "rds:ModifyDBCluster", "rds:CreateDBClusterSnapshot"):
+        d.expect(False, action, ROOT_CLUSTER, tagged, "changing a root tagged as ours")
+    # Delete a root's instance (instances die even under deletion protection).
+    d.expect(False, "rds:AddTagsToResource", ROOT_INSTANCE, request, "tagging a root's instance")
+    d.expect(False, "rds:DeleteDBInstance", ROOT_INSTANCE, tagged, "deleting a root's instance tagged as ours")
+    # Add an instance to a root.
+    d.expect(False, "rds:CreateDBInstance", ROOT_CLUSTER, request, "an instance in a root")
     return d.problems
 
 
 @check
-def secrets_only_under_the_allowed_prefixes(res: Resolver) -> Problems:
+def protected_roots_and_their_instances_are_denied_every_change(res: Resolver) -> Problems:
+    protected = [p for p in res.parameters["ProtectedClusterIds"] if p]
+    d = Decisions(role_statements(res))
+    for cluster_id in protected:
+        root = arn("rds", f"cluster:{cluster_id}")
+        instance = arn("rds", f"db:{cluster_id}-instance-1")
+        for action in ("rds:AddTagsToResource", "rds:CreateDBInstance"):
+            d.expect(False, action, root, tags("aws:RequestTag", OURS), "protected root")
+        for action in ("rds:DeleteDBCluster", "rds:ModifyDBCluster", "rds:StartDBCluster"):
+            d.expect(False, action, root, tags("aws:ResourceTag", OURS), "protected even if tagged and named like ours")
+        d.expect(False, "rds:DeleteDBInstance", instance, tags("aws:ResourceTag", OURS), "its instance, even tagged")
+        d.expect(True, "rds:RestoreDBClusterToPointInTime", root, tags("aws:RequestTag", OURS), "roots are cloned")
+    if "acm-test-legacy" in protected and name_prefix(res) == f"{STACK_NAME}-":
+        # Named like ours and tagged: only the protection stops it.
+        d.expect(False, "rds:DeleteDBInstance", arn("rds", "db:acm-test-legacy-1"), tags("aws:ResourceTag", OURS), "protected")
+    if not protected:
+        d.expect(True, "rds:AddTagsToResource", ours(res, "cluster", "x"), tags("aws:RequestTag", OURS), "no roots protected")
+    return d.problems
+
+
+@check
+def secrets_only_under_our_path(res: Resolver) -> Problems:
     prefixes = expected_secret_prefixes(res)
-    allowed_arns = {arn("secretsmanager", f"secret:{p}*") for p in prefixes}
+    allowed_arns = {arn("secretsmanager", f"secret:{p}{STACK_NAME}/*") for p in prefixes}
     statements = role_statements(res)
     problems = []
     read_resources: set[str] = set()
@@ -352,7 +409,7 @@ def secrets_only_under_the_allowed_prefixes(res: Resolver) -> Problems:
             continue
         outside = set(as_list(s["Resource"])) - allowed_arns
         if outside:
-            problems.append(f"{s.get('Sid')}: secrets outside {prefixes}: {sorted(outside)}")
+            problems.append(f"{s.get('Sid')}: secrets outside {sorted(allowed_arns)}: {sorted(outside)}")
         if "secretsmanager:GetSecretValue" in as_list(s["Action"]):
             read_resources |= set(as_list(s["Resource"]))
     if read_resources != allowed_arns:
@@ -361,37 +418,65 @@ def secrets_only_under_the_allowed_prefixes(res: Resolver) -> Problems:
     if env_prefixes != prefixes:
         problems.append(f"ALLOWED_SECRET_PREFIXES {env_prefixes} != IAM prefixes {prefixes}")
     d = Decisions(statements)
-    ours, request = tags("aws:ResourceTag", OURS), tags("aws:RequestTag", OURS)
+    ours_, request = tags("aws:ResourceTag", OURS), tags("aws:RequestTag", OURS)
     for prefix in prefixes:
-        secret = arn("secretsmanager", f"secret:{prefix}password/prod-db-clone-1-20240101-AbCdEf")
+        secret = arn("secretsmanager", f"secret:{prefix}{STACK_NAME}/password/acm-test-db-20240101T000000-AbCdEf")
         d.expect(True, "secretsmanager:GetSecretValue", secret, {}, "read ours")
         d.expect(True, "secretsmanager:CreateSecret", secret, request, "create with our tag")
         d.expect(False, "secretsmanager:CreateSecret", secret, {}, "create without our tag")
         for action in ("secretsmanager:DeleteSecret", "secretsmanager:PutSecretValue"):
-            d.expect(True, action, secret, ours, "change ours")
-            d.expect(False, action, secret, {}, "untagged secret under the prefix")
-        d.expect(True, "secretsmanager:PutResourcePolicy", secret, {**ours, "secretsmanager:BlockPublicPolicy": "true"}, "policy")
-        d.expect(False, "secretsmanager:PutResourcePolicy", secret, ours, "policy without BlockPublicPolicy")
+            d.expect(True, action, secret, ours_, "change ours")
+            d.expect(False, action, secret, {}, "untagged secret under the path")
+        d.expect(True, "secretsmanager:PutResourcePolicy", secret, {**ours_, "secretsmanager:BlockPublicPolicy": "true"}, "policy")
+        d.expect(False, "secretsmanager:PutResourcePolicy", secret, ours_, "policy without BlockPublicPolicy")
+        # Another deployment that shares the prefix: its own path.
+        for other_stack in ("another-deployment", f"{STACK_NAME}2"):
+            theirs = arn("secretsmanager", f"secret:{prefix}{other_stack}/password/x-20240101T000000-AbCdEf")
+            for action in ("secretsmanager:GetSecretValue", "secretsmanager:DeleteSecret", "secretsmanager:PutSecretValue"):
+                d.expect(False, action, theirs, {**ours_, "secretsmanager:BlockPublicPolicy": "true"}, "another deployment's secret")
     elsewhere = arn("secretsmanager", "secret:prod/db/master-AbCdEf")
     for action in ("secretsmanager:GetSecretValue", "secretsmanager:DeleteSecret", "secretsmanager:PutResourcePolicy"):
-        d.expect(False, action, elsewhere, {**ours, "secretsmanager:BlockPublicPolicy": "true"}, "outside the prefixes")
+        d.expect(False, action, elsewhere, {**ours_, "secretsmanager:BlockPublicPolicy": "true"}, "outside the prefixes")
     return problems + d.problems
 
 
 @check
-def parameters_only_under_the_stack_path(res: Resolver) -> Problems:
+def rds_managed_and_other_deployments_secrets_stay_out_of_reach(res: Resolver) -> Problems:
+    # Even with a careless extra policy attached to the role.
+    careless = {"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"}
+    d = Decisions(role_statements(res) + [careless])
+    rds_managed = arn("secretsmanager", "secret:rds!cluster-0a1b2c3d-4e5f-6789-abcd-ef0123456789-AbCdEf")
+    for action in ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:PutResourcePolicy", "secretsmanager:DeleteSecret"):
+        d.expect(False, action, rds_managed, {}, "a root's master password that RDS manages")
+    theirs = arn("secretsmanager", f"secret:{res.parameters['DefaultSecretPrefix']}another-deployment/password/x-AbCdEf")
+    for action in ("secretsmanager:TagResource", "secretsmanager:UntagResource"):
+        d.expect(False, action, theirs, tags("aws:ResourceTag", OTHER_DEPLOYMENT), "re-tagging another deployment's secret")
+    return d.problems
+
+
+@check
+def parameters_read_under_the_stack_path_and_only_leases_written(res: Resolver) -> Problems:
     path = arn("ssm", f"parameter/{STACK_NAME}/*")
-    problems = [
-        f"{s.get('Sid')}: SSM on {s['Resource']}"
-        for s in role_statements(res)
-        if allows(s, "ssm:") and as_list(s["Resource"]) != [path]
-    ]
+    written = [arn("ssm", f"parameter/{STACK_NAME}/leases/*"), arn("ssm", f"parameter/{STACK_NAME}/deferred-clones/*")]
+    problems = []
+    for s in role_statements(res):
+        if not allows(s, "ssm:"):
+            continue
+        reads = set(as_list(s["Action"])) <= {"ssm:GetParameter", "ssm:GetParametersByPath"}
+        if as_list(s["Resource"]) != ([path] if reads else written):
+            problems.append(f"{s.get('Sid')}: SSM {as_list(s['Action'])} on {s['Resource']}")
     d = Decisions(role_statements(res))
+    config = arn("ssm", f"parameter/{STACK_NAME}/maintenance-config")
+    lease = arn("ssm", f"parameter/{STACK_NAME}/leases/prod-db")
+    waiting = arn("ssm", f"parameter/{STACK_NAME}/deferred-clones/clone-1")
+    for parameter, why in ((config, "config"), (lease, "lease"), (waiting, "waiting clone")):
+        d.expect(True, "ssm:GetParameter", parameter, {}, why)
+    for action in ("ssm:PutParameter", "ssm:DeleteParameter"):
+        d.expect(True, action, lease, {}, "lease")
+        d.expect(True, action, waiting, {}, "waiting clone")
+        d.expect(False, action, config, {}, "the config is the operator's")
     for action in ("ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"):
-        d.expect(True, action, arn("ssm", f"parameter/{STACK_NAME}/maintenance-config"), {}, "config")
-        d.expect(True, action, arn("ssm", f"parameter/{STACK_NAME}/leases/prod-db"), {}, "lease")
         d.expect(False, action, arn("ssm", "parameter/other-stack/maintenance-config"), {}, "other path")
-        d.expect(True, action, arn("ssm", f"parameter/{STACK_NAME}/deferred-clones/clone-1"), {}, "waiting clone")
     # Waiting clones are read back by their path.
     d.expect(True, "ssm:GetParametersByPath", arn("ssm", f"parameter/{STACK_NAME}/deferred-clones"), {}, "waiting clones")
     d.expect(False, "ssm:GetParametersByPath", arn("ssm", "parameter/other-stack/deferred-clones"), {}, "other path")
@@ -439,31 +524,75 @@ def logs_only_to_its_own_log_group(res: Resolver) -> Problems:
     for group_arn in (arn("logs", f"log-group:{LOG_GROUP}"), arn("logs", f"log-group:{LOG_GROUP}:*")):
         d.expect(False, "logs:CreateLogGroup", group_arn, {}, "the template creates the group")
     create_group = [s.get("Sid") for s in role_statements(res) if s["Effect"] == "Allow" and "logs:CreateLogGroup" in as_list(s["Action"])]
-    return d.problems + [f"{sid}: allows logs:CreateLogGroup" for sid in create_group]
+    problems = d.problems + [f"{sid}: allows logs:CreateLogGroup" for sid in create_group]
+    groups = {n: r for n, r in res.resources().items() if r["Type"] == "AWS::Logs::LogGroup"}
+    if len(groups) != 1:
+        return problems + [f"exactly one log group expected, found {sorted(groups)}"]
+    (name, group), = groups.items()
+    keep = res.parameters["KeepLogsOnDelete"] == "true"
+    policies = (group.get("DeletionPolicy"), group.get("UpdateReplacePolicy"))
+    if policies != (("Retain", "Retain") if keep else ("Delete", "Delete")):
+        problems.append(f"log group {name} has {policies} with KeepLogsOnDelete={keep}")
+    if function(res).get("LoggingConfig", {}).get("LogGroup") != LOG_GROUP:
+        problems.append("the function must log to the template's log group")
+    return problems
+
+
+def default_key_policy(res: Resolver) -> list[dict]:
+    statements = res.resources()["DefaultKey"]["Properties"]["KeyPolicy"]["Statement"]
+    return json.loads(json.dumps(as_list(statements)).replace("<GetAtt:FunctionRole.Arn>", ROLE))
 
 
 @check
-def keys_only_ours(res: Resolver) -> Problems:
+def keys_only_by_key_policy(res: Resolver) -> Problems:
     statements = role_statements(res)
+    problems = [
+        f"{s.get('Sid')}: KMS rights by resource tag"
+        for s in statements
+        if allows(s, "kms:") and any(k.startswith("aws:ResourceTag/") for keys in s.get("Condition", {}).values() for k in keys)
+    ]
     d = Decisions(statements)
-    key = arn("kms", "key/1234abcd-12ab-34cd-56ef-1234567890ab")
-    ours, disposable = tags("aws:ResourceTag", OURS), tags("aws:ResourceTag", {**OURS, "aurora-clone-manager:disposable": "true"})
+    new_key = arn("kms", "key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    request = {**tags("aws:RequestTag", OURS), "aws:TagKeys": list(OURS)}
     d.expect(True, "kms:CreateKey", "*", tags("aws:RequestTag", OURS), "create tagged")
     d.expect(False, "kms:CreateKey", "*", {}, "create untagged")
-    d.expect(True, "kms:TagResource", key, tags("aws:RequestTag", OURS), "tag on create")
-    for action in ("kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"):
-        d.expect(True, action, key, ours, "our key")
-        d.expect(False, action, key, {}, "a key we do not own, called directly")
-    d.expect(True, "kms:Decrypt", key, {"kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}, "via Secrets Manager")
-    d.expect(True, "kms:CreateGrant", key, {"kms:ViaService": f"rds.{REGION}.amazonaws.com", "kms:GrantIsForAWSResource": "true"}, "RDS")
-    for action in ("kms:ScheduleKeyDeletion", "kms:PutKeyPolicy"):
-        d.expect(True, action, key, disposable, "our disposable key")
-        d.expect(False, action, key, ours, "our default key is not disposable")
-        d.expect(False, action, key, tags("aws:ResourceTag", {"aurora-clone-manager:disposable": "true"}), "not ours")
-    d.expect(False, "kms:PutKeyPolicy", key, {**disposable, "kms:BypassPolicyLockoutSafetyCheck": "true"}, "lockout")
-    d.expect(True, "kms:CreateAlias", arn("kms", f"alias/aurora-clone-manager/{STACK_NAME}/prod-db-clone-1"), {}, "alias")
+    d.expect(True, "kms:TagResource", new_key, request, "tag on create")
+    d.expect(False, "kms:TagResource", new_key, {**request, "aws:TagKeys": [*OURS, "team"]}, "tags not ours")
+    d.expect(False, "kms:PutKeyPolicy", new_key, {"kms:BypassPolicyLockoutSafetyCheck": "true"}, "lockout")
+    d.expect(True, "kms:CreateAlias", arn("kms", f"alias/aurora-clone-manager/{STACK_NAME}/acm-test-db"), {}, "alias")
     d.expect(False, "kms:CreateAlias", arn("kms", "alias/prod-db"), {}, "alias outside our path")
-    return d.problems
+    # A key someone else made: tagging it as ours gives nothing.
+    disposable = tags("aws:ResourceTag", {**OURS, "aurora-clone-manager:disposable": "true"})
+    for action in ("kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:CreateGrant", "kms:Decrypt", "kms:ListResourceTags", "kms:RevokeGrant"):
+        if is_allowed_by_key(statements, FOREIGN_KEY_POLICY, ROLE, action, FOREIGN_KEY, disposable):
+            problems.append(f"{action} on a foreign key tagged as our disposable key must be denied")
+    grant = {"kms:GrantOperations": ["Decrypt"], "kms:GranteePrincipal": f"arn:{PARTITION}:iam::{ACCOUNT}:role/attacker"}
+    if is_allowed_by_key(statements, FOREIGN_KEY_POLICY, ROLE, "kms:CreateGrant", FOREIGN_KEY, grant):
+        problems.append("granting Decrypt on a foreign key must be denied")
+    via_rds = {"kms:ViaService": f"rds.{REGION}.amazonaws.com", "kms:GrantIsForAWSResource": "true"}
+    if not is_allowed_by_key(statements, FOREIGN_KEY_POLICY, ROLE, "kms:CreateGrant", FOREIGN_KEY, via_rds):
+        problems.append("RDS must be able to use an encrypted root's key on the role's behalf")
+    if res.parameters["CreateDefaultKey"] == "true":
+        key_policy = default_key_policy(res)
+        key = "<GetAtt:DefaultKey.Arn>"
+        member = f"arn:{PARTITION}:iam::{ACCOUNT}:role/developer"
+        checks = [
+            (True, "kms:CreateGrant", {"kms:GrantOperations": ["Decrypt"], "kms:GranteePrincipal": member}, "Decrypt for a reader"),
+            (True, "kms:CreateGrant", {"kms:GrantOperations": ["Decrypt"], "kms:GranteePrincipal": f"arn:{PARTITION}:sts::{ACCOUNT}:assumed-role/dev/x"}, "a session"),
+            (False, "kms:CreateGrant", {"kms:GrantOperations": ["Decrypt", "Encrypt"], "kms:GranteePrincipal": member}, "more than Decrypt"),
+            (False, "kms:CreateGrant", {"kms:GrantOperations": ["Decrypt"], "kms:GranteePrincipal": "arn:aws:iam::999999999999:root"}, "another account"),
+            (False, "kms:CreateGrant", {"kms:GranteePrincipal": member}, "no operations named"),
+            (True, "kms:ListGrants", {}, "finding grants"),
+            (True, "kms:RevokeGrant", {}, "revoking grants"),
+            (True, "kms:GenerateDataKey", {"kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}, "storing a secret"),
+            (False, "kms:ScheduleKeyDeletion", {}, "the default key is never deleted"),
+            (False, "kms:PutKeyPolicy", {}, "the default key's policy is the template's"),
+            (False, "kms:Decrypt", {}, "no direct decryption"),
+        ]
+        for allowed, action, context, why in checks:
+            if is_allowed_by_key(statements, key_policy, ROLE, action, key, context) != allowed:
+                problems.append(f"default key: {action} with {context} should be {'allowed' if allowed else 'denied'}: {why}")
+    return problems + d.problems
 
 
 @check
@@ -493,6 +622,16 @@ def parameters_exist_with_their_defaults(res: Resolver) -> Problems:
             problems.append(f"parameter {name} default {declared[name].get('Default')!r} != {default!r}")
     if declared.get("Architecture", {}).get("AllowedValues") != ["arm64", "x86_64"]:
         problems.append("Architecture must allow arm64 and x86_64")
+    if not str(declared.get("MaintenanceSchedule", {}).get("Default", "")).startswith("cron("):
+        problems.append("the maintenance runs nightly at a fixed hour by default (a cron expression)")
+    patterns = {
+        "DefaultSecretPrefix": "^/[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*/$",
+        "ExtraSecretPrefixes": "^(/[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*/)?$",
+        "NamePrefix": "^([a-z](-?[a-z0-9])*-)?$",
+    }
+    for name, pattern in patterns.items():
+        if declared.get(name, {}).get("AllowedPattern") != pattern:
+            problems.append(f"{name} must follow {pattern}")
     return problems
 
 
@@ -516,6 +655,8 @@ def function_is_configured_for_the_finisher(res: Resolver) -> Problems:
     p = res.parameters
     wanted = {
         "STACK_NAME": STACK_NAME,
+        "NAME_PREFIX": name_prefix(res),
+        "FUNCTION_ROLE_ARN": "<GetAtt:FunctionRole.Arn>",
         "MAX_COPY_AGE": p["MaxCopyAge"],
         "MAX_CLONES_PER_SOURCE": p["MaxClonesPerSource"],
         "DEFAULT_SECRET_PREFIX": p["DefaultSecretPrefix"],
@@ -533,6 +674,35 @@ def function_is_configured_for_the_finisher(res: Resolver) -> Problems:
     invoke_config = res.resources().get("FunctionEventInvokeConfig", {}).get("Properties", {})
     if (invoke_config.get("MaximumRetryAttempts"), invoke_config.get("MaximumEventAgeInSeconds")) != (2, 3600):
         problems.append(f"EventInvokeConfig {invoke_config} should keep 2 retries and 3600 s")
+    return problems
+
+
+@check
+def failed_invocations_are_kept_alarmed_and_answerable(res: Resolver) -> Problems:
+    resources = res.resources()
+    problems = []
+    invoke_config = resources.get("FunctionEventInvokeConfig", {}).get("Properties", {})
+    destination = invoke_config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+    if destination != "<GetAtt:FailedInvocationsQueue.Arn>":
+        problems.append(f"failed asynchronous invocations must go to the queue, not {destination!r}")
+    queue = resources.get("FailedInvocationsQueue", {})
+    if queue.get("Type") != "AWS::SQS::Queue" or queue["Properties"].get("MessageRetentionPeriod") != 1209600:
+        problems.append("the queue keeps records for 14 days")
+    sends = [s for s in role_statements(res) if allows(s, "sqs:")]
+    if [(as_list(s["Action"]), as_list(s["Resource"])) for s in sends] != [(["sqs:SendMessage"], [destination])]:
+        problems.append(f"the role may only send to its own queue: {sends}")
+    alarms = {r["Properties"]["MetricName"]: r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    depth = alarms.get("ApproximateNumberOfMessagesVisible", {})
+    if depth.get("Namespace") != "AWS/SQS" or depth.get("Dimensions") != [{"Name": "QueueName", "Value": "<GetAtt:FailedInvocationsQueue.QueueName>"}]:
+        problems.append("an alarm on the queue's depth is missing")
+    for metric in ("AsyncEventsDropped", "DestinationDeliveryFailures"):
+        alarm = alarms.get(metric, {})
+        if alarm.get("Namespace") != "AWS/Lambda" or alarm.get("Dimensions") != [{"Name": "FunctionName", "Value": STACK_NAME}]:
+            problems.append(f"an alarm on the function's {metric} is missing")
+    if "answer --from-queue" not in depth.get("AlarmDescription", ""):
+        problems.append("the queue alarm must say how to answer the requests")
+    if "FailedInvocationsQueueUrl" not in res.outputs():
+        problems.append("the queue's URL must be an output")
     return problems
 
 
@@ -597,7 +767,8 @@ def schedule_and_rds_event_rules_invoke_the_function(res: Resolver) -> Problems:
 def logs_alarms_and_dashboard_exist(res: Resolver) -> Problems:
     resources = res.resources()
     problems = []
-    group = resources.get("FunctionLogGroup", {}).get("Properties", {})
+    groups = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Logs::LogGroup"]
+    group = groups[0] if len(groups) == 1 else {}
     if group.get("LogGroupName") != LOG_GROUP or str(group.get("RetentionInDays")) != res.parameters["LogRetentionDays"]:
         problems.append(f"log group {group}")
     if function(res).get("LoggingConfig", {}).get("LogGroup") != LOG_GROUP:
@@ -658,9 +829,11 @@ def default_key_and_access_policy(res: Resolver) -> Problems:
         if props.get("Groups", []) != groups or props.get("Roles", []) != roles:
             problems.append(f"attachments {props.get('Groups')} {props.get('Roles')}")
         d = Decisions(as_list(props["PolicyDocument"]["Statement"]))
-        secret = arn("secretsmanager", f"secret:{p['DefaultSecretPrefix']}password/prod-db-clone-1-20240101-AbCdEf")
+        secret = arn("secretsmanager", f"secret:{p['DefaultSecretPrefix']}{STACK_NAME}/password/acm-test-db-20240101T000000-AbCdEf")
         d.expect(True, "secretsmanager:GetSecretValue", secret, {}, "clone passwords")
         d.expect(False, "secretsmanager:GetSecretValue", arn("secretsmanager", "secret:prod/master-AbCdEf"), {}, "others")
+        theirs = f"secret:{p['DefaultSecretPrefix']}another-deployment/password/x-20240101T000000-AbCdEf"
+        d.expect(False, "secretsmanager:GetSecretValue", arn("secretsmanager", theirs), {}, "another deployment's")
         via = {"kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}
         d.expect(key is not None, "kms:Decrypt", "<GetAtt:DefaultKey.Arn>", via, "decrypt with the default key")
         problems += d.problems
@@ -709,23 +882,29 @@ class TemplateChecks(unittest.TestCase):
     def test_resource_star_only_for_actions_without_resource_types(self):
         self.assert_no_problems("star_resource_only_for_actions_without_resources")
 
-    def test_rds_changes_only_on_resources_tagged_with_this_stack(self):
-        self.assert_no_problems("rds_changes_only_on_resources_tagged_with_this_stack")
+    def test_rds_changes_only_on_resources_named_and_tagged_as_ours(self):
+        self.assert_no_problems("rds_changes_only_on_our_names_and_tags")
 
-    def test_rds_changes_to_untagged_resources_are_explicitly_denied(self):
-        self.assert_no_problems("rds_changes_to_untagged_resources_are_explicitly_denied")
+    def test_rds_changes_outside_our_names_or_tags_are_explicitly_denied(self):
+        self.assert_no_problems("rds_changes_outside_our_names_or_tags_are_explicitly_denied")
 
-    def test_restores_and_instances_require_this_stacks_request_tags(self):
-        self.assert_no_problems("rds_creates_require_this_stacks_request_tags")
+    def test_restores_and_instances_require_our_names_and_request_tags(self):
+        self.assert_no_problems("rds_creates_require_our_names_and_request_tags")
 
-    def test_protected_roots_are_denied_every_change(self):
-        self.assert_no_problems("protected_roots_are_denied_every_change")
+    def test_a_root_tagged_deleted_modified_or_given_an_instance_is_denied(self):
+        self.assert_no_problems("a_root_can_never_be_made_to_look_like_ours")
 
-    def test_secrets_only_under_the_allowed_prefixes(self):
-        self.assert_no_problems("secrets_only_under_the_allowed_prefixes")
+    def test_protected_roots_and_their_instances_are_denied_every_change(self):
+        self.assert_no_problems("protected_roots_and_their_instances_are_denied_every_change")
 
-    def test_parameters_only_under_the_stack_path(self):
-        self.assert_no_problems("parameters_only_under_the_stack_path")
+    def test_secrets_only_under_this_deployments_path(self):
+        self.assert_no_problems("secrets_only_under_our_path")
+
+    def test_rds_managed_and_other_deployments_secrets_stay_out_of_reach(self):
+        self.assert_no_problems("rds_managed_and_other_deployments_secrets_stay_out_of_reach")
+
+    def test_parameters_read_under_the_stack_path_and_only_leases_written(self):
+        self.assert_no_problems("parameters_read_under_the_stack_path_and_only_leases_written")
 
     def test_events_only_on_the_default_bus(self):
         self.assert_no_problems("events_only_on_the_default_bus")
@@ -736,8 +915,8 @@ class TemplateChecks(unittest.TestCase):
     def test_logs_only_to_its_own_log_group(self):
         self.assert_no_problems("logs_only_to_its_own_log_group")
 
-    def test_keys_only_ours_and_deletion_only_of_disposable_keys(self):
-        self.assert_no_problems("keys_only_ours")
+    def test_keys_only_by_key_policy_and_foreign_keys_out_of_reach(self):
+        self.assert_no_problems("keys_only_by_key_policy")
 
     def test_policies_fit_the_iam_size_quotas(self):
         self.assert_no_problems("policies_fit_the_iam_quotas")
@@ -747,6 +926,9 @@ class TemplateChecks(unittest.TestCase):
 
     def test_function_is_configured_for_the_finisher(self):
         self.assert_no_problems("function_is_configured_for_the_finisher")
+
+    def test_failed_invocations_are_kept_alarmed_and_answerable(self):
+        self.assert_no_problems("failed_invocations_are_kept_alarmed_and_answerable")
 
     def test_outputs_are_exported_under_the_stack_name(self):
         self.assert_no_problems("outputs_are_exported")
@@ -835,35 +1017,61 @@ MUTATIONS: list[tuple[str, str, Callable[[dict, dict], None], dict]] = [
         Action="rds:Describe*"), {}),
     ("star_resource_only_for_actions_without_resources", "GetSecretValue on *", lambda t, e: statement(t, "SecretsList").update(
         Action=["secretsmanager:ListSecrets", "secretsmanager:GetSecretValue"]), {}),
-    ("rds_changes_only_on_resources_tagged_with_this_stack", "no tag condition", lambda t, e: statement(
-        t, "RdsChangeOnlyOurResources").pop("Condition"), {}),
-    ("rds_changes_only_on_resources_tagged_with_this_stack", "a fixed tag value", lambda t, e: statement(
-        t, "RdsChangeOnlyOurResources").update(Condition={"StringEquals": {f"aws:ResourceTag/{OWNERSHIP}": "x"}}), {}),
-    ("rds_changes_only_on_resources_tagged_with_this_stack", "final snapshot statement on clusters", lambda t, e: statement(
+    ("rds_changes_only_on_our_names_and_tags", "no tag condition", lambda t, e: statement(
+        t, "RdsChangeOnlyOurNamedAndTaggedResources").pop("Condition"), {}),
+    ("rds_changes_only_on_our_names_and_tags", "a fixed tag value", lambda t, e: statement(
+        t, "RdsChangeOnlyOurNamedAndTaggedResources").update(Condition={"StringEquals": {f"aws:ResourceTag/{OWNERSHIP}": "x"}}), {}),
+    ("rds_changes_only_on_our_names_and_tags", "changes on every cluster name", lambda t, e: statement(
+        t, "RdsChangeOnlyOurNamedAndTaggedResources")["Resource"].append(
+        sub("arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:cluster:*")), {}),
+    ("rds_changes_only_on_our_names_and_tags", "final snapshot statement on clusters", lambda t, e: statement(
         t, "RdsFinalSnapshotOfOurClusters").update(Resource=sub("arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:*")), {}),
-    ("rds_changes_to_untagged_resources_are_explicitly_denied", "no explicit deny", lambda t, e: _remove(
+    ("rds_changes_outside_our_names_or_tags_are_explicitly_denied", "no deny for untagged", lambda t, e: _remove(
         t, "RdsDenyChangesToUntaggedResources"), {}),
-    ("rds_changes_to_untagged_resources_are_explicitly_denied", "no re-tagging deny", lambda t, e: _remove(
-        t, "RdsDenyRetaggingOtherStacks"), {}),
-    ("rds_creates_require_this_stacks_request_tags", "restore without request tag", lambda t, e: statement(
-        t, "RdsRestoreOnlyWithOurTags").pop("Condition"), {}),
-    ("rds_creates_require_this_stacks_request_tags", "instances without request tag", lambda t, e: statement(
-        t, "RdsCreateInstanceOnlyWithOurTags").pop("Condition"), {}),
-    ("rds_creates_require_this_stacks_request_tags", "tag-on-create without our tag", lambda t, e: statement(
-        t, "RdsTagOnCreateWithOurStackTag").pop("Condition"), {}),
-    ("protected_roots_are_denied_every_change", "protected roots not denied", lambda t, e: policy(
-        t, "rds").pop(), {"ProtectedClusterIds": "prod-db"}),  # the Fn::If holding RdsDenyAnyChangeToProtectedRoots
-    ("secrets_only_under_the_allowed_prefixes", "all secrets readable", lambda t, e: statement(
-        t, "SecretsReadUnderOurPrefixes")["Resource"].append(
+    ("rds_changes_outside_our_names_or_tags_are_explicitly_denied", "no deny outside our names", lambda t, e: _remove(
+        t, "RdsDenyChangesOutsideOurNames"), {}),
+    ("rds_changes_outside_our_names_or_tags_are_explicitly_denied", "no re-tagging deny", lambda t, e: _remove(
+        t, "RdsDenyRetaggingOtherStacks") or _remove(t, "RdsDenyChangesOutsideOurNames"), {}),
+    ("rds_creates_require_our_names_and_request_tags", "restore without request tag", lambda t, e: statement(
+        t, "RdsRestoreWithOurTags").pop("Condition"), {}),
+    ("rds_creates_require_our_names_and_request_tags", "instances without request tag", lambda t, e: statement(
+        t, "RdsCreateInstancesOnlyInOurClusters").pop("Condition"), {}),
+    ("rds_creates_require_our_names_and_request_tags", "tag-on-create without our tag", lambda t, e: statement(
+        t, "RdsTagOnCreateOnlyOurNames").pop("Condition"), {}),
+    ("rds_creates_require_our_names_and_request_tags", "tag-on-create on any name", lambda t, e: statement(
+        t, "RdsTagOnCreateOnlyOurNames").update(Resource=sub("arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:cluster:*")), {}),
+    ("a_root_can_never_be_made_to_look_like_ours", "tagging by tag alone, as before", lambda t, e: statement(
+        t, "RdsTagOnCreateOnlyOurNames").update(Resource=sub("arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:*")) or _remove(
+        t, "RdsDenyChangesOutsideOurNames"), {}),
+    ("a_root_can_never_be_made_to_look_like_ours", "instances into any cluster", lambda t, e: statement(
+        t, "RdsCreateInstancesOnlyInOurClusters")["Resource"].append(
+        sub("arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:cluster:*")), {}),
+    ("protected_roots_and_their_instances_are_denied_every_change", "protected roots not denied", lambda t, e: policy(
+        t, "rds").pop(), {"ProtectedClusterIds": "prod-db,acm-test-legacy"}),  # the Fn::If holding the deny
+    ("protected_roots_and_their_instances_are_denied_every_change", "instances of protected roots not denied", lambda t, e: policy(
+        t, "rds")[-1]["Fn::If"][1]["Resource"]["Fn::Split"][1]["Fn::Sub"].__setitem__(0, "arn:*:rds:*:*:cluster:${Ids}"),
+        {"ProtectedClusterIds": "acm-test-legacy"}),
+    ("secrets_only_under_our_path", "all secrets readable", lambda t, e: statement(
+        t, "SecretsReadUnderOurPath")["Resource"].append(
         sub("arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:*")), {}),
-    ("secrets_only_under_the_allowed_prefixes", "extra prefix missing in IAM", lambda t, e: statement(
-        t, "SecretsReadUnderOurPrefixes")["Resource"].pop(), {"ExtraSecretPrefixes": "/a/,/b/,/c/"}),
-    ("secrets_only_under_the_allowed_prefixes", "deletion of untagged secrets", lambda t, e: statement(
+    ("secrets_only_under_our_path", "the prefix without the stack's path", lambda t, e: statement(
+        t, "SecretsChangeOnlyOurSecrets")["Resource"].__setitem__(0, sub(
+            "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${DefaultSecretPrefix}*")), {}),
+    ("secrets_only_under_our_path", "extra prefix missing in IAM", lambda t, e: statement(
+        t, "SecretsReadUnderOurPath")["Resource"].pop(), {"ExtraSecretPrefixes": "/a/,/b/,/c/"}),
+    ("secrets_only_under_our_path", "deletion of untagged secrets", lambda t, e: statement(
         t, "SecretsChangeOnlyOurSecrets").pop("Condition"), {}),
-    ("secrets_only_under_the_allowed_prefixes", "public resource policies", lambda t, e: statement(
+    ("secrets_only_under_our_path", "public resource policies", lambda t, e: statement(
         t, "SecretsResourcePolicyOnlyOurSecretsNeverPublic")["Condition"].pop("Bool"), {}),
-    ("parameters_only_under_the_stack_path", "all parameters", lambda t, e: statement(t, "ParametersUnderOurPath").update(
-        Resource=sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/*")), {}),
+    ("rds_managed_and_other_deployments_secrets_stay_out_of_reach", "no deny for RDS-managed secrets", lambda t, e: _remove(
+        t, "SecretsDenyRdsManagedSecrets"), {}),
+    ("rds_managed_and_other_deployments_secrets_stay_out_of_reach", "no re-tagging deny", lambda t, e: _remove(
+        t, "SecretsDenyRetaggingOtherDeployments"), {}),
+    ("parameters_read_under_the_stack_path_and_only_leases_written", "all parameters", lambda t, e: statement(
+        t, "ParametersReadUnderOurPath").update(Resource=sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/*")), {}),
+    ("parameters_read_under_the_stack_path_and_only_leases_written", "the config writable", lambda t, e: statement(
+        t, "LeasesAndRecordsWrittenUnderOurPath").update(Resource=sub(
+            "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${AWS::StackName}/*")), {}),
     ("events_only_on_the_default_bus", "every bus", lambda t, e: statement(t, "LifecycleEventsOnDefaultBus").update(
         Resource=sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/*")), {}),
     ("events_only_on_the_default_bus", "any source", lambda t, e: statement(t, "LifecycleEventsOnDefaultBus").pop(
@@ -873,10 +1081,20 @@ MUTATIONS: list[tuple[str, str, Callable[[dict, dict], None], dict]] = [
     ("invokes_only_itself", "function renamed", _set(FUNCTION_PROPS + ["FunctionName"], "renamed"), {}),
     ("logs_only_to_its_own_log_group", "CreateLogGroup", lambda t, e: statement(t, "WriteOwnLogs")["Action"].append(
         "logs:CreateLogGroup"), {}),
-    ("keys_only_ours", "deleting the default key", lambda t, e: statement(
-        t, "KmsAdministerOnlyOurDisposableKeys")["Condition"]["StringEquals"].pop(
-        "aws:ResourceTag/aurora-clone-manager:disposable"), {}),
-    ("keys_only_ours", "untagged keys", lambda t, e: statement(t, "KmsCreateOnlyOurKeys").pop("Condition"), {}),
+    ("logs_only_to_its_own_log_group", "logs deleted with the stack by default", _delete(
+        ["Resources", "FunctionLogGroup", "DeletionPolicy"]), {}),
+    ("keys_only_by_key_policy", "untagged keys", lambda t, e: statement(t, "KmsCreateOnlyOurKeys").pop("Condition"), {}),
+    ("keys_only_by_key_policy", "key administration by tag, as before", lambda t, e: policy(t, "kms").append({
+        "Sid": "KmsAdministerOnlyOurDisposableKeys", "Effect": "Allow",
+        "Action": ["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"],
+        "Resource": sub("arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"),
+        "Condition": {"StringEquals": {
+            "aws:ResourceTag/aurora-clone-manager:stack": {"Ref": "AWS::StackName"},
+            "aws:ResourceTag/aurora-clone-manager:disposable": "true"}}}), {}),
+    ("keys_only_by_key_policy", "grants of any operation on the default key", lambda t, e: t["Resources"]["DefaultKey"][
+        "Properties"]["KeyPolicy"]["Statement"][1].pop("Condition"), {}),
+    ("keys_only_by_key_policy", "direct decryption on any key", lambda t, e: statement(
+        t, "KmsUseAnyKeyOnlyViaRdsOrSecretsManager").pop("Condition"), {}),
     ("policies_fit_the_iam_quotas", "a huge inline policy", lambda t, e: statement(t, "SecretsList").update(
         Sid="x" * 11_000), {}),
     ("policies_fit_the_iam_quotas", "a huge managed policy", lambda t, e: statement(t, "RdsReadInventory").update(
@@ -886,12 +1104,23 @@ MUTATIONS: list[tuple[str, str, Callable[[dict, dict], None], dict]] = [
         "PolicyDocument"]}) or t["Resources"]["Function"].pop("DependsOn"), {}),
     ("parameters_exist_with_their_defaults", "MaxCopyAge missing", _delete(["Parameters", "MaxCopyAge"]), {}),
     ("parameters_exist_with_their_defaults", "another default", _set(["Parameters", "MaxClonesPerSource", "Default"], 10), {}),
+    ("parameters_exist_with_their_defaults", "daily at deploy time", _set(["Parameters", "MaintenanceSchedule", "Default"], "rate(1 day)"), {}),
+    ("parameters_exist_with_their_defaults", "prefixes that reach rds!", _set(
+        ["Parameters", "DefaultSecretPrefix", "AllowedPattern"], "^[A-Za-z0-9/_+=.@-]+$"), {}),
     ("function_is_configured_for_the_finisher", "short timeout", _set(FUNCTION_PROPS + ["Timeout"], 300), {}),
     ("function_is_configured_for_the_finisher", "variable renamed", lambda t, e: t["Resources"]["Function"]["Properties"][
         "Environment"]["Variables"].update(MAX_AGE=t["Resources"]["Function"]["Properties"]["Environment"][
         "Variables"].pop("MAX_COPY_AGE")), {}),
     ("function_is_configured_for_the_finisher", "no async retries", _set(
         ["Resources", "FunctionEventInvokeConfig", "Properties", "MaximumRetryAttempts"], 0), {}),
+    ("function_is_configured_for_the_finisher", "no name prefix given to the function", lambda t, e: t["Resources"]["Function"][
+        "Properties"]["Environment"]["Variables"].pop("NAME_PREFIX"), {}),
+    ("failed_invocations_are_kept_alarmed_and_answerable", "no destination", _delete(
+        ["Resources", "FunctionEventInvokeConfig", "Properties", "DestinationConfig"]), {}),
+    ("failed_invocations_are_kept_alarmed_and_answerable", "no dropped-events alarm", _delete(
+        ["Resources", "AsyncEventsDroppedAlarm"]), {}),
+    ("failed_invocations_are_kept_alarmed_and_answerable", "no queue alarm", _delete(
+        ["Resources", "FailedInvocationsAlarm"]), {}),
     ("outputs_are_exported", "export renamed", _set(["Outputs", "RoleArn", "Export", "Name"], sub("${AWS::StackName}-Role")), {}),
     ("outputs_are_exported", "key export missing", _delete(["Outputs", "DefaultKmsKeyId"]), {}),
     ("schedule_and_rds_event_rules_invoke_the_function", "schedule input changed", lambda t, e: t["Resources"][
