@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use aurora_clone_manager::app::{App, Invocation};
 use aurora_clone_manager::aws::fake::{FakeAws, FakeClusterSeed};
-use aurora_clone_manager::aws::{ClusterInfo, Tags};
+use aurora_clone_manager::aws::{ClusterInfo, Ports, Tags};
 use aurora_clone_manager::cfn::{CfnResponse, RecordingResponder, Status};
 use aurora_clone_manager::clock::{Clock, TokioClock};
 use aurora_clone_manager::config::Config;
@@ -43,6 +43,15 @@ impl FakeEnv {
     }
 
     pub fn with_config(change: impl FnOnce(&mut Config)) -> FakeEnv {
+        FakeEnv::with_ports(change, |fake| fake.ports())
+    }
+
+    /// Like [`FakeEnv::with_config`], with the app's ports made from the fake by `ports`
+    /// (a wrapper that records or alters calls).
+    pub fn with_ports(
+        change: impl FnOnce(&mut Config),
+        ports: impl FnOnce(Arc<FakeAws>) -> Ports,
+    ) -> FakeEnv {
         let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(
             Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap(),
         ));
@@ -55,7 +64,7 @@ impl FakeEnv {
         let app = Arc::new(
             App::new(
                 config,
-                fake.ports(),
+                ports(fake.clone()),
                 responses.clone(),
                 clock.clone(),
                 "us-east-1",

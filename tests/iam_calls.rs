@@ -1,0 +1,803 @@
+//! Every AWS call the code makes in its flows is allowed by the template's IAM policy, and
+//! every action the template allows is one the code (or AWS on its behalf) uses.
+//!
+//! The flows run against the fake through ports that record, for each call, what IAM
+//! evaluates: the action, the resource ARN, the condition keys (request tags, resource
+//! tags, `kms:ViaService`, grant constraints) and the resource policy in force (a key's
+//! policy, a secret's policy). Calls AWS authorizes as separate actions are recorded too:
+//! tags given to a create (`rds:AddTagsToResource`, `kms:TagResource`,
+//! `secretsmanager:TagResource`), the data keys Secrets Manager asks KMS for, the final
+//! snapshot of a delete. The list goes to `tests/deploy/iam_calls.py`, which evaluates each
+//! call against template.yaml with the repository's own policy evaluator
+//! (`tests/deploy/cfn_eval.py`) and compares the two sets of actions. Nothing is kept
+//! between runs, so the check cannot go stale.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aurora_clone_manager::aws::fake::FakeAws;
+use aurora_clone_manager::aws::{
+    AwsError, BusEvent, CallerIdentity, ClusterInfo, ClusterPage, Events, GrantInfo, Identity,
+    InstanceInfo, InstanceRequest, Invoker, KeyAlias, KeyRef, KeyRequest, KeySummary, Keys,
+    ParameterValue, Params, Ports, Rds, RestoreRequest, SecretRef, SecretRequest, SecretString,
+    SecretSummary, Secrets, Tags,
+};
+use aurora_clone_manager::plan::tags;
+use serde_json::{Map, Value, json};
+use support::*;
+
+const ACCOUNT: &str = "123456789012";
+const REGION: &str = "us-east-1";
+const STACK: &str = "acm";
+const ROLE: &str = "arn:aws:iam::123456789012:role/acm-FunctionRole-1A2B3C";
+const ROLE_SESSION: &str = "arn:aws:sts::123456789012:assumed-role/acm-FunctionRole-1A2B3C/acm";
+const DEFAULT_KEY_ID: &str = "11111111-2222-4333-8444-555555555555";
+const PROPERTY_KEY_ID: &str = "99999999-2222-4333-8444-555555555555";
+const READER: &str = "arn:aws:iam::123456789012:role/developer";
+
+/// Ports that record what IAM evaluates for each call, then let the fake answer it.
+struct Recorder {
+    fake: Arc<FakeAws>,
+    calls: Mutex<Vec<Value>>,
+}
+
+fn arn(service: &str, resource: &str) -> String {
+    format!("arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}")
+}
+
+fn tag_context(prefix: &str, tags: &Tags) -> Map<String, Value> {
+    tags.iter()
+        .map(|(key, value)| (format!("{prefix}/{key}"), json!(value)))
+        .collect()
+}
+
+/// Request tags as IAM sees them: `aws:RequestTag/KEY` and the list `aws:TagKeys`.
+fn request_tags(tags: &Tags) -> Map<String, Value> {
+    let mut context = tag_context("aws:RequestTag", tags);
+    context.insert("aws:TagKeys".into(), json!(tags.keys().collect::<Vec<_>>()));
+    context
+}
+
+impl Recorder {
+    fn record(&self, action: &str, resource: &str, context: Map<String, Value>) {
+        self.record_with(action, resource, context, json!({}));
+    }
+
+    /// `extra` adds `resource_policy` (a key's or a secret's policy, JSON text),
+    /// `identity_only` (tag-on-create of a key: only an IAM policy can allow it) and
+    /// `key_id`.
+    fn record_with(&self, action: &str, resource: &str, context: Map<String, Value>, extra: Value) {
+        let mut call = json!({"action": action, "resource": resource, "context": context});
+        if let (Value::Object(call), Value::Object(extra)) = (&mut call, extra) {
+            call.extend(extra);
+        }
+        self.calls.lock().unwrap().push(call);
+    }
+
+    fn calls(&self) -> Vec<Value> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    fn cluster_tags(&self, cluster_id: &str) -> Tags {
+        self.fake
+            .cluster_snapshot(cluster_id)
+            .map(|cluster| cluster.tags)
+            .unwrap_or_default()
+    }
+
+    /// A key as KMS identifies it (id, ARN or alias), with its policy when the fake made it.
+    fn key(&self, key_id: &str) -> (String, Option<String>) {
+        let aliased = self
+            .fake
+            .aliases()
+            .into_iter()
+            .find(|(alias, _)| alias == key_id)
+            .map(|(_, target)| target);
+        let key_id = aliased.as_deref().unwrap_or(key_id);
+        match self
+            .fake
+            .keys()
+            .into_iter()
+            .find(|key| key.key_id == key_id || key.arn == key_id)
+        {
+            Some(key) => (key.arn, Some(key.policy)),
+            None if key_id.starts_with("arn:") => (key_id.to_string(), None),
+            None => (arn("kms", &format!("key/{key_id}")), None),
+        }
+    }
+
+    fn record_key_use(&self, action: &str, key_id: &str, context: Map<String, Value>) {
+        let (key_arn, policy) = self.key(key_id);
+        self.record_with(
+            action,
+            &key_arn,
+            context,
+            json!({"resource_policy": policy, "key_id": key_id}),
+        );
+    }
+
+    fn secret(&self, secret_id: &str) -> Option<(String, Tags, Option<String>, Option<String>)> {
+        self.fake
+            .secrets()
+            .into_iter()
+            .find(|secret| secret.arn == secret_id || secret.name == secret_id)
+            .map(|secret| (secret.arn, secret.tags, secret.policy, secret.kms_key_id))
+    }
+
+    fn record_secret_call(&self, action: &str, secret_id: &str, mut context: Map<String, Value>) {
+        let (secret_arn, secret_tags, policy) = match self.secret(secret_id) {
+            Some((secret_arn, secret_tags, policy, _)) => (secret_arn, secret_tags, policy),
+            None => (
+                arn("secretsmanager", &format!("secret:{secret_id}-AbCdEf")),
+                Tags::new(),
+                None,
+            ),
+        };
+        context.extend(tag_context("aws:ResourceTag", &secret_tags));
+        self.record_with(
+            action,
+            &secret_arn,
+            context,
+            json!({"resource_policy": policy}),
+        );
+    }
+
+    /// Secrets Manager asks KMS for a data key, or to decrypt one, as the caller.
+    fn record_secret_key_use(&self, action: &str, key_id: Option<&str>) {
+        if let Some(key_id) = key_id {
+            let via = json!(format!("secretsmanager.{REGION}.amazonaws.com"));
+            self.record_key_use(
+                action,
+                key_id,
+                Map::from_iter([("kms:ViaService".into(), via)]),
+            );
+        }
+    }
+}
+
+#[async_trait]
+impl Rds for Recorder {
+    async fn describe_clusters_page(
+        &self,
+        marker: Option<String>,
+        max_records: i32,
+    ) -> Result<ClusterPage, AwsError> {
+        self.record("rds:DescribeDBClusters", "*", Map::new());
+        self.fake.describe_clusters_page(marker, max_records).await
+    }
+
+    async fn describe_cluster(&self, cluster_id: &str) -> Result<Option<ClusterInfo>, AwsError> {
+        let cluster = arn("rds", &format!("cluster:{cluster_id}"));
+        self.record("rds:DescribeDBClusters", &cluster, Map::new());
+        self.fake.describe_cluster(cluster_id).await
+    }
+
+    async fn describe_instance(&self, instance_id: &str) -> Result<Option<InstanceInfo>, AwsError> {
+        let instance = arn("rds", &format!("db:{instance_id}"));
+        self.record("rds:DescribeDBInstances", &instance, Map::new());
+        self.fake.describe_instance(instance_id).await
+    }
+
+    async fn describe_cluster_instances(
+        &self,
+        cluster_id: &str,
+    ) -> Result<Vec<InstanceInfo>, AwsError> {
+        self.record("rds:DescribeDBInstances", "*", Map::new());
+        self.fake.describe_cluster_instances(cluster_id).await
+    }
+
+    async fn restore_cluster(&self, request: &RestoreRequest) -> Result<ClusterInfo, AwsError> {
+        let context = request_tags(&request.tags);
+        let source = arn("rds", &format!("cluster:{}", request.source_cluster_id));
+        let target = arn("rds", &format!("cluster:{}", request.cluster_id));
+        for resource in [&source, &target] {
+            self.record(
+                "rds:RestoreDBClusterToPointInTime",
+                resource,
+                context.clone(),
+            );
+        }
+        if let Some(group) = &request.db_subnet_group_name {
+            let subnet_group = arn("rds", &format!("subgrp:{group}"));
+            self.record(
+                "rds:RestoreDBClusterToPointInTime",
+                &subnet_group,
+                context.clone(),
+            );
+        }
+        if let Some(group) = &request.db_cluster_parameter_group_name {
+            let parameter_group = arn("rds", &format!("cluster-pg:{group}"));
+            self.record(
+                "rds:RestoreDBClusterToPointInTime",
+                &parameter_group,
+                context.clone(),
+            );
+        }
+        // Tags given to a create are authorised as AddTagsToResource on the new cluster.
+        self.record("rds:AddTagsToResource", &target, context);
+        self.fake.restore_cluster(request).await
+    }
+
+    async fn create_instance(&self, request: &InstanceRequest) -> Result<InstanceInfo, AwsError> {
+        let context = request_tags(&request.tags);
+        let instance = arn("rds", &format!("db:{}", request.instance_id));
+        let cluster = arn("rds", &format!("cluster:{}", request.cluster_id));
+        for resource in [&instance, &cluster] {
+            self.record("rds:CreateDBInstance", resource, context.clone());
+        }
+        if let Some(group) = &request.db_parameter_group_name {
+            let parameter_group = arn("rds", &format!("pg:{group}"));
+            self.record("rds:CreateDBInstance", &parameter_group, context.clone());
+        }
+        self.record("rds:AddTagsToResource", &instance, context);
+        self.fake.create_instance(request).await
+    }
+
+    async fn delete_instance(&self, instance_id: &str) -> Result<(), AwsError> {
+        let instance_tags = self.fake.instance_tags(instance_id).unwrap_or_default();
+        let instance = arn("rds", &format!("db:{instance_id}"));
+        self.record(
+            "rds:DeleteDBInstance",
+            &instance,
+            tag_context("aws:ResourceTag", &instance_tags),
+        );
+        self.fake.delete_instance(instance_id).await
+    }
+
+    async fn delete_cluster(
+        &self,
+        cluster_id: &str,
+        final_snapshot_id: Option<&str>,
+    ) -> Result<(), AwsError> {
+        let context = tag_context("aws:ResourceTag", &self.cluster_tags(cluster_id));
+        let cluster = arn("rds", &format!("cluster:{cluster_id}"));
+        self.record("rds:DeleteDBCluster", &cluster, context.clone());
+        if let Some(snapshot_id) = final_snapshot_id {
+            let snapshot = arn("rds", &format!("cluster-snapshot:{snapshot_id}"));
+            self.record("rds:DeleteDBCluster", &snapshot, Map::new());
+            self.record("rds:CreateDBClusterSnapshot", &snapshot, Map::new());
+            self.record("rds:CreateDBClusterSnapshot", &cluster, context);
+        }
+        self.fake
+            .delete_cluster(cluster_id, final_snapshot_id)
+            .await
+    }
+
+    async fn set_master_password(
+        &self,
+        cluster_id: &str,
+        password: &SecretString,
+    ) -> Result<(), AwsError> {
+        let context = tag_context("aws:ResourceTag", &self.cluster_tags(cluster_id));
+        let cluster = arn("rds", &format!("cluster:{cluster_id}"));
+        self.record("rds:ModifyDBCluster", &cluster, context);
+        self.fake.set_master_password(cluster_id, password).await
+    }
+
+    async fn add_tags(&self, resource: &str, new_tags: &Tags) -> Result<(), AwsError> {
+        let mut context = request_tags(new_tags);
+        context.extend(tag_context(
+            "aws:ResourceTag",
+            &self.resource_tags(resource),
+        ));
+        self.record("rds:AddTagsToResource", resource, context);
+        self.fake.add_tags(resource, new_tags).await
+    }
+
+    async fn remove_tags(&self, resource: &str, keys: &[String]) -> Result<(), AwsError> {
+        let mut context = tag_context("aws:ResourceTag", &self.resource_tags(resource));
+        context.insert("aws:TagKeys".into(), json!(keys));
+        self.record("rds:RemoveTagsFromResource", resource, context);
+        self.fake.remove_tags(resource, keys).await
+    }
+}
+
+impl Recorder {
+    fn resource_tags(&self, resource: &str) -> Tags {
+        match resource.rsplit_once(':') {
+            Some((kind, id)) if kind.ends_with(":cluster") => self.cluster_tags(id),
+            Some((kind, id)) if kind.ends_with(":db") => {
+                self.fake.instance_tags(id).unwrap_or_default()
+            }
+            _ => Tags::new(),
+        }
+    }
+}
+
+fn parameter_arn(name: &str) -> String {
+    arn(
+        "ssm",
+        &format!("parameter/{}", name.trim_start_matches('/')),
+    )
+}
+
+#[async_trait]
+impl Params for Recorder {
+    async fn get(&self, name: &str) -> Result<Option<ParameterValue>, AwsError> {
+        self.record("ssm:GetParameter", &parameter_arn(name), Map::new());
+        self.fake.get(name).await
+    }
+
+    async fn get_version(
+        &self,
+        name: &str,
+        version: i64,
+    ) -> Result<Option<ParameterValue>, AwsError> {
+        self.record("ssm:GetParameter", &parameter_arn(name), Map::new());
+        self.fake.get_version(name, version).await
+    }
+
+    async fn list_path(&self, path: &str) -> Result<Vec<(String, String)>, AwsError> {
+        let path_arn = parameter_arn(path.trim_end_matches('/'));
+        self.record("ssm:GetParametersByPath", &path_arn, Map::new());
+        self.fake.list_path(path).await
+    }
+
+    async fn put_if_absent(&self, name: &str, value: &str) -> Result<Option<i64>, AwsError> {
+        self.record("ssm:PutParameter", &parameter_arn(name), Map::new());
+        self.fake.put_if_absent(name, value).await
+    }
+
+    async fn put(&self, name: &str, value: &str) -> Result<i64, AwsError> {
+        self.record("ssm:PutParameter", &parameter_arn(name), Map::new());
+        self.fake.put(name, value).await
+    }
+
+    async fn delete(&self, name: &str) -> Result<(), AwsError> {
+        self.record("ssm:DeleteParameter", &parameter_arn(name), Map::new());
+        self.fake.delete(name).await
+    }
+}
+
+#[async_trait]
+impl Identity for Recorder {
+    /// GetCallerIdentity needs no permission: nothing to record.
+    async fn caller(&self) -> Result<CallerIdentity, AwsError> {
+        self.fake.caller().await
+    }
+}
+
+#[async_trait]
+impl Secrets for Recorder {
+    async fn create_secret(&self, request: &SecretRequest) -> Result<SecretRef, AwsError> {
+        let made = self.fake.create_secret(request).await;
+        let secret_arn = match &made {
+            Ok(secret) => secret.arn.clone(),
+            Err(_) => arn("secretsmanager", &format!("secret:{}-AbCdEf", request.name)),
+        };
+        let context = request_tags(&request.tags);
+        self.record("secretsmanager:CreateSecret", &secret_arn, context.clone());
+        self.record("secretsmanager:TagResource", &secret_arn, context);
+        self.record_secret_key_use("kms:GenerateDataKey", request.kms_key_id.as_deref());
+        made
+    }
+
+    async fn put_resource_policy(&self, secret_id: &str, policy: &str) -> Result<(), AwsError> {
+        // The SDK adapter always asks Secrets Manager to block public policies.
+        let context = Map::from_iter([(
+            "secretsmanager:BlockPublicPolicy".to_string(),
+            json!("true"),
+        )]);
+        self.record_secret_call("secretsmanager:PutResourcePolicy", secret_id, context);
+        self.fake.put_resource_policy(secret_id, policy).await
+    }
+
+    async fn get_value(&self, secret_id: &str) -> Result<Option<SecretString>, AwsError> {
+        self.record_secret_call("secretsmanager:GetSecretValue", secret_id, Map::new());
+        let key = self.secret(secret_id).and_then(|(_, _, _, key)| key);
+        self.record_secret_key_use("kms:Decrypt", key.as_deref());
+        self.fake.get_value(secret_id).await
+    }
+
+    async fn put_value(&self, secret_id: &str, value: &SecretString) -> Result<(), AwsError> {
+        self.record_secret_call("secretsmanager:PutSecretValue", secret_id, Map::new());
+        let key = self.secret(secret_id).and_then(|(_, _, _, key)| key);
+        self.record_secret_key_use("kms:GenerateDataKey", key.as_deref());
+        self.fake.put_value(secret_id, value).await
+    }
+
+    async fn delete_secret(&self, secret_id: &str) -> Result<(), AwsError> {
+        self.record_secret_call("secretsmanager:DeleteSecret", secret_id, Map::new());
+        self.fake.delete_secret(secret_id).await
+    }
+
+    async fn describe_secret(&self, secret_id: &str) -> Result<Option<SecretSummary>, AwsError> {
+        self.record_secret_call("secretsmanager:DescribeSecret", secret_id, Map::new());
+        self.fake.describe_secret(secret_id).await
+    }
+
+    async fn list_secrets_tagged(
+        &self,
+        key: &str,
+        value: &str,
+    ) -> Result<Vec<SecretSummary>, AwsError> {
+        self.record("secretsmanager:ListSecrets", "*", Map::new());
+        self.fake.list_secrets_tagged(key, value).await
+    }
+}
+
+#[async_trait]
+impl Keys for Recorder {
+    async fn create_key(&self, request: &KeyRequest) -> Result<KeyRef, AwsError> {
+        let context = request_tags(&request.tags);
+        self.record("kms:CreateKey", "*", context.clone());
+        let made = self.fake.create_key(request).await;
+        // Tags given to CreateKey need kms:TagResource in an IAM policy: the new key's
+        // policy does not count.
+        let key_arn = made
+            .as_ref()
+            .map(|key| key.arn.clone())
+            .unwrap_or_else(|_| arn("kms", "key/00000000-0000-4000-8000-000000000000"));
+        self.record_with(
+            "kms:TagResource",
+            &key_arn,
+            context,
+            json!({"identity_only": true}),
+        );
+        made
+    }
+
+    async fn create_alias(&self, alias_name: &str, key_id: &str) -> Result<(), AwsError> {
+        self.record("kms:CreateAlias", &arn("kms", alias_name), Map::new());
+        self.record_key_use("kms:CreateAlias", key_id, Map::new());
+        self.fake.create_alias(alias_name, key_id).await
+    }
+
+    async fn delete_alias(&self, alias_name: &str) -> Result<(), AwsError> {
+        self.record("kms:DeleteAlias", &arn("kms", alias_name), Map::new());
+        if let Some((_, target)) = self
+            .fake
+            .aliases()
+            .into_iter()
+            .find(|(alias, _)| alias == alias_name)
+        {
+            self.record_key_use("kms:DeleteAlias", &target, Map::new());
+        }
+        self.fake.delete_alias(alias_name).await
+    }
+
+    async fn list_aliases(&self, prefix: &str) -> Result<Vec<KeyAlias>, AwsError> {
+        self.record("kms:ListAliases", "*", Map::new());
+        self.fake.list_aliases(prefix).await
+    }
+
+    async fn list_keys(&self) -> Result<Vec<String>, AwsError> {
+        self.record("kms:ListKeys", "*", Map::new());
+        self.fake.list_keys().await
+    }
+
+    async fn describe_key(&self, key_id: &str) -> Result<Option<KeySummary>, AwsError> {
+        self.record_key_use("kms:DescribeKey", key_id, Map::new());
+        self.fake.describe_key(key_id).await
+    }
+
+    async fn key_tags(&self, key_id: &str) -> Result<Option<Tags>, AwsError> {
+        self.record_key_use("kms:ListResourceTags", key_id, Map::new());
+        self.fake.key_tags(key_id).await
+    }
+
+    async fn put_key_policy(&self, key_id: &str, policy: &str) -> Result<(), AwsError> {
+        self.record_key_use("kms:PutKeyPolicy", key_id, Map::new());
+        self.fake.put_key_policy(key_id, policy).await
+    }
+
+    async fn schedule_key_deletion(&self, key_id: &str) -> Result<(), AwsError> {
+        self.record_key_use("kms:ScheduleKeyDeletion", key_id, Map::new());
+        self.fake.schedule_key_deletion(key_id).await
+    }
+
+    async fn grant_decrypt(
+        &self,
+        key_id: &str,
+        grant_name: &str,
+        grantee: &str,
+        encryption_context: &[(String, String)],
+    ) -> Result<(), AwsError> {
+        let context = Map::from_iter([
+            ("kms:GrantOperations".to_string(), json!(["Decrypt"])),
+            ("kms:GranteePrincipal".to_string(), json!(grantee)),
+        ]);
+        self.record_key_use("kms:CreateGrant", key_id, context);
+        self.fake
+            .grant_decrypt(key_id, grant_name, grantee, encryption_context)
+            .await
+    }
+
+    async fn list_grants(&self, key_id: &str) -> Result<Vec<GrantInfo>, AwsError> {
+        self.record_key_use("kms:ListGrants", key_id, Map::new());
+        self.fake.list_grants(key_id).await
+    }
+
+    async fn revoke_grant(&self, key_id: &str, grant_id: &str) -> Result<(), AwsError> {
+        self.record_key_use("kms:RevokeGrant", key_id, Map::new());
+        self.fake.revoke_grant(key_id, grant_id).await
+    }
+}
+
+#[async_trait]
+impl Events for Recorder {
+    async fn put_event(&self, event: &BusEvent) -> Result<(), AwsError> {
+        let bus = arn("events", &format!("event-bus/{}", event.bus_name));
+        let context = Map::from_iter([("events:source".to_string(), json!(event.source))]);
+        self.record("events:PutEvents", &bus, context);
+        self.fake.put_event(event).await
+    }
+}
+
+#[async_trait]
+impl Invoker for Recorder {
+    async fn invoke_async(
+        &self,
+        function_name: &str,
+        payload: &serde_json::Value,
+    ) -> Result<(), AwsError> {
+        let function = if function_name.starts_with("arn:") {
+            function_name.to_string()
+        } else {
+            arn("lambda", &format!("function:{function_name}"))
+        };
+        self.record("lambda:InvokeFunction", &function, Map::new());
+        self.fake.invoke_async(function_name, payload).await
+    }
+}
+
+/// The schedule's event, as the template's rule sends it.
+fn scheduled_event() -> Value {
+    json!({"source": "events", "action": "maintain!"})
+}
+
+/// A deployment of the clone manager whose calls are recorded: the function's role, a
+/// default key, and the readers' principal.
+fn recorded_env(default_key: bool) -> (FakeEnv, Arc<Recorder>) {
+    let recorder: Arc<Mutex<Option<Arc<Recorder>>>> = Arc::new(Mutex::new(None));
+    let slot = recorder.clone();
+    let env = FakeEnv::with_ports(
+        |config| {
+            config.function_role_arn = Some(ROLE.into());
+            config.policies_name_caller = false;
+            config.default_kms_key_id = default_key.then(|| DEFAULT_KEY_ID.into());
+        },
+        move |fake| {
+            fake.configure(|settings| settings.caller_arn = Some(ROLE_SESSION.into()));
+            let recorder = Arc::new(Recorder {
+                fake,
+                calls: Mutex::new(Vec::new()),
+            });
+            *slot.lock().unwrap() = Some(recorder.clone());
+            Ports {
+                rds: recorder.clone(),
+                params: recorder.clone(),
+                identity: recorder.clone(),
+                secrets: recorder.clone(),
+                keys: recorder.clone(),
+                events: recorder.clone(),
+                invoker: recorder,
+            }
+        },
+    );
+    let recorder = recorder.lock().unwrap().clone().expect("ports were built");
+    (env, recorder)
+}
+
+fn with_password(extra: Value) -> Value {
+    let mut properties = json!({
+        "SourceClusterId": "prod",
+        "SetPassword": "true",
+        "AccessPrincipalArns": READER,
+        "Tags": {"team": "data"},
+    });
+    if let (Value::Object(properties), Value::Object(extra)) = (&mut properties, extra) {
+        properties.extend(extra);
+    }
+    properties
+}
+
+/// Every flow that reaches AWS: clones with a disposable key, the default key and a key
+/// named by a property; updates of tags and readers; deletes with and without a final
+/// snapshot; a failed create undone; the maintenance run that makes, finishes and purges
+/// copies and removes orphans; and the hand-over to a fresh invocation.
+async fn run_every_flow() -> Vec<Value> {
+    let mut calls = Vec::new();
+
+    // A disposable key per clone.
+    let (env, recorder) = recorded_env(false);
+    env.seed_root("prod");
+    let disposable = with_password(json!({}));
+    env.send(create_event("Disposable", "req-1", disposable.clone()))
+        .await;
+    let physical = env.only_answer(&response_url("req-1")).physical_resource_id;
+    let mut changed = disposable.clone();
+    changed["AccessPrincipalArns"] = json!("arn:aws:iam::123456789012:role/analyst");
+    changed["Tags"] = json!({"cost-centre": "analytics"});
+    env.send(update_event(
+        "Disposable",
+        "req-2",
+        &physical,
+        changed.clone(),
+        disposable,
+    ))
+    .await;
+    assert_success(&env.only_answer(&response_url("req-2")));
+    env.send(delete_event(
+        "Disposable",
+        "req-3",
+        &physical,
+        json!({"FinalSnapshot": "true"}),
+    ))
+    .await;
+    assert_success(&env.only_answer(&response_url("req-3")));
+    // A create that fails after its key and secret were made is undone.
+    env.fake.inject(
+        "rds:RestoreDBClusterToPointInTime",
+        aurora_clone_manager::aws::fake::Fault::ServerError,
+        20,
+    );
+    env.send(create_event("Failing", "req-4", with_password(json!({}))))
+        .await;
+    assert_failed_with(&env.only_answer(&response_url("req-4")), "");
+    env.fake.clear_faults();
+    calls.extend(recorder.calls());
+
+    // The stack's default key with grants, and a key named by the KmsKeyId property.
+    let (env, recorder) = recorded_env(true);
+    env.seed_root("prod");
+    let shared = with_password(json!({}));
+    env.send(create_event("Shared", "req-1", shared.clone()))
+        .await;
+    let physical = env.only_answer(&response_url("req-1")).physical_resource_id;
+    let mut changed = shared.clone();
+    changed["AccessPrincipalArns"] = json!("arn:aws:iam::123456789012:role/analyst");
+    env.send(update_event("Shared", "req-2", &physical, changed, shared))
+        .await;
+    assert_success(&env.only_answer(&response_url("req-2")));
+    env.send(delete_event("Shared", "req-3", &physical, json!({})))
+        .await;
+    assert_success(&env.only_answer(&response_url("req-3")));
+    env.send(create_event(
+        "PropertyKey",
+        "req-4",
+        with_password(json!({"KmsKeyId": PROPERTY_KEY_ID, "WaitForReady": "false"})),
+    ))
+    .await;
+    assert_success(&env.only_answer(&response_url("req-4")));
+    env.run_continuations().await;
+    calls.extend(recorder.calls());
+
+    // Maintenance: copies made and finished, obsolete ones purged, orphans removed (a
+    // secret whose clone is gone, and a key whose create stopped before its alias).
+    let (env, recorder) = recorded_env(false);
+    env.seed_root("prod");
+    let stray_tags: Tags = [
+        (tags::STACK.to_string(), STACK.to_string()),
+        (tags::DISPOSABLE.to_string(), "true".to_string()),
+        (tags::CLUSTER.to_string(), "acm-gone".to_string()),
+    ]
+    .into();
+    env.fake
+        .create_key(&KeyRequest {
+            description: "a key whose create stopped before its alias".into(),
+            policy: aurora_clone_manager::password::disposable_key_policy(
+                "aws",
+                ACCOUNT,
+                REGION,
+                &[READER.to_string()],
+                &[ROLE.to_string()],
+            ),
+            tags: stray_tags,
+        })
+        .await
+        .unwrap();
+    env.send(create_event("Orphan", "req-1", with_password(json!({}))))
+        .await;
+    let orphaned = env.managed("clone").remove(0);
+    env.fake.remove_cluster(&orphaned.id);
+    env.fake
+        .put(
+            &format!("/{STACK}/maintenance-config"),
+            "{:clusters [{:cluster-id \"prod\" :target-clone-slots 20}]}",
+        )
+        .await
+        .unwrap();
+    env.send(scheduled_event()).await;
+    env.run_continuations().await;
+    tokio::time::advance(Duration::from_secs(5 * 24 * 3600)).await;
+    env.send(scheduled_event()).await;
+    env.run_continuations().await;
+    // A clone taken when the root is full comes from a copy.
+    env.add_foreign_clones("prod", 15);
+    env.send(create_event(
+        "FromCopy",
+        "req-2",
+        json!({"SourceClusterId": "prod"}),
+    ))
+    .await;
+    assert_success(&env.only_answer(&response_url("req-2")));
+    calls.extend(recorder.calls());
+    calls
+}
+
+/// The Python that runs the policy evaluator: the test venv's (it has cfn-lint, whose YAML
+/// reader the evaluator uses), found as the moto tests find moto.
+fn python() -> PathBuf {
+    if let Some(server) = std::env::var_os("MOTO_SERVER") {
+        let candidate = Path::new(&server).with_file_name("python");
+        if candidate.is_file() {
+            return candidate;
+        }
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    if venv.is_file() {
+        return venv;
+    }
+    PathBuf::from("python3")
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_call_of_every_flow_is_allowed_and_every_allowed_action_is_used() {
+    let calls = run_every_flow().await;
+    assert!(calls.len() > 100, "the flows made {} calls", calls.len());
+    let document = json!({
+        "stack_name": STACK,
+        "region": REGION,
+        "account": ACCOUNT,
+        "role_arn": ROLE,
+        "default_key_arn": arn("kms", &format!("key/{DEFAULT_KEY_ID}")),
+        "parameters": {},
+        "calls": calls,
+    });
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("iam-calls.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&document).unwrap()).unwrap();
+    let checker = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/deploy/iam_calls.py");
+    let output = Command::new(python())
+        .arg("-B")
+        .arg(&checker)
+        .arg(&path)
+        .output()
+        .expect("python runs");
+    assert!(
+        output.status.success(),
+        "the template does not fit the calls the code makes ({}):\n{}{}",
+        path.display(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_recorder_sees_tags_given_to_creates_as_their_own_authorizations() {
+    let (env, recorder) = recorded_env(false);
+    env.seed_root("prod");
+    env.send(create_event("Db", "req-1", with_password(json!({}))))
+        .await;
+    let calls = recorder.calls();
+    let clone = env.managed("clone").remove(0);
+    let clone_arn = arn("rds", &format!("cluster:{}", clone.id));
+    let tag_on_create = calls
+        .iter()
+        .find(|call| {
+            call["action"] == "rds:AddTagsToResource" && call["resource"] == clone_arn.as_str()
+        })
+        .expect("the restore's tags are authorised on the new cluster");
+    assert_eq!(
+        tag_on_create["context"][format!("aws:RequestTag/{}", tags::STACK)],
+        STACK
+    );
+    assert!(
+        calls
+            .iter()
+            .any(|call| call["action"] == "kms:TagResource" && call["identity_only"] == true)
+    );
+    let data_key = calls
+        .iter()
+        .find(|call| call["action"] == "kms:GenerateDataKey")
+        .expect("Secrets Manager asks KMS for a data key");
+    assert!(
+        data_key["resource_policy"].as_str().unwrap().contains(ROLE),
+        "the disposable key's policy names the role"
+    );
+}
