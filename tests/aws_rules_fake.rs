@@ -15,6 +15,10 @@ use aurora_clone_manager::aws::{
 use serde_json::json;
 use support::*;
 
+/// A key policy KMS accepts: the account's IAM policies decide (KMS refuses a policy that
+/// would lock its caller out).
+const ACCOUNT_KEY_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"}]}"#;
+
 fn fake_with_root() -> (Arc<FakeAws>, Ports) {
     let fake = FakeAws::new();
     fake.seed_cluster(FakeClusterSeed::root("prod"));
@@ -201,7 +205,7 @@ async fn the_fake_refuses_kms_tags_kms_refuses() {
     let (fake, ports) = fake_with_root();
     let key = |tags: Tags| KeyRequest {
         description: "test".into(),
-        policy: "{}".into(),
+        policy: ACCOUNT_KEY_POLICY.into(),
         tags,
     };
     let long = ports
@@ -226,7 +230,7 @@ async fn the_fake_refuses_an_invalid_alias_name() {
         .keys
         .create_key(&KeyRequest {
             description: "test".into(),
-            policy: "{}".into(),
+            policy: ACCOUNT_KEY_POLICY.into(),
             tags: Tags::new(),
         })
         .await

@@ -571,20 +571,20 @@ async fn delete_of_a_stopped_clone_starts_it_first_and_then_deletes_it() {
             "--source",
             ROOT,
             "--cluster-id",
-            "stopped-dev",
+            &format!("{PREFIX}stopped-dev"),
             "--wait",
         ])
         .await
         .expect_code(0);
     aws_sdk_rds::Client::new(&account.sdk)
         .stop_db_cluster()
-        .db_cluster_identifier("stopped-dev")
+        .db_cluster_identifier(format!("{PREFIX}stopped-dev"))
         .send()
         .await
         .expect("stop the clone");
 
     account
-        .cli(&["delete", "stopped-dev", "--yes"])
+        .cli(&["delete", &format!("{PREFIX}stopped-dev"), "--yes"])
         .await
         .expect_code(0);
 
@@ -595,7 +595,7 @@ async fn delete_of_a_stopped_clone_starts_it_first_and_then_deletes_it() {
         "AWS deletes only running clusters: {:?}",
         rds.operations
     );
-    assert!(!cluster_alive(&account.sdk, "stopped-dev").await);
+    assert!(!cluster_alive(&account.sdk, &format!("{PREFIX}stopped-dev")).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

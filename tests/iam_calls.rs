@@ -249,6 +249,13 @@ impl Rds for Recorder {
         self.fake.delete_instance(instance_id).await
     }
 
+    async fn start_cluster(&self, cluster_id: &str) -> Result<(), AwsError> {
+        let context = tag_context("aws:ResourceTag", &self.cluster_tags(cluster_id));
+        let cluster = arn("rds", &format!("cluster:{cluster_id}"));
+        self.record("rds:StartDBCluster", &cluster, context);
+        self.fake.start_cluster(cluster_id).await
+    }
+
     async fn delete_cluster(
         &self,
         cluster_id: &str,
@@ -655,8 +662,12 @@ async fn run_every_flow() -> Vec<Value> {
     env.send(update_event("Shared", "req-2", &physical, changed, shared))
         .await;
     assert_success(&env.only_answer(&response_url("req-2")));
+    // Someone stopped the clone: the delete starts it first.
+    let stopped = env.managed("clone").remove(0);
+    env.fake.stop_cluster(&stopped.id, 1);
     env.send(delete_event("Shared", "req-3", &physical, json!({})))
         .await;
+    env.run_continuations().await;
     assert_success(&env.only_answer(&response_url("req-3")));
     env.send(create_event(
         "PropertyKey",
