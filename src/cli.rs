@@ -13,6 +13,7 @@ mod output;
 mod progress;
 mod provision;
 mod status;
+mod sweep;
 mod table;
 
 use std::io::IsTerminal;
@@ -59,6 +60,7 @@ async fn run_command(cli: &Cli) -> Result<(), Failure> {
         Command::Maintain(args) => maintain::run(&connect(global).await?, args, global.json).await,
         Command::Delete(args) => delete::run(&connect(global).await?, args, global.json).await,
         Command::Invoke(args) => invoke::run(global, args).await,
+        Command::Sweep(args) => sweep::run(&connect(global).await?, args, global.json).await,
     }
 }
 

@@ -25,6 +25,10 @@ pub const MAX_NAME_PREFIX_LENGTH: usize = 40;
 /// cleanup and the response itself.
 pub const DEFAULT_READY_TIMEOUT_MINUTES: i64 = 50;
 
+/// How long before a clone expires `lifecycle-event/clone-expiring` is sent: a day gives
+/// its users a working day to extend or protect it.
+pub const DEFAULT_EXPIRY_WARNING_HOURS: i64 = 24;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Config {
@@ -70,6 +74,12 @@ pub struct Config {
     pub maintenance_concurrency: usize,
     pub retry: RetrySettings,
     pub log_level: String,
+    /// How long clones made outside CloudFormation (CLI, manual invocations) live when
+    /// neither they nor their root's maintenance entry say (`DEFAULT_CLONE_TTL`; none when
+    /// empty). Clones owned by a stack expire only if their own properties ask for it.
+    pub default_clone_ttl: Option<TimeDelta>,
+    /// How long before its expiry a clone is announced as expiring.
+    pub expiry_warning: TimeDelta,
 }
 
 /// The SDK retry and timeout settings, explicit rather than inherited defaults.
@@ -137,6 +147,8 @@ impl Config {
             maintenance_concurrency: 8,
             retry: RetrySettings::default(),
             log_level: "info".to_string(),
+            default_clone_ttl: None,
+            expiry_warning: TimeDelta::hours(DEFAULT_EXPIRY_WARNING_HOURS),
         }
     }
 
@@ -230,6 +242,12 @@ impl Config {
         }
         if let Some(text) = value("RETRY_MAX_ATTEMPTS") {
             config.retry.max_attempts = parse_number("RETRY_MAX_ATTEMPTS", &text, 1, 20)?;
+        }
+        if let Some(text) = value("DEFAULT_CLONE_TTL") {
+            config.default_clone_ttl = Some(parse_positive_duration("DEFAULT_CLONE_TTL", &text)?);
+        }
+        if let Some(text) = value("EXPIRY_WARNING") {
+            config.expiry_warning = parse_positive_duration("EXPIRY_WARNING", &text)?;
         }
         if let Some(text) = value("LOG_LEVEL") {
             config.log_level = text.trim().to_ascii_lowercase();
@@ -367,6 +385,8 @@ mod tests {
         );
         assert_eq!(config.ready_timeout, TimeDelta::minutes(50));
         assert_eq!(config.retry.mode, "standard");
+        assert_eq!(config.default_clone_ttl, None, "no expiry unless asked");
+        assert_eq!(config.expiry_warning, TimeDelta::hours(24));
     }
 
     #[test]
@@ -383,6 +403,8 @@ mod tests {
             ("READY_TIMEOUT", "PT30M"),
             ("RETRY_MODE", "adaptive"),
             ("RETRY_MAX_ATTEMPTS", "5"),
+            ("DEFAULT_CLONE_TTL", "P7D"),
+            ("EXPIRY_WARNING", "PT6H"),
         ]))
         .unwrap();
         assert_eq!(config.max_copy_age, TimeDelta::days(2));
@@ -394,6 +416,8 @@ mod tests {
         assert_eq!(config.ready_timeout, TimeDelta::minutes(30));
         assert_eq!(config.retry.mode, "adaptive");
         assert_eq!(config.retry.max_attempts, 5);
+        assert_eq!(config.default_clone_ttl, Some(TimeDelta::days(7)));
+        assert_eq!(config.expiry_warning, TimeDelta::hours(6));
         assert!(config.secret_prefix_allowed("/other/x/"));
         assert!(!config.secret_prefix_allowed("/elsewhere/"));
     }
@@ -479,6 +503,8 @@ mod tests {
             ),
             (vec![("READY_TIMEOUT", "PT2H")], "READY_TIMEOUT"),
             (vec![("RETRY_MODE", "legacy")], "RETRY_MODE"),
+            (vec![("DEFAULT_CLONE_TTL", "P1M")], "DEFAULT_CLONE_TTL"),
+            (vec![("EXPIRY_WARNING", "PT0S")], "EXPIRY_WARNING"),
         ];
         for (extra, variable) in cases {
             let mut pairs = vec![];

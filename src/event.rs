@@ -95,6 +95,10 @@ pub enum Action {
     Status {
         source_cluster_id: Option<String>,
     },
+    /// The lifecycle sweep (its schedule, or by hand): expire clones, announce expiring ones.
+    Sweep {
+        dry_run: bool,
+    },
     /// A hand-over from an earlier invocation that was finishing a clone.
     Finish {
         job: Value,
@@ -112,7 +116,7 @@ pub enum DispatchError {
     #[error("the event is not a JSON object")]
     NotAnObject,
     #[error(
-        "unrecognised event: expected a CloudFormation request (RequestType and ResponseURL), an EventBridge event (source and detail-type), or an action ({{\"action\": \"maintain\"|\"provision\"|\"status\"}})"
+        "unrecognised event: expected a CloudFormation request (RequestType and ResponseURL), an EventBridge event (source and detail-type), or an action ({{\"action\": \"maintain\"|\"provision\"|\"status\"|\"sweep\"}})"
     )]
     UnknownShape,
     #[error("unsupported EventBridge event: source '{event_source}', detail-type '{detail_type}'")]
@@ -120,7 +124,7 @@ pub enum DispatchError {
         event_source: String,
         detail_type: String,
     },
-    #[error("action: '{0}' is not one of maintain, provision, status")]
+    #[error("action: '{0}' is not one of maintain, provision, status, sweep")]
     UnknownAction(String),
     #[error("{field}: {problem}")]
     BadField { field: String, problem: String },
@@ -201,6 +205,7 @@ fn parse_action(
                 properties: Value::Object(properties),
             }))
         }
+        "sweep" => Ok(ParsedAction::Action(Action::Sweep { dry_run })),
         "status" => {
             let source_cluster_id = match object
                 .get("sourceClusterId")
@@ -250,6 +255,14 @@ mod tests {
         assert_eq!(
             dispatch(json!({"action": "maintain", "dryRun": true})).unwrap(),
             Event::Action(Action::Maintain { dry_run: true })
+        );
+        assert_eq!(
+            dispatch(json!({"action": "sweep"})).unwrap(),
+            Event::Action(Action::Sweep { dry_run: false })
+        );
+        assert_eq!(
+            dispatch(json!({"action": "sweep", "dryRun": true})).unwrap(),
+            Event::Action(Action::Sweep { dry_run: true })
         );
         assert!(matches!(
             dispatch(json!({"action": "status", "sourceClusterId": "prod"})),

@@ -10,6 +10,7 @@ use crate::app::{App, Invocation};
 use crate::cfn::{AnswerSlot, Envelope, Status};
 use crate::event::{Action, Event, RdsInstanceEvent, dispatch};
 use crate::finish::{self, FinishJob, FinishMode, FinishOutcome};
+use crate::lifecycle;
 use crate::maintain::{self, ConfigSource};
 use crate::metrics;
 use crate::plan::provision::{CloneRequest, ProvisionOutcome, RequestOrigin};
@@ -18,6 +19,7 @@ use crate::properties::parse_properties;
 use crate::provision::{self, Audience};
 use crate::resource;
 use crate::status;
+use crate::sweep;
 
 /// A failure to report as the invocation's error (never used for CloudFormation requests,
 /// which are answered instead).
@@ -121,6 +123,10 @@ pub async fn handle_event(
             let report = maintain::run(&app, &invocation, &ConfigSource::Parameter, dry_run)
                 .await
                 .map_err(handler_error)?;
+            Ok(serde_json::to_value(report).map_err(handler_error)?)
+        }
+        Event::Action(Action::Sweep { dry_run }) => {
+            let report = sweep::run(&app, dry_run).await.map_err(handler_error)?;
             Ok(serde_json::to_value(report).map_err(handler_error)?)
         }
         Event::Action(Action::Status { source_cluster_id }) => {
@@ -329,7 +335,9 @@ async fn handle_manual_provision(
     dry_run: bool,
     properties: &Value,
 ) -> Result<Value, HandlerError> {
-    let properties = parse_properties(properties).map_err(handler_error)?;
+    let mut properties = parse_properties(properties).map_err(handler_error)?;
+    let default_ttl = lifecycle::default_clone_ttl(app, &properties.source_cluster_id).await;
+    lifecycle::apply_default_expiry(&mut properties, default_ttl);
     let now = app.now();
     let request = CloneRequest {
         origin: RequestOrigin {

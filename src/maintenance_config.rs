@@ -28,6 +28,9 @@ pub struct RootTarget {
     pub instance_class: Option<String>,
     pub purge_obsolete_copies: bool,
     pub max_clones_per_source: Option<u32>,
+    /// How long clones of this root made outside CloudFormation live (`:clone-ttl`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clone_ttl: Option<TimeDelta>,
 }
 
 /// A config entry or setting that could not be used, named by its path.
@@ -326,6 +329,7 @@ fn parse_entry(entry: &Value, path: &str) -> Result<RootTarget, ConfigProblem> {
     let mut instance_class = None;
     let mut purge = true;
     let mut max_clones = None;
+    let mut clone_ttl = None;
     for (raw_key, value) in object {
         let key = normalize_key(raw_key);
         match key.as_str() {
@@ -359,6 +363,19 @@ fn parse_entry(entry: &Value, path: &str) -> Result<RootTarget, ConfigProblem> {
                 }
                 max_copy_age = Some(age);
             }
+            "clone-ttl" => {
+                let text = value.as_str().ok_or_else(|| {
+                    problem(
+                        &key,
+                        "expected an ISO-8601 duration string like \"P7D\"".into(),
+                    )
+                })?;
+                let ttl = parse_duration(text).map_err(|text| problem(&key, text))?;
+                if ttl <= TimeDelta::zero() {
+                    return Err(problem(&key, "must be longer than zero".into()));
+                }
+                clone_ttl = Some(ttl);
+            }
             "instance-class" => {
                 let text = value.as_str().ok_or_else(|| {
                     problem(&key, "expected a string like \"db.t4g.medium\"".into())
@@ -389,6 +406,7 @@ fn parse_entry(entry: &Value, path: &str) -> Result<RootTarget, ConfigProblem> {
         instance_class,
         purge_obsolete_copies: purge,
         max_clones_per_source: max_clones,
+        clone_ttl,
     })
 }
 
@@ -422,6 +440,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_root_may_give_its_manual_clones_a_lifetime() {
+        let config = parse_maintenance_config(
+            r#"{:clusters [{:cluster-id "a" :target-clone-slots 1 :clone-ttl "P7D"}
+                           {:cluster-id "b" :target-clone-slots 1 :clone-ttl "P1M"}
+                           {:cluster-id "c" :target-clone-slots 1 :clone-ttl 7}]}"#,
+        )
+        .unwrap();
+        assert_eq!(config.targets.len(), 1);
+        assert_eq!(config.targets[0].clone_ttl, Some(TimeDelta::days(7)));
+        let paths: Vec<&str> = config.problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["clusters[1].clone-ttl", "clusters[2].clone-ttl"]);
+    }
+
+    #[test]
     fn edn_and_both_json_styles_parse_equal() {
         let edn = r#"
             ; two roots
@@ -441,6 +473,7 @@ mod tests {
         assert_eq!(from_edn.targets[1].max_copy_age, Some(TimeDelta::days(2)));
         assert!(!from_edn.targets[1].purge_obsolete_copies);
         assert_eq!(from_edn, parse_maintenance_config(kebab).unwrap());
+        assert_eq!(from_edn.targets[1].clone_ttl, None);
         assert_eq!(from_edn, parse_maintenance_config(camel).unwrap());
     }
 

@@ -59,6 +59,12 @@ pub struct CloneProperties {
     pub db_parameter_group_name: Option<String>,
     /// Take a final snapshot when the clone is deleted.
     pub final_snapshot: bool,
+    /// Delete the clone this long after it was made (`ExpiresAfter`).
+    #[serde(default)]
+    pub expires_after: Option<TimeDelta>,
+    /// Delete the clone at this time (`ExpiresAt`).
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl CloneProperties {
@@ -85,7 +91,15 @@ impl CloneProperties {
             db_cluster_parameter_group_name: None,
             db_parameter_group_name: None,
             final_snapshot: false,
+            expires_after: None,
+            expires_at: None,
         }
+    }
+
+    /// When a clone made at `made_at` with these properties expires, if it does.
+    pub fn expiry(&self, made_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.expires_at
+            .or_else(|| self.expires_after.map(|after| made_at + after))
     }
 
     /// Checks the rules that span properties, after each one parsed on its own.
@@ -134,6 +148,20 @@ impl CloneProperties {
         {
             return Err(PropertyError::new("MaxCopyAge", "must be longer than zero"));
         }
+        if let Some(after) = self.expires_after
+            && after <= TimeDelta::zero()
+        {
+            return Err(PropertyError::new(
+                "ExpiresAfter",
+                "must be longer than zero",
+            ));
+        }
+        if self.expires_after.is_some() && self.expires_at.is_some() {
+            return Err(PropertyError::new(
+                "ExpiresAt",
+                "cannot be given together with ExpiresAfter; use one or the other",
+            ));
+        }
         check_user_tags(&self.tags).map_err(|problem| PropertyError::new("Tags", problem))?;
         for (property, value) in [
             ("KmsKeyId", &self.kms_key_id),
@@ -160,7 +188,7 @@ impl CloneProperties {
     }
 
     /// The properties that make a clone what it is: when one changes, an Update makes a
-    /// new clone. Tags and readers change in place; `CopyCreatedSince` is judged against the
+    /// new clone. Tags, readers and expiry change in place; `CopyCreatedSince` is judged against the
     /// clone's data; the rest only steer how a clone is made or deleted.
     pub fn identity(&self) -> CloneIdentity {
         CloneIdentity {
@@ -217,6 +245,8 @@ pub const PROPERTY_NAMES: &[&str] = &[
     "DBClusterParameterGroupName",
     "DBParameterGroupName",
     "FinalSnapshot",
+    "ExpiresAfter",
+    "ExpiresAt",
 ];
 
 /// Parses CloudFormation's `ResourceProperties` into validated properties.
@@ -278,6 +308,16 @@ pub fn parse_properties(value: &Value) -> Result<CloneProperties, PropertyError>
         db_cluster_parameter_group_name: fields.string("DBClusterParameterGroupName")?,
         db_parameter_group_name: fields.string("DBParameterGroupName")?,
         final_snapshot: fields.boolean("FinalSnapshot", false)?,
+        expires_after: fields
+            .string("ExpiresAfter")?
+            .map(|text| parse_duration(&text))
+            .transpose()
+            .map_err(|problem| PropertyError::new("ExpiresAfter", problem))?,
+        expires_at: fields
+            .string("ExpiresAt")?
+            .map(|text| parse_timestamp(&text))
+            .transpose()
+            .map_err(|problem| PropertyError::new("ExpiresAt", problem))?,
     };
     properties.validate()?;
     Ok(properties)
@@ -617,6 +657,58 @@ mod tests {
             let error = parse_properties(&input).unwrap_err();
             assert_eq!(error.property, property, "{error}");
         }
+    }
+
+    #[test]
+    fn expiry_is_a_duration_or_a_time_and_bad_values_name_their_property() {
+        let after =
+            parse_properties(&json!({"SourceClusterId": "db", "ExpiresAfter": "PT2H"})).unwrap();
+        assert_eq!(after.expires_after, Some(TimeDelta::hours(2)));
+        let made = parse_timestamp("2026-05-01T10:00:00Z").unwrap();
+        assert_eq!(after.expiry(made), Some(made + TimeDelta::hours(2)));
+        let at = parse_properties(
+            &json!({"SourceClusterId": "db", "ExpiresAt": "2026-06-01T00:00:00+02:00"}),
+        )
+        .unwrap();
+        assert_eq!(
+            at.expiry(made),
+            Some(parse_timestamp("2026-05-31T22:00:00Z").unwrap())
+        );
+        assert_eq!(CloneProperties::for_source("db").expiry(made), None);
+        for (input, property) in [
+            (
+                json!({"SourceClusterId": "db", "ExpiresAfter": "P1M"}),
+                "ExpiresAfter",
+            ),
+            (
+                json!({"SourceClusterId": "db", "ExpiresAfter": "PT0S"}),
+                "ExpiresAfter",
+            ),
+            (
+                json!({"SourceClusterId": "db", "ExpiresAfter": "soon"}),
+                "ExpiresAfter",
+            ),
+            (
+                json!({"SourceClusterId": "db", "ExpiresAt": "tomorrow"}),
+                "ExpiresAt",
+            ),
+            (
+                json!({"SourceClusterId": "db", "ExpiresAfter": "P1D", "ExpiresAt": "2026-06-01"}),
+                "ExpiresAt",
+            ),
+        ] {
+            let error = parse_properties(&input).unwrap_err();
+            assert_eq!(error.property, property, "{error}");
+        }
+    }
+
+    #[test]
+    fn changing_the_expiry_keeps_the_same_clone() {
+        let old =
+            parse_properties(&json!({"SourceClusterId": "db", "ExpiresAfter": "PT2H"})).unwrap();
+        let new =
+            parse_properties(&json!({"SourceClusterId": "db", "ExpiresAt": "2026-06-01"})).unwrap();
+        assert_eq!(old.identity(), new.identity());
     }
 
     #[test]

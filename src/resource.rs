@@ -457,6 +457,45 @@ async fn update_in_place(
     if new.set_password && old.access_principal_arns != new.access_principal_arns {
         rewrite_readers(app, cluster, &new.access_principal_arns).await?;
     }
+    if (old.expires_after, old.expires_at, old.final_snapshot)
+        != (new.expires_after, new.expires_at, new.final_snapshot)
+    {
+        retag_expiry(app, cluster, new).await?;
+    }
+    Ok(())
+}
+
+/// Writes a changed expiry to the clone's tags: `ExpiresAfter` counts from when the clone
+/// was made, as it did at Create. The expiring notice goes, so a new expiry is announced
+/// again; with no expiry left, the clone lives until deleted. The sweep takes a final
+/// snapshot when the `final-snapshot` tag asks for one.
+async fn retag_expiry(
+    app: &App,
+    cluster: &ClusterInfo,
+    properties: &CloneProperties,
+) -> Result<(), PolicyCallError> {
+    let made_at = cluster.created_at.unwrap_or_else(|| app.now());
+    let mut stale = vec![tags::EXPIRING_NOTICE.to_string()];
+    match properties.expiry(made_at) {
+        Some(expires_at) => {
+            let mut tag: crate::aws::Tags = [(
+                tags::EXPIRES_AT.to_string(),
+                crate::time::format_timestamp(expires_at),
+            )]
+            .into();
+            if properties.final_snapshot {
+                tag.insert(tags::FINAL_SNAPSHOT.to_string(), "true".to_string());
+            } else {
+                stale.push(tags::FINAL_SNAPSHOT.to_string());
+            }
+            app.ports.rds.add_tags(&cluster.arn, &tag).await?;
+        }
+        None => {
+            stale.push(tags::EXPIRES_AT.to_string());
+            stale.push(tags::FINAL_SNAPSHOT.to_string());
+        }
+    }
+    app.ports.rds.remove_tags(&cluster.arn, &stale).await?;
     Ok(())
 }
 

@@ -93,6 +93,41 @@ fn parse_duration_quoting(text: &str, quoted: &str) -> Result<TimeDelta, String>
     Ok(total)
 }
 
+/// Parses a lifetime as people type it on a command line: `7d`, `12h`, `30m`, `2w`, or
+/// anything [`parse_duration`] reads (`P7D`, `PT12H`). Must be longer than zero.
+pub fn parse_lifetime(text: &str) -> Result<TimeDelta, String> {
+    let trimmed = text.trim();
+    let quoted = shorten(trimmed);
+    let lower = trimmed.to_ascii_lowercase();
+    let short = lower
+        .char_indices()
+        .last()
+        .filter(|(index, unit)| {
+            *index > 0
+                && "wdhm".contains(*unit)
+                && lower[..*index].bytes().all(|byte| byte.is_ascii_digit())
+        })
+        .map(|(index, unit)| (lower[..index].to_string(), unit));
+    let duration = match short {
+        Some((number, unit)) => {
+            let iso = match unit {
+                'w' => format!("P{number}W"),
+                'd' => format!("P{number}D"),
+                'h' => format!("PT{number}H"),
+                _ => format!("PT{number}M"),
+            };
+            parse_duration_quoting(&iso, &quoted)?
+        }
+        None => parse_duration_quoting(trimmed, &quoted).map_err(|problem| {
+            format!("{problem}; short forms like 7d, 12h, 30m or 2w work too")
+        })?,
+    };
+    if duration <= TimeDelta::zero() {
+        return Err(format!("'{quoted}' must be longer than zero"));
+    }
+    Ok(duration)
+}
+
 fn checked_days(days: i64, text: &str) -> Result<TimeDelta, String> {
     TimeDelta::try_days(days).ok_or_else(|| format!("'{text}' is too long a duration"))
 }
@@ -192,6 +227,27 @@ mod tests {
         assert!(parse_duration("P99999999999999999999D").is_err());
         assert!(parse_duration("P9999999999999D").is_err());
         assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn lifetimes_read_short_forms_and_iso_durations() {
+        assert_eq!(parse_lifetime("7d").unwrap(), TimeDelta::days(7));
+        assert_eq!(parse_lifetime("12h").unwrap(), TimeDelta::hours(12));
+        assert_eq!(parse_lifetime("30M").unwrap(), TimeDelta::minutes(30));
+        assert_eq!(parse_lifetime("2w").unwrap(), TimeDelta::days(14));
+        assert_eq!(parse_lifetime("PT2H").unwrap(), TimeDelta::hours(2));
+        assert!(
+            parse_lifetime("0d")
+                .unwrap_err()
+                .contains("longer than zero")
+        );
+        assert!(parse_lifetime("d").is_err());
+        assert!(
+            parse_lifetime("7 days")
+                .unwrap_err()
+                .contains("short forms")
+        );
+        assert!(parse_lifetime("-3d").is_err());
     }
 
     #[test]

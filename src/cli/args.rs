@@ -86,6 +86,8 @@ pub enum Command {
     Delete(DeleteArgs),
     /// Run a Lambda event (JSON file) through the function's handler, locally
     Invoke(InvokeArgs),
+    /// Delete expired clones and announce those about to expire (as the schedule does)
+    Sweep(SweepArgs),
 }
 
 #[derive(Debug, Args)]
@@ -129,6 +131,15 @@ pub struct ProvisionArgs {
     /// Extra tag for the clone (repeat for more)
     #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
     pub tags: Vec<(String, String)>,
+
+    /// Delete the clone after this long: 7d, 12h, 30m, 2w or an ISO-8601 duration (P7D)
+    /// [default: the root's :clone-ttl in the maintenance config, else none]
+    #[arg(long, value_name = "DURATION", value_parser = parse_lifetime_arg, conflicts_with = "expires_at")]
+    pub ttl: Option<chrono::TimeDelta>,
+
+    /// Delete the clone at this time (ISO-8601, e.g. 2026-05-01T18:00:00Z)
+    #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 
     /// Print the plan in words and change nothing
     #[arg(long, conflicts_with = "wait")]
@@ -176,6 +187,21 @@ pub struct InvokeArgs {
     pub send_response: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Print what would be deleted or announced and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn parse_lifetime_arg(text: &str) -> Result<chrono::TimeDelta, String> {
+    crate::time::parse_lifetime(text)
+}
+
+fn parse_time_arg(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    crate::time::parse_timestamp(text)
+}
+
 fn parse_tag(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
@@ -214,6 +240,36 @@ mod tests {
             panic!("not provision");
         };
         assert_eq!(args.principals.len(), 2);
+    }
+
+    #[test]
+    fn a_clone_expires_after_a_lifetime_or_at_a_time_but_not_both() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args);
+        let cli = parse(&["acm", "provision", "--source", "db", "--ttl", "7d"]).unwrap();
+        let Command::Provision(args) = cli.command else {
+            panic!("not provision");
+        };
+        assert_eq!(args.ttl, Some(chrono::TimeDelta::days(7)));
+        assert!(parse(&["acm", "provision", "--source", "db", "--ttl", "soon"]).is_err());
+        assert!(
+            parse(&[
+                "acm",
+                "provision",
+                "--source",
+                "db",
+                "--ttl",
+                "7d",
+                "--expires-at",
+                "2026-05-01"
+            ])
+            .is_err()
+        );
+        let cli = parse(&["acm", "sweep", "--dry-run", "--json"]).unwrap();
+        assert!(cli.global.json);
+        assert!(matches!(
+            cli.command,
+            Command::Sweep(SweepArgs { dry_run: true })
+        ));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::cli::failure::Failure;
 use crate::cli::output::{note, print_json, print_text};
 use crate::cli::progress::Progress;
 use crate::finish::{self, FinishJob, FinishMode, FinishOutcome, clone_outputs};
+use crate::lifecycle;
 use crate::plan::pool::SourceKind;
 use crate::plan::provision::{CloneRequest, ProvisionOutcome, RequestOrigin};
 use crate::properties::CloneProperties;
@@ -27,10 +28,12 @@ const PROPERTY_FLAGS: &[(&str, &str)] = &[
     ("AccessPrincipalArns", "--principal"),
     ("InstanceClass", "--instance-class"),
     ("Tags", "--tag"),
+    ("ExpiresAfter", "--ttl"),
+    ("ExpiresAt", "--expires-at"),
 ];
 
 pub async fn run(app: &App, args: &ProvisionArgs, json: bool) -> Result<(), Failure> {
-    let request = clone_request(app, args)?;
+    let request = clone_request(app, args).await?;
     if args.dry_run {
         return dry_run(app, &request, json).await;
     }
@@ -71,7 +74,7 @@ pub async fn run(app: &App, args: &ProvisionArgs, json: bool) -> Result<(), Fail
 }
 
 /// The request as the CloudFormation resource would carry it, from the flags.
-fn clone_request(app: &App, args: &ProvisionArgs) -> Result<CloneRequest, Failure> {
+async fn clone_request(app: &App, args: &ProvisionArgs) -> Result<CloneRequest, Failure> {
     let mut properties = CloneProperties::for_source(&args.source);
     properties.cluster_id = args.cluster_id.clone();
     properties.copy_ok = args.copy_ok;
@@ -79,9 +82,13 @@ fn clone_request(app: &App, args: &ProvisionArgs) -> Result<CloneRequest, Failur
     properties.access_principal_arns = args.principals.clone();
     properties.instance_class = args.instance_class.clone();
     properties.tags = args.tags.iter().cloned().collect();
+    properties.expires_after = args.ttl;
+    properties.expires_at = args.expires_at;
     properties
         .validate()
         .map_err(|error| Failure::new(in_flag_words(&error.to_string())))?;
+    let default_ttl = lifecycle::default_clone_ttl(app, &args.source).await;
+    lifecycle::apply_default_expiry(&mut properties, default_ttl);
     let now = app.now();
     Ok(CloneRequest {
         origin: RequestOrigin {

@@ -52,6 +52,7 @@ fn target(cluster_id: &str, target_clone_slots: u32) -> RootTarget {
         instance_class: None,
         purge_obsolete_copies: true,
         max_clones_per_source: None,
+        clone_ttl: None,
     }
 }
 

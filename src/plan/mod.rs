@@ -7,6 +7,7 @@ pub mod maintenance;
 pub mod naming;
 pub mod pool;
 pub mod provision;
+pub mod sweep;
 pub mod tags;
 
 #[cfg(test)]

@@ -361,6 +361,17 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
         ));
     }
 
+    if let Some(expires_at) = properties.expiry(now) {
+        cluster_tags.insert(tags::EXPIRES_AT.into(), format_timestamp(expires_at));
+        if properties.final_snapshot {
+            cluster_tags.insert(tags::FINAL_SNAPSHOT.into(), "true".into());
+        }
+        summary.push(format!(
+            "delete the clone when it expires at {}",
+            format_timestamp(expires_at)
+        ));
+    }
+
     let restore = RestoreRequest {
         cluster_id: cluster_id.clone(),
         source_cluster_id: source.cluster_id.clone(),

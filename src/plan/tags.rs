@@ -36,7 +36,20 @@ pub const CLUSTER: &str = "aurora-clone-manager:cluster";
 /// On keys: `true` when this deployment created the key for one clone and may delete it.
 pub const DISPOSABLE: &str = "aurora-clone-manager:disposable";
 
-/// AWS allows at most 50 tags on an RDS resource; our own take up to 15.
+/// When the clone expires: an RFC 3339 UTC timestamp (`2026-05-01T10:00:00Z`). The sweep
+/// deletes a clone once this time has passed, unless it is protected.
+pub const EXPIRES_AT: &str = "aurora-clone-manager:expires-at";
+/// The `expires-at` value for which `lifecycle-event/clone-expiring` has been sent, so that
+/// the warning goes out once per expiry time (a new expiry warns again).
+pub const EXPIRING_NOTICE: &str = "aurora-clone-manager:expiring-notice";
+/// `true` on an expiring clone whose `FinalSnapshot` property asks for a final snapshot,
+/// so that the sweep takes one when it deletes the clone.
+pub const FINAL_SNAPSHOT: &str = "aurora-clone-manager:final-snapshot";
+/// Until when the clone is protected: an RFC 3339 UTC timestamp. Before it, the sweep
+/// neither expires nor stops the clone.
+pub const PROTECTED_UNTIL: &str = "aurora-clone-manager:protected-until";
+
+/// AWS allows at most 50 tags on an RDS resource; our own take up to 20.
 pub const MAX_USER_TAGS: usize = 30;
 
 /// What a managed cluster is to us.

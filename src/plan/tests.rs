@@ -433,6 +433,32 @@ fn a_planned_clone_carries_no_tag_aws_would_refuse() {
 }
 
 #[test]
+fn a_clone_that_asks_to_expire_carries_its_expiry_as_a_tag_rds_accepts() {
+    let inventory = Inventory::new(root_with_clones(1));
+    let mut properties = CloneProperties::for_source("prod");
+    properties.expires_after = Some(TimeDelta::hours(2));
+    let plan = made(plan_for(&request(properties), &inventory, &config()));
+    let expires_at = &plan.restore.tags[tags::EXPIRES_AT];
+    assert_eq!(
+        expires_at,
+        &crate::time::format_timestamp(now() + TimeDelta::hours(2))
+    );
+    assert!(expires_at.ends_with('Z'), "{expires_at}");
+    assert!(
+        !plan.instance.tags.contains_key(tags::EXPIRES_AT),
+        "only the cluster expires"
+    );
+    crate::aws::rules::check_rds_tags(&plan.restore.tags).unwrap();
+
+    let plan = made(plan_for(
+        &request(CloneProperties::for_source("prod")),
+        &inventory,
+        &config(),
+    ));
+    assert!(!plan.restore.tags.contains_key(tags::EXPIRES_AT));
+}
+
+#[test]
 fn a_plan_aws_would_refuse_fails_naming_the_rule() {
     let inventory = Inventory::new(root_with_clones(0));
     let mut properties = CloneProperties::for_source("prod");
@@ -722,6 +748,7 @@ fn target(cluster_id: &str, slots: u32) -> RootTarget {
         instance_class: None,
         purge_obsolete_copies: true,
         max_clones_per_source: None,
+        clone_ttl: None,
     }
 }
 

@@ -128,6 +128,9 @@ REQUIRED_PARAMETERS = {
     "LogRetentionDays": None,
     "Architecture": "arm64",
     "AlarmTopicArn": "",
+    "DefaultCloneTtl": "",
+    "ExpiryWarning": "PT24H",
+    "SweepSchedule": "rate(15 minutes)",
 }
 
 ENVIRONMENT_VARIABLES = {
@@ -147,6 +150,8 @@ ENVIRONMENT_VARIABLES = {
     "EVENT_BUS_NAME",
     "RETRY_MODE",
     "RETRY_MAX_ATTEMPTS",
+    "DEFAULT_CLONE_TTL",
+    "EXPIRY_WARNING",
 }
 
 EMF_METRICS = ["FreeCloneSlots", "Copies", "Clones", "CopiesCreated", "CopiesPurged", "Failures"]
@@ -734,6 +739,11 @@ def schedule_and_rds_event_rules_invoke_the_function(res: Resolver) -> Problems:
         problems.append("schedule expression must be the MaintenanceSchedule parameter")
     if json.loads(target.get("Input", "null")) != {"source": "events", "action": "maintain!"}:
         problems.append(f"schedule input {target.get('Input')!r}")
+    sweep = resources["SweepScheduleRule"]["Properties"]
+    if sweep.get("ScheduleExpression") != res.parameters["SweepSchedule"]:
+        problems.append("sweep schedule expression must be the SweepSchedule parameter")
+    if json.loads(sweep["Targets"][0].get("Input", "null")) != {"action": "sweep"}:
+        problems.append(f"sweep schedule input {sweep['Targets'][0].get('Input')!r}")
     rds_rule = resources["InstanceCreatedRule"]["Properties"]
     if rds_rule.get("EventPattern") != {
         "source": ["aws.rds"],
@@ -741,7 +751,11 @@ def schedule_and_rds_event_rules_invoke_the_function(res: Resolver) -> Problems:
         "detail": {"EventID": ["RDS-EVENT-0005"]},
     }:
         problems.append(f"RDS event pattern {rds_rule.get('EventPattern')}")
-    for rule_name, rule in (("MaintenanceScheduleRule", schedule), ("InstanceCreatedRule", rds_rule)):
+    for rule_name, rule in (
+        ("MaintenanceScheduleRule", schedule),
+        ("SweepScheduleRule", sweep),
+        ("InstanceCreatedRule", rds_rule),
+    ):
         if [t["Arn"] for t in rule["Targets"]] != [FUNCTION_ARN]:
             problems.append(f"{rule_name} must target the function")
         permitted = [

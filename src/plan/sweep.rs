@@ -1,0 +1,301 @@
+//! The lifecycle sweep's decisions: from the clusters (tags inline) and the time, which
+//! clones to announce as expiring and which to delete because they expired. Pure: the
+//! sweep executor (src/sweep.rs) reads the inventory once and carries the plan out.
+//!
+//! A clone's expiry is its `expires-at` tag. A `protected-until` tag later than that moves
+//! the effective expiry to the end of the protection: a protected clone is never expired
+//! before its protection ends, and it is announced before that new time instead.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Serialize;
+
+use crate::aws::ClusterInfo;
+use crate::plan::tags::{self, Role};
+use crate::time::{format_timestamp, parse_timestamp};
+
+/// A clone's lifecycle tags, read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CloneLifecycle {
+    pub expires_at: Option<DateTime<Utc>>,
+    pub protected_until: Option<DateTime<Utc>>,
+    /// The expiry the `clone-expiring` event was last sent for (the tag's text).
+    pub notice_sent_for: Option<String>,
+    /// Tag values that do not read as timestamps: (tag, value).
+    pub unreadable: Vec<(String, String)>,
+}
+
+impl CloneLifecycle {
+    /// Reads the lifecycle tags of a cluster.
+    pub fn of(cluster: &ClusterInfo) -> CloneLifecycle {
+        let mut lifecycle = CloneLifecycle {
+            notice_sent_for: cluster.tag(tags::EXPIRING_NOTICE).map(str::to_string),
+            ..CloneLifecycle::default()
+        };
+        for (key, slot) in [
+            (tags::EXPIRES_AT, &mut lifecycle.expires_at),
+            (tags::PROTECTED_UNTIL, &mut lifecycle.protected_until),
+        ] {
+            if let Some(text) = cluster.tag(key) {
+                match parse_timestamp(text) {
+                    Ok(time) => *slot = Some(time),
+                    Err(_) => lifecycle
+                        .unreadable
+                        .push((key.to_string(), text.to_string())),
+                }
+            }
+        }
+        lifecycle
+    }
+
+    /// When the clone is deleted: its expiry, or the end of its protection if later.
+    pub fn effective_expiry(&self) -> Option<DateTime<Utc>> {
+        let expires_at = self.expires_at?;
+        Some(match self.protected_until {
+            Some(until) if until > expires_at => until,
+            _ => expires_at,
+        })
+    }
+
+    /// Whether the clone is protected at `now`.
+    pub fn is_protected(&self, now: DateTime<Utc>) -> bool {
+        self.protected_until.is_some_and(|until| until > now)
+    }
+}
+
+/// What the sweep does to one clone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "action")]
+pub enum SweepAction {
+    /// Send `clone-expiring` (once for this expiry) and record it in a tag.
+    Warn {
+        #[serde(rename = "expiresAt")]
+        expires_at: DateTime<Utc>,
+    },
+    /// Delete the clone with its secret, grants and disposable key; send `clone-expired`.
+    Expire {
+        #[serde(rename = "expiresAt")]
+        expires_at: DateTime<Utc>,
+    },
+    /// Expired, but protected until the given time: left alone.
+    Protected {
+        #[serde(rename = "expiresAt")]
+        expires_at: DateTime<Utc>,
+        until: DateTime<Utc>,
+    },
+    /// A lifecycle tag cannot be read: nothing is done, the operator is told.
+    Unreadable { tag: String, value: String },
+}
+
+/// One clone and what to do to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SweepItem {
+    pub cluster_id: String,
+    #[serde(flatten)]
+    pub action: SweepAction,
+}
+
+/// Everything the sweep planner looks at.
+#[derive(Debug, Clone, Copy)]
+pub struct SweepInput<'a> {
+    pub clusters: &'a [ClusterInfo],
+    pub stack_name: &'a str,
+    /// How long before its expiry a clone is announced.
+    pub expiry_warning: TimeDelta,
+    pub now: DateTime<Utc>,
+}
+
+/// Decides the sweep: clones of this deployment only, in the inventory's order.
+pub fn plan_sweep(input: SweepInput<'_>) -> Vec<SweepItem> {
+    let SweepInput {
+        clusters,
+        stack_name,
+        expiry_warning,
+        now,
+    } = input;
+    let mut items = Vec::new();
+    for cluster in clusters {
+        if tags::managed_role(cluster, stack_name) != Some(Role::Clone) || cluster.is_deleting() {
+            continue;
+        }
+        let lifecycle = CloneLifecycle::of(cluster);
+        let item = |action| SweepItem {
+            cluster_id: cluster.id.clone(),
+            action,
+        };
+        if let Some((tag, value)) = lifecycle.unreadable.first() {
+            items.push(item(SweepAction::Unreadable {
+                tag: tag.clone(),
+                value: value.clone(),
+            }));
+            continue;
+        }
+        let (Some(expires_at), Some(effective)) =
+            (lifecycle.expires_at, lifecycle.effective_expiry())
+        else {
+            continue;
+        };
+        if effective <= now {
+            items.push(item(SweepAction::Expire {
+                expires_at: effective,
+            }));
+        } else if expires_at <= now
+            && let Some(until) = lifecycle.protected_until
+        {
+            items.push(item(SweepAction::Protected { expires_at, until }));
+        } else if effective - expiry_warning <= now
+            && lifecycle.notice_sent_for.as_deref() != Some(format_timestamp(effective).as_str())
+        {
+            items.push(item(SweepAction::Warn {
+                expires_at: effective,
+            }));
+        }
+    }
+    items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::testing::{cluster, now, tagged_clone};
+
+    fn clone_with(id: &str, pairs: &[(&str, String)]) -> ClusterInfo {
+        let mut clone = tagged_clone("acm", id, &cluster("prod"));
+        for (key, value) in pairs {
+            clone.tags.insert((*key).to_string(), value.clone());
+        }
+        clone
+    }
+
+    fn at(offset: TimeDelta) -> String {
+        format_timestamp(now() + offset)
+    }
+
+    fn sweep(clusters: &[ClusterInfo]) -> Vec<SweepItem> {
+        plan_sweep(SweepInput {
+            clusters,
+            stack_name: "acm",
+            expiry_warning: TimeDelta::hours(24),
+            now: now(),
+        })
+    }
+
+    #[test]
+    fn an_expired_clone_is_deleted_and_one_expiring_within_the_warning_is_announced_once() {
+        let expired = clone_with("old", &[(tags::EXPIRES_AT, at(-TimeDelta::minutes(1)))]);
+        let soon = clone_with("soon", &[(tags::EXPIRES_AT, at(TimeDelta::hours(2)))]);
+        let announced = clone_with(
+            "told",
+            &[
+                (tags::EXPIRES_AT, at(TimeDelta::hours(2))),
+                (tags::EXPIRING_NOTICE, at(TimeDelta::hours(2))),
+            ],
+        );
+        let later = clone_with("later", &[(tags::EXPIRES_AT, at(TimeDelta::hours(25)))]);
+        let forever = clone_with("forever", &[]);
+        let items = sweep(&[expired, soon, announced, later, forever]);
+        assert_eq!(
+            items,
+            vec![
+                SweepItem {
+                    cluster_id: "old".into(),
+                    action: SweepAction::Expire {
+                        expires_at: now() - TimeDelta::minutes(1)
+                    },
+                },
+                SweepItem {
+                    cluster_id: "soon".into(),
+                    action: SweepAction::Warn {
+                        expires_at: now() + TimeDelta::hours(2)
+                    },
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_protected_clone_is_not_expired_before_its_protection_ends() {
+        let protected = clone_with(
+            "kept",
+            &[
+                (tags::EXPIRES_AT, at(-TimeDelta::hours(1))),
+                (tags::PROTECTED_UNTIL, at(TimeDelta::hours(30))),
+            ],
+        );
+        let protection_over = clone_with(
+            "over",
+            &[
+                (tags::EXPIRES_AT, at(-TimeDelta::hours(3))),
+                (tags::PROTECTED_UNTIL, at(-TimeDelta::hours(1))),
+            ],
+        );
+        let items = sweep(&[protected, protection_over]);
+        assert_eq!(
+            items,
+            vec![
+                SweepItem {
+                    cluster_id: "kept".into(),
+                    action: SweepAction::Protected {
+                        expires_at: now() - TimeDelta::hours(1),
+                        until: now() + TimeDelta::hours(30),
+                    },
+                },
+                SweepItem {
+                    cluster_id: "over".into(),
+                    action: SweepAction::Expire {
+                        expires_at: now() - TimeDelta::hours(1)
+                    },
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn an_extended_expiry_is_announced_again() {
+        let extended = clone_with(
+            "ext",
+            &[
+                (tags::EXPIRES_AT, at(TimeDelta::hours(5))),
+                (tags::EXPIRING_NOTICE, at(TimeDelta::hours(1))),
+            ],
+        );
+        assert_eq!(
+            sweep(&[extended]),
+            vec![SweepItem {
+                cluster_id: "ext".into(),
+                action: SweepAction::Warn {
+                    expires_at: now() + TimeDelta::hours(5)
+                },
+            }]
+        );
+    }
+
+    #[test]
+    fn other_deployments_copies_roots_and_clusters_being_deleted_are_never_swept() {
+        let past = at(-TimeDelta::hours(1));
+        let mut other = tagged_clone("someone-else", "theirs", &cluster("prod"));
+        other.tags.insert(tags::EXPIRES_AT.into(), past.clone());
+        let mut copy = clone_with("copy", &[(tags::EXPIRES_AT, past.clone())]);
+        copy.tags.insert(tags::ROLE.into(), "copy".into());
+        let mut root = cluster("prod");
+        root.tags.insert(tags::EXPIRES_AT.into(), past.clone());
+        let mut deleting = clone_with("going", &[(tags::EXPIRES_AT, past)]);
+        deleting.status = "deleting".into();
+        assert_eq!(sweep(&[other, copy, root, deleting]), vec![]);
+    }
+
+    #[test]
+    fn an_unreadable_expiry_is_reported_and_never_acted_on() {
+        let garbled = clone_with("garbled", &[(tags::EXPIRES_AT, "next tuesday".into())]);
+        assert_eq!(
+            sweep(&[garbled]),
+            vec![SweepItem {
+                cluster_id: "garbled".into(),
+                action: SweepAction::Unreadable {
+                    tag: tags::EXPIRES_AT.into(),
+                    value: "next tuesday".into()
+                },
+            }]
+        );
+    }
+}

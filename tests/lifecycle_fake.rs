@@ -1,0 +1,364 @@
+//! Clones that look after themselves, against the in-process fake: expiry through the
+//! sweep (warned once, then deleted with secret and key), protection, in-place changes of
+//! the expiry, and what the sweep costs in API calls.
+
+mod support;
+
+use std::time::Duration;
+
+use aurora_clone_manager::aws::fake::FakeClusterSeed;
+use aurora_clone_manager::aws::{BusEvent, Tags};
+use aurora_clone_manager::plan::tags;
+use aurora_clone_manager::time::format_timestamp;
+use chrono::TimeDelta;
+use serde_json::{Value, json};
+use support::*;
+
+const READER: &str = "arn:aws:iam::123456789012:role/developer";
+
+fn sweep_event() -> Value {
+    json!({"action": "sweep"})
+}
+
+fn lifecycle_events(env: &FakeEnv, name: &str) -> Vec<BusEvent> {
+    env.fake
+        .events()
+        .into_iter()
+        .filter(|event| event.detail_type == format!("lifecycle-event/{name}"))
+        .collect()
+}
+
+async fn pass(hours: u64) {
+    tokio::time::advance(Duration::from_secs(hours * 3600)).await;
+}
+
+async fn created(env: &FakeEnv, request: &str, properties: Value) -> String {
+    env.send(create_event("Db", request, properties)).await;
+    let answer = env.only_answer(&response_url(request));
+    assert_success(&answer);
+    answer.physical_resource_id
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_clone_expiring_after_two_hours_is_warned_about_once_then_deleted_with_its_secret_and_key()
+ {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    let properties = json!({
+        "SourceClusterId": "prod",
+        "ExpiresAfter": "PT2H",
+        "SetPassword": "true",
+        "AccessPrincipalArns": READER,
+    });
+    let physical = created(&env, "req-1", properties.clone()).await;
+    let clone = env.managed("clone").remove(0);
+    let made_at = clone.created_at.unwrap();
+    let expires_at = clone.tags[tags::EXPIRES_AT].clone();
+    assert_eq!(expires_at, format_timestamp(made_at + TimeDelta::hours(2)));
+    assert_eq!(env.fake.secrets().len(), 1);
+
+    // Within the warning time (24 h by default): announced once, recorded in a tag.
+    env.send(sweep_event()).await;
+    env.send(sweep_event()).await;
+    let expiring = lifecycle_events(&env, "clone-expiring");
+    assert_eq!(expiring.len(), 1, "sent once");
+    assert_eq!(expiring[0].source, "aurora-clone-manager");
+    assert_eq!(expiring[0].detail["clusterId"], json!(clone.id));
+    assert_eq!(expiring[0].detail["expiresAt"], json!(expires_at));
+    assert_eq!(
+        expiring[0].detail["owner"],
+        json!(clone.tags[tags::OWNER]),
+        "the shared schema"
+    );
+    assert_eq!(
+        env.fake.cluster_snapshot(&clone.id).unwrap().tags[tags::EXPIRING_NOTICE],
+        expires_at
+    );
+    assert!(lifecycle_events(&env, "clone-expired").is_empty());
+    assert_eq!(env.managed("clone").len(), 1, "not before its time");
+
+    pass(2).await;
+    let report = env.send(sweep_event()).await;
+    assert_eq!(
+        report["expired"][0]["clusterId"],
+        json!(clone.id),
+        "{report}"
+    );
+    let expired = lifecycle_events(&env, "clone-expired");
+    assert_eq!(expired.len(), 1);
+    assert_eq!(expired[0].detail["clusterId"], json!(clone.id));
+    for _ in 0..5 {
+        env.fake.describe_for_test().await;
+    }
+    assert!(env.fake.cluster_snapshot(&clone.id).is_none(), "deleted");
+    assert_no_password_leftovers(&env);
+
+    // The stack's later Delete finds the clone gone and succeeds.
+    env.send(delete_event("Db", "req-2", &physical, properties))
+        .await;
+    assert_success(&env.only_answer(&response_url("req-2")));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_protected_clone_is_not_expired_until_its_protection_ends() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    created(
+        &env,
+        "req-1",
+        json!({"SourceClusterId": "prod", "ExpiresAfter": "PT2H"}),
+    )
+    .await;
+    let clone = env.managed("clone").remove(0);
+    let until = env.app.now() + TimeDelta::hours(10);
+    let protection: Tags = [(tags::PROTECTED_UNTIL.to_string(), format_timestamp(until))].into();
+    env.fake
+        .modify_cluster(&clone.id, |cluster| cluster.tags.extend(protection));
+
+    pass(3).await;
+    let report = env.send(sweep_event()).await;
+    assert_eq!(report["planned"][0]["action"], "protected", "{report}");
+    assert!(report["expired"].as_array().unwrap().is_empty());
+    assert_eq!(env.managed("clone").len(), 1, "kept while protected");
+
+    pass(8).await;
+    env.send(sweep_event()).await;
+    assert!(env.managed("clone").is_empty(), "expired once unprotected");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stopped_expired_clone_is_started_by_one_sweep_and_deleted_by_a_later_one() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    created(
+        &env,
+        "req-1",
+        json!({"SourceClusterId": "prod", "ExpiresAfter": "PT1H"}),
+    )
+    .await;
+    let clone = env.managed("clone").remove(0);
+    env.fake.stop_cluster(&clone.id, 1);
+    for _ in 0..3 {
+        env.fake.describe_for_test().await;
+    }
+    assert_eq!(
+        env.fake.cluster_snapshot(&clone.id).unwrap().status,
+        "stopped"
+    );
+
+    pass(2).await;
+    let report = env.send(sweep_event()).await;
+    assert_eq!(report["pending"].as_array().unwrap().len(), 1, "{report}");
+    assert!(lifecycle_events(&env, "clone-expired").is_empty());
+
+    let mut sweeps = 0;
+    while env
+        .fake
+        .cluster_snapshot(&clone.id)
+        .is_some_and(|c| c.status != "deleting")
+    {
+        sweeps += 1;
+        assert!(sweeps < 10, "never deleted");
+        tokio::time::advance(Duration::from_secs(15 * 60)).await;
+        env.send(sweep_event()).await;
+    }
+    assert_eq!(lifecycle_events(&env, "clone-expired").len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn changing_the_expiry_in_an_update_retags_the_same_clone() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    let old = json!({"SourceClusterId": "prod", "ExpiresAfter": "PT2H"});
+    let physical = created(&env, "req-1", old.clone()).await;
+    let clone = env.managed("clone").remove(0);
+    env.send(sweep_event()).await;
+    assert!(
+        env.fake
+            .cluster_snapshot(&clone.id)
+            .unwrap()
+            .tags
+            .contains_key(tags::EXPIRING_NOTICE)
+    );
+
+    let new = json!({"SourceClusterId": "prod", "ExpiresAt": "2026-12-24T00:00:00Z"});
+    env.send(update_event("Db", "req-2", &physical, new.clone(), old))
+        .await;
+    let answer = env.only_answer(&response_url("req-2"));
+    assert_success(&answer);
+    assert_eq!(answer.physical_resource_id, physical, "not replaced");
+    let tagged = env.fake.cluster_snapshot(&clone.id).unwrap().tags;
+    assert_eq!(tagged[tags::EXPIRES_AT], "2026-12-24T00:00:00Z");
+    assert!(
+        !tagged.contains_key(tags::EXPIRING_NOTICE),
+        "announced again"
+    );
+
+    let forever = json!({"SourceClusterId": "prod"});
+    env.send(update_event("Db", "req-3", &physical, forever, new))
+        .await;
+    assert_success(&env.only_answer(&response_url("req-3")));
+    let tagged = env.fake.cluster_snapshot(&clone.id).unwrap().tags;
+    assert!(!tagged.contains_key(tags::EXPIRES_AT), "no expiry left");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_clone_owned_by_a_stack_never_gets_the_stack_default_lifetime() {
+    let env = FakeEnv::with_config(|config| config.default_clone_ttl = Some(TimeDelta::days(7)));
+    env.seed_root("prod");
+    created(&env, "req-1", json!({"SourceClusterId": "prod"})).await;
+    let clone = env.managed("clone").remove(0);
+    assert!(!clone.tags.contains_key(tags::EXPIRES_AT));
+
+    // A manual provision gets it.
+    let planned_at = env.app.now();
+    env.send(json!({"action": "provision", "SourceClusterId": "prod", "ClusterId": "manual-1"}))
+        .await;
+    let manual = env.fake.cluster_snapshot("manual-1").unwrap();
+    assert_eq!(
+        manual.tags[tags::EXPIRES_AT],
+        format_timestamp(planned_at + TimeDelta::days(7))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_roots_clone_ttl_beats_the_stack_default_for_manual_clones() {
+    let env = FakeEnv::with_config(|config| config.default_clone_ttl = Some(TimeDelta::days(7)));
+    env.seed_root("prod");
+    env.fake
+        .ports()
+        .params
+        .put(
+            "/acm/maintenance-config",
+            r#"{:clusters [{:cluster-id "prod" :target-clone-slots 1 :clone-ttl "PT12H"}]}"#,
+        )
+        .await
+        .unwrap();
+    let planned_at = env.app.now();
+    env.send(json!({"action": "provision", "SourceClusterId": "prod", "ClusterId": "manual-1"}))
+        .await;
+    let manual = env.fake.cluster_snapshot("manual-1").unwrap();
+    assert_eq!(
+        manual.tags[tags::EXPIRES_AT],
+        format_timestamp(planned_at + TimeDelta::hours(12))
+    );
+}
+
+/// One sweep over `clones` clones of which `due` have expired and `due` more expire within
+/// the warning time: (total calls, calls by operation).
+async fn calls_for_a_sweep(clones: usize, due: usize) -> (u64, Vec<(String, u64)>) {
+    let env = FakeEnv::new();
+    let root = env.seed_root("prod");
+    let now = env.app.now();
+    for index in 0..clones {
+        let expires_at = if index < due {
+            now - TimeDelta::minutes(5)
+        } else if index < 2 * due {
+            now + TimeDelta::hours(2)
+        } else {
+            now + TimeDelta::days(30)
+        };
+        let mut seed = FakeClusterSeed::root(&format!("c-{index}"));
+        seed.tags = [
+            (tags::ROLE.to_string(), "clone".to_string()),
+            (tags::STACK.to_string(), "acm".to_string()),
+            (tags::SOURCE_ARN.to_string(), root.arn.clone()),
+            (tags::EXPIRES_AT.to_string(), format_timestamp(expires_at)),
+        ]
+        .into();
+        env.fake.seed_cluster(seed);
+    }
+    env.fake.reset_call_counts();
+    let report = env.send(sweep_event()).await;
+    assert_eq!(report["expired"].as_array().unwrap().len(), due, "{report}");
+    assert_eq!(report["warned"].as_array().unwrap().len(), due, "{report}");
+    let by_operation = env
+        .fake
+        .call_counts()
+        .into_iter()
+        .map(|(name, count)| (name.to_string(), count))
+        .collect();
+    (env.fake.total_calls(), by_operation)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_quiet_sweep_costs_one_call_per_hundred_clusters_and_acting_costs_per_clone_acted_on() {
+    let mut rows = vec![
+        "| clones | due (expired + warned) | calls per sweep | calls per day at 96 sweeps | by operation |".to_string(),
+        "|---|---|---|---|---|".to_string(),
+    ];
+    for clones in [10, 100, 1_000] {
+        // The root plus the clones, 100 clusters a DescribeDBClusters page.
+        let pages = (clones as u64 + 1).div_ceil(100);
+        let (quiet, by_operation) = calls_for_a_sweep(clones, 0).await;
+        assert_eq!(
+            quiet, pages,
+            "a quiet sweep over {clones} clones: {by_operation:?}"
+        );
+        rows.push(format!(
+            "| {clones} | 0 | {quiet} | {} | {} |",
+            quiet * 96,
+            describe_counts(&by_operation)
+        ));
+        let (busy, by_operation) = calls_for_a_sweep(clones, 2).await;
+        let acting = busy - pages;
+        let (again, _) = calls_for_a_sweep(clones, 2).await;
+        assert_eq!(busy, again, "the same sweep costs the same");
+        assert!(acting > 0 && acting < 40, "{by_operation:?}");
+        rows.push(format!(
+            "| {clones} | 2 + 2 | {busy} | — | {} |",
+            describe_counts(&by_operation)
+        ));
+    }
+    println!("{}", rows.join("\n"));
+}
+
+fn describe_counts(by_operation: &[(String, u64)]) -> String {
+    by_operation
+        .iter()
+        .map(|(name, count)| format!("{name} {count}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_expired_clone_that_asked_for_a_final_snapshot_gets_one() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    created(
+        &env,
+        "req-1",
+        json!({"SourceClusterId": "prod", "ExpiresAfter": "PT1H", "FinalSnapshot": "true"}),
+    )
+    .await;
+    created(
+        &env,
+        "req-2",
+        json!({"SourceClusterId": "prod", "ExpiresAfter": "PT1H", "ClusterId": "plain"}),
+    )
+    .await;
+    pass(2).await;
+    let report = env.send(sweep_event()).await;
+    assert_eq!(report["expired"].as_array().unwrap().len(), 2, "{report}");
+    let snapshots = env.fake.final_snapshots();
+    assert_eq!(snapshots.len(), 1, "{snapshots:?}");
+    assert!(!snapshots[0].starts_with("plain"), "{snapshots:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dry_run_sweep_changes_nothing() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    created(
+        &env,
+        "req-1",
+        json!({"SourceClusterId": "prod", "ExpiresAfter": "PT1H"}),
+    )
+    .await;
+    pass(2).await;
+    let before = env.fake.mutation_count();
+    let report = env.send(json!({"action": "sweep", "dryRun": true})).await;
+    assert_eq!(report["planned"][0]["action"], "expire", "{report}");
+    assert_eq!(env.fake.mutation_count(), before);
+    assert_eq!(env.managed("clone").len(), 1);
+}
