@@ -606,7 +606,7 @@ fn with_password(extra: Value) -> Value {
 
 /// Every flow that reaches AWS: clones with a disposable key, the default key and a key
 /// named by a property; updates of tags and readers; deletes with and without a final
-/// snapshot; a failed create undone; the maintenance run that makes, finishes and purges
+/// snapshot; a failed create undone; the lifecycle sweep expiring a clone; the maintenance run that makes, finishes and purges
 /// copies and removes orphans; and the hand-over to a fresh invocation.
 async fn run_every_flow() -> Vec<Value> {
     let mut calls = Vec::new();
@@ -677,6 +677,27 @@ async fn run_every_flow() -> Vec<Value> {
     .await;
     assert_success(&env.only_answer(&response_url("req-4")));
     env.run_continuations().await;
+    calls.extend(recorder.calls());
+
+    // Expiry: the sweep announces a clone, retags it, and deletes it with its secret and
+    // disposable key once expired (with the final snapshot it asked for).
+    let (env, recorder) = recorded_env(false);
+    env.seed_root("prod");
+    env.send(create_event(
+        "Expiring",
+        "req-1",
+        with_password(json!({"ExpiresAfter": "PT2H", "FinalSnapshot": "true"})),
+    ))
+    .await;
+    assert_success(&env.only_answer(&response_url("req-1")));
+    env.send(json!({"action": "sweep"})).await;
+    tokio::time::advance(Duration::from_secs(3 * 3600)).await;
+    let report = env.send(json!({"action": "sweep"})).await;
+    assert_eq!(
+        report["expired"].as_array().map(Vec::len),
+        Some(1),
+        "{report}"
+    );
     calls.extend(recorder.calls());
 
     // Maintenance: copies made and finished, obsolete ones purged, orphans removed (a

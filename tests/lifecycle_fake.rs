@@ -212,9 +212,11 @@ async fn a_clone_owned_by_a_stack_never_gets_the_stack_default_lifetime() {
 
     // A manual provision gets it.
     let planned_at = env.app.now();
-    env.send(json!({"action": "provision", "SourceClusterId": "prod", "ClusterId": "manual-1"}))
-        .await;
-    let manual = env.fake.cluster_snapshot("manual-1").unwrap();
+    env.send(
+        json!({"action": "provision", "SourceClusterId": "prod", "ClusterId": "acm-manual-1"}),
+    )
+    .await;
+    let manual = env.fake.cluster_snapshot("acm-manual-1").unwrap();
     assert_eq!(
         manual.tags[tags::EXPIRES_AT],
         format_timestamp(planned_at + TimeDelta::days(7))
@@ -235,9 +237,11 @@ async fn the_roots_clone_ttl_beats_the_stack_default_for_manual_clones() {
         .await
         .unwrap();
     let planned_at = env.app.now();
-    env.send(json!({"action": "provision", "SourceClusterId": "prod", "ClusterId": "manual-1"}))
-        .await;
-    let manual = env.fake.cluster_snapshot("manual-1").unwrap();
+    env.send(
+        json!({"action": "provision", "SourceClusterId": "prod", "ClusterId": "acm-manual-1"}),
+    )
+    .await;
+    let manual = env.fake.cluster_snapshot("acm-manual-1").unwrap();
     assert_eq!(
         manual.tags[tags::EXPIRES_AT],
         format_timestamp(planned_at + TimeDelta::hours(12))
@@ -258,7 +262,7 @@ async fn calls_for_a_sweep(clones: usize, due: usize) -> (u64, Vec<(String, u64)
         } else {
             now + TimeDelta::days(30)
         };
-        let mut seed = FakeClusterSeed::root(&format!("c-{index}"));
+        let mut seed = FakeClusterSeed::root(&format!("acm-c-{index}"));
         seed.tags = [
             (tags::ROLE.to_string(), "clone".to_string()),
             (tags::STACK.to_string(), "acm".to_string()),
@@ -334,7 +338,7 @@ async fn an_expired_clone_that_asked_for_a_final_snapshot_gets_one() {
     created(
         &env,
         "req-2",
-        json!({"SourceClusterId": "prod", "ExpiresAfter": "PT1H", "ClusterId": "plain"}),
+        json!({"SourceClusterId": "prod", "ExpiresAfter": "PT1H", "ClusterId": "acm-plain"}),
     )
     .await;
     pass(2).await;
@@ -342,7 +346,7 @@ async fn an_expired_clone_that_asked_for_a_final_snapshot_gets_one() {
     assert_eq!(report["expired"].as_array().unwrap().len(), 2, "{report}");
     let snapshots = env.fake.final_snapshots();
     assert_eq!(snapshots.len(), 1, "{snapshots:?}");
-    assert!(!snapshots[0].starts_with("plain"), "{snapshots:?}");
+    assert!(!snapshots[0].starts_with("acm-plain"), "{snapshots:?}");
 }
 
 #[tokio::test(start_paused = true)]
