@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 readonly venv=.venv-lint
 readonly requirements=scripts/requirements-lint.txt
-readonly templates=(template.yaml build-stack.yaml example/template.yaml)
+readonly templates=(template.yaml build-stack.yaml example/template.yaml example/lifecycle-events.yaml)
 readonly checkov_templates=(template.yaml build-stack.yaml)
 
 log="$(mktemp)"

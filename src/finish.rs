@@ -31,8 +31,7 @@ use crate::plan::tags::{self, LifecycleState, Role};
 use crate::provision::{CreateRecord, undo_create};
 use crate::time::format_duration;
 
-/// `source` of the lifecycle event.
-pub const EVENT_SOURCE: &str = "aurora-clone-manager";
+pub use crate::lifecycle::EVENT_SOURCE;
 /// `detail-type` of the lifecycle event.
 pub const READY_DETAIL_TYPE: &str = "lifecycle-event/instance-ready";
 /// `detail-type` of the event saying AWS made a clone as a full copy.
@@ -687,20 +686,17 @@ async fn record_full_copy_fallback(app: &App, clone: &ClusterInfo) -> Result<(),
     );
     app.ports
         .events
-        .put_event(&BusEvent {
-            bus_name: app.config.event_bus_name.clone(),
-            source: EVENT_SOURCE.to_string(),
-            detail_type: FULL_COPY_DETAIL_TYPE.to_string(),
-            detail: json!({
-                "clusterId": clone.id,
-                "clusterArn": clone.arn,
+        .put_event(&crate::lifecycle::lifecycle_event(
+            &app.config.event_bus_name,
+            "full-copy-fallback",
+            clone,
+            json!({
                 "clonedFrom": source.id,
                 "cloneGroupId": clone_group,
                 "sourceCloneGroupId": source_group,
-                "dataTimestamp": clone.tag(tags::DATA_TIMESTAMP),
             }),
-            resources: vec![clone.arn.clone(), source.arn.clone()],
-        })
+            vec![clone.arn.clone(), source.arn.clone()],
+        ))
         .await?;
     let tags: Tags = [(tags::FULL_COPY_FALLBACK.to_string(), "true".to_string())].into();
     app.ports.rds.add_tags(&clone.arn, &tags).await
@@ -715,27 +711,24 @@ async fn set_state(
     app.ports.rds.add_tags(&cluster.arn, &tags).await
 }
 
-/// The lifecycle event of a usable clone.
+/// The lifecycle event of a usable clone (`instance-ready`), in the shared schema.
 pub fn lifecycle_event(bus_name: &str, cluster: &ClusterInfo, instance: &InstanceInfo) -> BusEvent {
-    BusEvent {
-        bus_name: bus_name.to_string(),
-        source: EVENT_SOURCE.to_string(),
-        detail_type: READY_DETAIL_TYPE.to_string(),
-        detail: json!({
+    crate::lifecycle::lifecycle_event(
+        bus_name,
+        "instance-ready",
+        cluster,
+        json!({
             "instanceId": instance.id,
-            "clusterId": cluster.id,
             "host": cluster.endpoint,
             "port": cluster.port,
             "user": cluster.master_username,
             "passwordSecret": cluster.tag(tags::PASSWORD_SECRET),
             "database": cluster.database_name,
-            "clusterArn": cluster.arn,
             "readerHost": cluster.reader_endpoint,
             "clonedFrom": cloned_from(cluster),
-            "dataTimestamp": cluster.tag(tags::DATA_TIMESTAMP),
         }),
-        resources: vec![instance.arn.clone(), cluster.arn.clone()],
-    }
+        vec![instance.arn.clone(), cluster.arn.clone()],
+    )
 }
 
 fn cloned_from(cluster: &ClusterInfo) -> Option<String> {

@@ -115,6 +115,55 @@ mod tests {
     }
 
     #[test]
+    fn the_instance_ready_event_keeps_every_key_it_had_and_gains_the_owner() {
+        let mut clone = tagged_clone("acm", "c1", &cluster("prod"));
+        clone.tags.insert(tags::OWNER.into(), "stack/Db".into());
+        let instance = crate::aws::InstanceInfo {
+            id: "c1-1".into(),
+            arn: "arn:aws:rds:us-east-1:123456789012:db:c1-1".into(),
+            cluster_id: Some("c1".into()),
+            status: "available".into(),
+            instance_class: "db.r6g.large".into(),
+            engine: "aurora-postgresql".into(),
+            endpoint: None,
+            port: Some(5432),
+            db_parameter_group: None,
+            publicly_accessible: false,
+        };
+        let event = crate::finish::lifecycle_event("default", &clone, &instance);
+        assert_eq!(event.detail_type, "lifecycle-event/instance-ready");
+        let keys: Vec<&str> = event
+            .detail
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        for key in [
+            "instanceId",
+            "clusterId",
+            "host",
+            "port",
+            "user",
+            "passwordSecret",
+            "database",
+            "clusterArn",
+            "readerHost",
+            "clonedFrom",
+            "dataTimestamp",
+            "owner",
+        ] {
+            assert!(keys.contains(&key), "{key} missing from {keys:?}");
+        }
+        assert_eq!(event.detail["owner"], "stack/Db");
+        assert_eq!(event.detail["clonedFrom"], "prod");
+        assert_eq!(
+            event.resources,
+            vec![instance.arn.clone(), clone.arn.clone()]
+        );
+    }
+
+    #[test]
     fn a_default_lifetime_applies_only_when_the_request_names_no_expiry() {
         let mut plain = CloneProperties::for_source("prod");
         apply_default_expiry(&mut plain, Some(TimeDelta::days(7)));
