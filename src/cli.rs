@@ -3,6 +3,7 @@
 //! with `--json`); logs, progress and errors go to standard error. Exit codes: 0 success,
 //! 1 failure, 2 usage error.
 
+mod answer;
 mod args;
 mod context;
 mod delete;
@@ -61,6 +62,7 @@ async fn run_command(cli: &Cli) -> Result<(), Failure> {
         Command::Delete(args) => delete::run(&connect(global).await?, args, global.json).await,
         Command::Invoke(args) => invoke::run(global, args).await,
         Command::Sweep(args) => sweep::run(&connect(global).await?, args, global.json).await,
+        Command::Answer(args) => answer::run(global, args).await,
     }
 }
 

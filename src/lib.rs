@@ -1,6 +1,7 @@
 //! Aurora Clone Manager: copy-on-write clones of Aurora clusters as CloudFormation
 //! resources, with a pool of full copies that keeps clone slots free.
 
+pub mod answer;
 pub mod app;
 pub mod aws;
 pub mod backoff;

@@ -860,3 +860,186 @@ async fn with_copy_ok_a_full_root_gets_a_copy_and_the_clone_waits_for_it() {
         )
     );
 }
+
+/// An invocation record from the fixture, carrying `payload` instead of its request.
+fn failed_invocation(payload: serde_json::Value) -> String {
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/events/failed-invocation-record.json");
+    let mut record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+    record["requestPayload"] = payload;
+    record.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answer_from_the_queue_answers_each_waiting_request_once_and_leaves_the_rest() {
+    let account = Account::with_root().await;
+    let capture = common::response_capture().await;
+    let sqs = aws_sdk_sqs::Client::new(&account.sdk);
+    let queue_url = sqs
+        .create_queue()
+        .queue_name("acm-failed-invocations")
+        .send()
+        .await
+        .expect("a queue")
+        .queue_url()
+        .unwrap()
+        .to_string();
+    let still_here = format!("{PREFIX}still-here");
+    account
+        .cli(&["provision", "--source", ROOT, "--cluster-id", &still_here])
+        .await
+        .expect_code(0);
+    let stack = "arn:aws:cloudformation:us-east-1:123456789012:stack/app/0f0e0d0c-1111-2222-3333-444455556666";
+    let cluster_arn = |id: &str| format!("arn:aws:rds:us-east-1:123456789012:cluster:{id}");
+    let request = |kind: &str, name: &str, physical: Option<String>| {
+        let mut request = serde_json::json!({
+            "RequestType": kind,
+            "ResponseURL": capture.url(name),
+            "StackId": stack,
+            "RequestId": format!("request-{name}"),
+            "LogicalResourceId": "Db",
+            "ResourceType": "Custom::AuroraClone",
+            "ResourceProperties": {"SourceClusterId": ROOT}
+        });
+        if let Some(physical) = physical {
+            request["PhysicalResourceId"] = serde_json::json!(physical);
+        }
+        request
+    };
+    let records = [
+        request("Create", "create", None),
+        request(
+            "Delete",
+            "delete-gone",
+            Some(cluster_arn(&format!("{PREFIX}gone"))),
+        ),
+        request("Delete", "delete-here", Some(cluster_arn(&still_here))),
+        serde_json::json!({"action": "finish", "job": {
+            "clusterId": format!("{PREFIX}finishing"),
+            "readyBy": "2026-11-01T09:50:00Z",
+            "respond": {
+                "envelope": {
+                    "ResponseURL": capture.url("handover"),
+                    "StackId": stack,
+                    "RequestId": "request-handover",
+                    "LogicalResourceId": "Db"
+                },
+                "when": "ready",
+                "physicalId": cluster_arn(&format!("{PREFIX}finishing"))
+            }
+        }}),
+        serde_json::json!({"source": "events", "action": "maintain!"}),
+    ];
+    for payload in records {
+        sqs.send_message()
+            .queue_url(&queue_url)
+            .message_body(failed_invocation(payload))
+            .send()
+            .await
+            .expect("a record");
+    }
+
+    let dry = account
+        .cli(&["answer", "--from-queue", &queue_url, "--dry-run"])
+        .await
+        .expect_code(0);
+    assert!(
+        dry.stdout
+            .starts_with("Dry run: nothing was sent or deleted."),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(
+        dry.stdout.matches("(would answer)").count(),
+        4,
+        "{}",
+        dry.stdout
+    );
+    assert!(capture.responses().is_empty(), "a dry run sends nothing");
+
+    // The dry run hid the records for a moment; then they are all back.
+    tokio::time::sleep(aurora_clone_manager::answer::DRY_RUN_VISIBILITY + Duration::from_secs(1))
+        .await;
+    let ran = account
+        .cli(&["--json", "answer", "--from-queue", &queue_url])
+        .await
+        .expect_code(0)
+        .json();
+    assert_eq!(ran["records"].as_array().unwrap().len(), 5, "{ran}");
+
+    let only = |name: &str| {
+        let answers = capture.responses_for(name);
+        assert_eq!(answers.len(), 1, "{name}: {answers:#?}");
+        answers.into_iter().next().unwrap()
+    };
+    let create = only("create");
+    assert_eq!(create.status(), Some("FAILED"));
+    assert!(
+        create
+            .reason()
+            .unwrap()
+            .contains("after 3 attempts (RetriesExhausted)"),
+        "{}",
+        create.body
+    );
+    assert!(
+        create.json["PhysicalResourceId"]
+            .as_str()
+            .unwrap()
+            .starts_with("aurora-clone-not-created-"),
+        "nothing was made, so a rollback deletes nothing: {}",
+        create.body
+    );
+    assert_eq!(only("delete-gone").status(), Some("SUCCESS"));
+    let here = only("delete-here");
+    assert_eq!(here.status(), Some("FAILED"));
+    assert!(
+        here.reason()
+            .unwrap()
+            .contains(&format!("`aurora-clone-manager delete {still_here}`")),
+        "{}",
+        here.body
+    );
+    let handover = only("handover");
+    assert_eq!(handover.status(), Some("FAILED"));
+    assert_eq!(
+        handover.json["PhysicalResourceId"],
+        cluster_arn(&format!("{PREFIX}finishing"))
+    );
+    assert!(
+        cluster_alive(&account.sdk, &still_here).await,
+        "answering deletes nothing"
+    );
+
+    // Only the record nobody waits for is left in the queue (hidden while the answer run
+    // that read it could still be working on it).
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    let count = |name: aws_sdk_sqs::types::QueueAttributeName| -> u32 {
+        attributes.attributes().unwrap()[&name].parse().unwrap()
+    };
+    assert_eq!(
+        count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+            + count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        1,
+        "{attributes:?}"
+    );
+    let left = ran["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|line| {
+            line["outcome"]
+                .as_str()
+                .unwrap()
+                .starts_with("left in the queue")
+        })
+        .count();
+    assert_eq!(left, 1, "{ran}");
+}

@@ -211,6 +211,23 @@ pub trait Invoker: Send + Sync {
     ) -> Result<(), AwsError>;
 }
 
+/// An SQS queue: the records of asynchronous invocations that failed every attempt, which
+/// the CLI reads to answer the CloudFormation requests inside them. Not among [`Ports`]:
+/// the function itself never reads the queue.
+#[async_trait]
+pub trait Queue: Send + Sync {
+    /// Up to 10 messages, hidden from other readers for `visibility` (ReceiveMessage); empty
+    /// when none is visible now.
+    async fn receive(
+        &self,
+        queue_url: &str,
+        visibility: std::time::Duration,
+    ) -> Result<Vec<QueueMessage>, AwsError>;
+
+    /// Deletes a received message (DeleteMessage). Succeeds when it is already gone.
+    async fn delete(&self, queue_url: &str, receipt_handle: &str) -> Result<(), AwsError>;
+}
+
 /// All ports together, as the executors need them.
 #[derive(Clone)]
 pub struct Ports {

@@ -429,3 +429,12 @@ pub struct BusEvent {
     pub detail: serde_json::Value,
     pub resources: Vec<String>,
 }
+
+/// A message received from an SQS queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueMessage {
+    pub message_id: String,
+    /// What DeleteMessage needs to delete this receipt of the message.
+    pub receipt_handle: String,
+    pub body: String,
+}

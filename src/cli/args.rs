@@ -88,6 +88,20 @@ pub enum Command {
     Invoke(InvokeArgs),
     /// Delete expired clones and announce those about to expire (as the schedule does)
     Sweep(SweepArgs),
+    /// Answer the CloudFormation requests in the failed-invocations queue (the stack output
+    /// FailedInvocationsQueueUrl), so that their stacks move on at once
+    Answer(AnswerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AnswerArgs {
+    /// URL of the queue of failed invocations (stack output FailedInvocationsQueueUrl)
+    #[arg(long, value_name = "QUEUE_URL")]
+    pub from_queue: String,
+
+    /// Show what each request would be answered; send nothing, delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::app::App;
-use crate::aws::sdk::{Connection, load_sdk_config, sdk_ports};
+use crate::aws::sdk::{Connection, SdkQueue, load_sdk_config, sdk_ports};
 use crate::cfn::Responder;
 use crate::cli::args::GlobalArgs;
 use crate::cli::failure::Failure;
@@ -35,8 +35,18 @@ pub fn config_from(global: &GlobalArgs) -> Result<Config, Failure> {
 }
 
 /// Connects to AWS as the global options say. `responder` receives CloudFormation answers
-/// (only `invoke` produces any).
+/// (only `invoke` and `answer` produce any).
 pub async fn build_app(global: &GlobalArgs, responder: Arc<dyn Responder>) -> Result<App, Failure> {
+    build_app_and_queue(global, responder)
+        .await
+        .map(|(app, _)| app)
+}
+
+/// [`build_app`], with an SQS client for the same account, region and endpoint.
+pub async fn build_app_and_queue(
+    global: &GlobalArgs,
+    responder: Arc<dyn Responder>,
+) -> Result<(App, SdkQueue), Failure> {
     if global.stack.trim().is_empty() {
         return Err(Failure::new(
             "--stack is empty; name the clone manager's stack (or unset STACK_NAME for the default)",
@@ -57,11 +67,6 @@ pub async fn build_app(global: &GlobalArgs, responder: Arc<dyn Responder>) -> Re
     };
     tracing::debug!(%region, stack = %config.stack_name, endpoint = ?global.endpoint_url, "connecting");
     let ports = sdk_ports(&sdk_config);
-    Ok(App::new(
-        config,
-        ports,
-        responder,
-        Arc::new(SystemClock),
-        &region,
-    ))
+    let app = App::new(config, ports, responder, Arc::new(SystemClock), &region);
+    Ok((app, SdkQueue::from_config(&sdk_config)))
 }

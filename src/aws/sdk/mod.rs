@@ -3,6 +3,7 @@
 //! once, into [`AwsError`].
 
 mod kms;
+mod queue;
 mod rds;
 mod services;
 
@@ -20,6 +21,7 @@ use crate::aws::{AwsError, Ports, error::classify_error_code};
 use crate::config::RetrySettings;
 
 pub use kms::SdkKeys;
+pub use queue::SdkQueue;
 pub use rds::SdkRds;
 pub use services::{SdkEvents, SdkIdentity, SdkInvoker, SdkParams, SdkSecrets};
 
