@@ -9,6 +9,7 @@ mod context;
 mod delete;
 mod failure;
 mod invoke;
+mod lifecycle;
 mod maintain;
 mod output;
 mod progress;
@@ -63,6 +64,12 @@ async fn run_command(cli: &Cli) -> Result<(), Failure> {
         Command::Invoke(args) => invoke::run(global, args).await,
         Command::Sweep(args) => sweep::run(&connect(global).await?, args, global.json).await,
         Command::Answer(args) => answer::run(global, args).await,
+        Command::Extend(args) => {
+            lifecycle::extend(&connect(global).await?, args, global.json).await
+        }
+        Command::Protect(args) => {
+            lifecycle::protect(&connect(global).await?, args, global.json).await
+        }
     }
 }
 

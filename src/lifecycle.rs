@@ -5,14 +5,18 @@
 //! `lifecycle-event/<name>`, and a detail with `clusterId`, `clusterArn`, `owner` and
 //! `dataTimestamp` (null when unknown) plus the event's own fields.
 
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::app::App;
-use crate::aws::{BusEvent, ClusterInfo};
+use crate::aws::{AwsError, BusEvent, ClusterInfo, Tags};
 use crate::maintain::{self, ConfigSource};
-use crate::plan::tags;
+use crate::plan::sweep::CloneLifecycle;
+use crate::plan::tags::{self, Role};
 use crate::properties::CloneProperties;
+use crate::teardown::{self, TeardownError};
+use crate::time::format_timestamp;
 
 /// `source` of every lifecycle event.
 pub const EVENT_SOURCE: &str = "aurora-clone-manager";
@@ -82,6 +86,134 @@ pub fn apply_default_expiry(properties: &mut CloneProperties, default_ttl: Optio
     if properties.expires_after.is_none() && properties.expires_at.is_none() {
         properties.expires_after = default_ttl;
     }
+}
+
+/// Why a clone's expiry or protection could not be changed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    #[error("no cluster named {0} in this account and region")]
+    NotFound(String),
+    /// Not one of this deployment's clones.
+    #[error(transparent)]
+    Refused(#[from] TeardownError),
+    #[error("{0} never expires: there is nothing to extend")]
+    NoExpiry(String),
+    #[error("{cluster_id}: the {tag} tag '{value}' is not a timestamp")]
+    Unreadable {
+        cluster_id: String,
+        tag: String,
+        value: String,
+    },
+    #[error("{0} is not in the future")]
+    InThePast(String),
+    #[error("changing the tags of {cluster_id}: {source}")]
+    Aws {
+        cluster_id: String,
+        #[source]
+        source: AwsError,
+    },
+}
+
+/// A clone's expiry and protection after a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LifecycleChange {
+    pub cluster_id: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub protected_until: Option<DateTime<Utc>>,
+}
+
+/// One of this deployment's clones, by identifier, with its lifecycle tags read.
+async fn managed_clone(
+    app: &App,
+    cluster_id: &str,
+) -> Result<(ClusterInfo, CloneLifecycle), ChangeError> {
+    let cluster = app
+        .ports
+        .rds
+        .describe_cluster(cluster_id)
+        .await
+        .map_err(|source| ChangeError::Aws {
+            cluster_id: cluster_id.to_string(),
+            source,
+        })?
+        .ok_or_else(|| ChangeError::NotFound(cluster_id.to_string()))?;
+    teardown::check_managed(app, &cluster, Role::Clone)?;
+    let lifecycle = CloneLifecycle::of(&cluster);
+    if let Some((tag, value)) = lifecycle.unreadable.first() {
+        return Err(ChangeError::Unreadable {
+            cluster_id: cluster.id.clone(),
+            tag: tag.clone(),
+            value: value.clone(),
+        });
+    }
+    Ok((cluster, lifecycle))
+}
+
+async fn write_tags(
+    app: &App,
+    cluster: &ClusterInfo,
+    set: Tags,
+    remove: &[String],
+) -> Result<(), ChangeError> {
+    let aws = |source| ChangeError::Aws {
+        cluster_id: cluster.id.clone(),
+        source,
+    };
+    app.ports
+        .rds
+        .add_tags(&cluster.arn, &set)
+        .await
+        .map_err(aws)?;
+    if !remove.is_empty() {
+        app.ports
+            .rds
+            .remove_tags(&cluster.arn, remove)
+            .await
+            .map_err(aws)?;
+    }
+    Ok(())
+}
+
+/// Moves a clone's expiry `by` later, counted from its expiry or from now if that has
+/// passed; the clone is announced again before the new time.
+pub async fn extend(
+    app: &App,
+    cluster_id: &str,
+    by: TimeDelta,
+) -> Result<LifecycleChange, ChangeError> {
+    let (cluster, lifecycle) = managed_clone(app, cluster_id).await?;
+    let Some(expires_at) = lifecycle.expires_at else {
+        return Err(ChangeError::NoExpiry(cluster.id));
+    };
+    let new_expiry = expires_at.max(app.now()) + by;
+    let set: Tags = [(tags::EXPIRES_AT.to_string(), format_timestamp(new_expiry))].into();
+    write_tags(app, &cluster, set, &[tags::EXPIRING_NOTICE.to_string()]).await?;
+    Ok(LifecycleChange {
+        cluster_id: cluster.id,
+        expires_at: Some(new_expiry),
+        protected_until: lifecycle.protected_until,
+    })
+}
+
+/// Protects a clone until `until`: it is neither expired nor stopped before then.
+pub async fn protect(
+    app: &App,
+    cluster_id: &str,
+    until: DateTime<Utc>,
+) -> Result<LifecycleChange, ChangeError> {
+    if until <= app.now() {
+        return Err(ChangeError::InThePast(format_timestamp(until)));
+    }
+    let (cluster, lifecycle) = managed_clone(app, cluster_id).await?;
+    let set: Tags = [(tags::PROTECTED_UNTIL.to_string(), format_timestamp(until))].into();
+    // The effective expiry may move: announce it again before the new time.
+    write_tags(app, &cluster, set, &[tags::EXPIRING_NOTICE.to_string()]).await?;
+    Ok(LifecycleChange {
+        cluster_id: cluster.id,
+        expires_at: lifecycle.expires_at,
+        protected_until: Some(until),
+    })
 }
 
 #[cfg(test)]

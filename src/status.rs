@@ -45,6 +45,10 @@ pub struct CloneStatus {
     pub data_timestamp: Option<DateTime<Utc>>,
     /// Made by this deployment (others' clones in a clone group are shown too).
     pub managed: bool,
+    /// When the sweep deletes it (its `expires-at` tag), if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Until when it is protected from expiry and idle stop, if it is.
+    pub protected_until: Option<DateTime<Utc>>,
 }
 
 /// The status of one root, or of every root this deployment knows (configured, or
@@ -120,6 +124,7 @@ fn build_report(app: &App, inventory: &Inventory, root_ids: BTreeSet<String>) ->
 }
 
 fn clone_status(app: &App, clone: &ClusterInfo, source_id: &str) -> CloneStatus {
+    let lifecycle = crate::plan::sweep::CloneLifecycle::of(clone);
     CloneStatus {
         cluster_id: clone.id.clone(),
         source_id: source_id.to_string(),
@@ -128,5 +133,7 @@ fn clone_status(app: &App, clone: &ClusterInfo, source_id: &str) -> CloneStatus 
         instance_class: clone.tag(tags::INSTANCE_CLASS).map(str::to_string),
         data_timestamp: data_timestamp(clone),
         managed: tags::managed_role(clone, &app.config.stack_name).is_some(),
+        expires_at: lifecycle.expires_at,
+        protected_until: lifecycle.protected_until,
     }
 }

@@ -234,7 +234,16 @@ async fn usage_errors_exit_2_and_help_exits_0() {
         );
     }
     let help = run_cli(vec!["--help".into()]).await.expect_code(0);
-    for verb in ["status", "provision", "maintain", "delete", "invoke"] {
+    for verb in [
+        "status",
+        "provision",
+        "maintain",
+        "delete",
+        "invoke",
+        "sweep",
+        "extend",
+        "protect",
+    ] {
         assert!(
             help.stdout.contains(verb),
             "{verb} missing from:\n{}",
@@ -1042,4 +1051,104 @@ async fn answer_from_the_queue_answers_each_waiting_request_once_and_leaves_the_
         })
         .count();
     assert_eq!(left, 1, "{ran}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clones_expire_through_the_sweep_and_extend_and_protect_change_their_tags() {
+    let account = Account::with_root().await;
+    let kept = format!("{PREFIX}kept");
+    let expired = format!("{PREFIX}expired");
+    account
+        .cli(&[
+            "provision",
+            "--source",
+            ROOT,
+            "--cluster-id",
+            &kept,
+            "--ttl",
+            "2h",
+            "--wait",
+        ])
+        .await
+        .expect_code(0);
+    let status = account
+        .cli(&["--json", "status", "--source", ROOT])
+        .await
+        .expect_code(0)
+        .json();
+    let shown = &status["roots"][0]["clones"][0];
+    assert_eq!(shown["clusterId"], kept.as_str(), "{status}");
+    let first_expiry = shown["expiresAt"].as_str().expect("an expiry").to_string();
+
+    let extended = account
+        .cli(&["--json", "extend", &kept, "--by", "1d"])
+        .await
+        .expect_code(0)
+        .json();
+    assert_ne!(extended["expiresAt"], first_expiry.as_str(), "{extended}");
+    let protected = account
+        .cli(&[
+            "--json",
+            "protect",
+            &kept,
+            "--until",
+            "2099-01-01T00:00:00Z",
+        ])
+        .await
+        .expect_code(0)
+        .json();
+    assert_eq!(protected["protectedUntil"], "2099-01-01T00:00:00Z");
+    account
+        .cli(&["extend", ROOT, "--by", "1d"])
+        .await
+        .expect_code(1);
+
+    account
+        .cli(&[
+            "provision",
+            "--source",
+            ROOT,
+            "--cluster-id",
+            &expired,
+            "--expires-at",
+            "2001-01-01T00:00:00Z",
+            "--set-password",
+            "--principal",
+            "arn:aws:iam::123456789012:role/developer",
+            "--wait",
+        ])
+        .await
+        .expect_code(0);
+    let dry = account
+        .cli(&["--json", "sweep", "--dry-run"])
+        .await
+        .expect_code(0)
+        .json();
+    assert_eq!(dry["planned"].as_array().map(Vec::len), Some(1), "{dry}");
+    assert_eq!(dry["planned"][0]["clusterId"], expired.as_str());
+    assert_eq!(dry["planned"][0]["action"], "expire");
+    assert!(
+        cluster_alive(&account.sdk, &expired).await,
+        "a dry run deletes nothing"
+    );
+
+    let swept = account
+        .cli(&["--json", "sweep"])
+        .await
+        .expect_code(0)
+        .json();
+    assert_eq!(
+        swept["expired"][0]["clusterId"],
+        expired.as_str(),
+        "{swept}"
+    );
+    assert_eq!(
+        swept["expired"][0]["secretsDeleted"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "{swept}"
+    );
+    assert!(!cluster_alive(&account.sdk, &expired).await);
+    assert!(cluster_alive(&account.sdk, &kept).await);
 }

@@ -6,9 +6,11 @@ mod support;
 
 use std::time::Duration;
 
+use aurora_clone_manager::aws::BusEvent;
 use aurora_clone_manager::aws::fake::FakeClusterSeed;
-use aurora_clone_manager::aws::{BusEvent, Tags};
+use aurora_clone_manager::lifecycle::{self, ChangeError};
 use aurora_clone_manager::plan::tags;
+use aurora_clone_manager::status;
 use aurora_clone_manager::time::format_timestamp;
 use chrono::TimeDelta;
 use serde_json::{Value, json};
@@ -111,9 +113,10 @@ async fn a_protected_clone_is_not_expired_until_its_protection_ends() {
     .await;
     let clone = env.managed("clone").remove(0);
     let until = env.app.now() + TimeDelta::hours(10);
-    let protection: Tags = [(tags::PROTECTED_UNTIL.to_string(), format_timestamp(until))].into();
-    env.fake
-        .modify_cluster(&clone.id, |cluster| cluster.tags.extend(protection));
+    let change = lifecycle::protect(&env.app, &clone.id, until)
+        .await
+        .unwrap();
+    assert_eq!(change.protected_until, Some(until));
 
     pass(3).await;
     let report = env.send(sweep_event()).await;
@@ -124,6 +127,80 @@ async fn a_protected_clone_is_not_expired_until_its_protection_ends() {
     pass(8).await;
     env.send(sweep_event()).await;
     assert!(env.managed("clone").is_empty(), "expired once unprotected");
+}
+
+#[tokio::test(start_paused = true)]
+async fn extending_a_clone_moves_its_expiry_and_it_is_announced_again() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    created(
+        &env,
+        "req-1",
+        json!({"SourceClusterId": "prod", "ExpiresAfter": "PT2H"}),
+    )
+    .await;
+    let clone = env.managed("clone").remove(0);
+    let expires_at = clone.created_at.unwrap() + TimeDelta::hours(2);
+    env.send(sweep_event()).await;
+    assert_eq!(lifecycle_events(&env, "clone-expiring").len(), 1);
+
+    let change = lifecycle::extend(&env.app, &clone.id, TimeDelta::days(3))
+        .await
+        .unwrap();
+    assert_eq!(change.expires_at, Some(expires_at + TimeDelta::days(3)));
+    pass(3).await;
+    env.send(sweep_event()).await;
+    assert_eq!(env.managed("clone").len(), 1, "not expired at the old time");
+    assert_eq!(
+        lifecycle_events(&env, "clone-expiring").len(),
+        1,
+        "the new expiry is days away"
+    );
+    pass(3 * 24 - 3 - 2).await;
+    env.send(sweep_event()).await;
+    let expiring = lifecycle_events(&env, "clone-expiring");
+    assert_eq!(expiring.len(), 2, "announced again before the new time");
+    assert_eq!(
+        expiring[1].detail["expiresAt"],
+        json!(format_timestamp(expires_at + TimeDelta::days(3)))
+    );
+
+    let report = status::status(&env.app, Some("prod")).await.unwrap();
+    let shown = &report.roots[0].clones[0];
+    assert_eq!(shown.expires_at, change.expires_at);
+    assert_eq!(shown.protected_until, None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn extend_and_protect_refuse_what_they_must_not_change() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    created(&env, "req-1", json!({"SourceClusterId": "prod"})).await;
+    let forever = env.managed("clone").remove(0);
+    assert!(matches!(
+        lifecycle::extend(&env.app, &forever.id, TimeDelta::days(1)).await,
+        Err(ChangeError::NoExpiry(_))
+    ));
+    assert!(matches!(
+        lifecycle::extend(&env.app, "prod", TimeDelta::days(1)).await,
+        Err(ChangeError::Refused(_))
+    ));
+    assert!(matches!(
+        lifecycle::protect(&env.app, "acm-missing", env.app.now() + TimeDelta::days(1)).await,
+        Err(ChangeError::NotFound(_))
+    ));
+    assert!(matches!(
+        lifecycle::protect(&env.app, &forever.id, env.app.now() - TimeDelta::hours(1)).await,
+        Err(ChangeError::InThePast(_))
+    ));
+    assert!(
+        !env.fake
+            .cluster_snapshot("prod")
+            .unwrap()
+            .tags
+            .contains_key(tags::PROTECTED_UNTIL),
+        "the root is untouched"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -91,6 +91,10 @@ pub enum Command {
     /// Answer the CloudFormation requests in the failed-invocations queue (the stack output
     /// FailedInvocationsQueueUrl), so that their stacks move on at once
     Answer(AnswerArgs),
+    /// Move a clone's expiry later
+    Extend(ExtendArgs),
+    /// Keep a clone from being expired or stopped until a time
+    Protect(ProtectArgs),
 }
 
 #[derive(Debug, Args)]
@@ -208,6 +212,29 @@ pub struct SweepArgs {
     pub dry_run: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct ExtendArgs {
+    /// The clone (cluster identifier or ARN)
+    #[arg(value_name = "ID")]
+    pub cluster: String,
+
+    /// How much later: 3d, 12h, 2w or an ISO-8601 duration (from its expiry, or from now
+    /// if that has passed)
+    #[arg(long, value_name = "DURATION", value_parser = parse_lifetime_arg)]
+    pub by: chrono::TimeDelta,
+}
+
+#[derive(Debug, Args)]
+pub struct ProtectArgs {
+    /// The clone (cluster identifier or ARN)
+    #[arg(value_name = "ID")]
+    pub cluster: String,
+
+    /// Protected until this time (ISO-8601, e.g. 2026-12-24T00:00:00Z)
+    #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
+    pub until: chrono::DateTime<chrono::Utc>,
+}
+
 fn parse_lifetime_arg(text: &str) -> Result<chrono::TimeDelta, String> {
     crate::time::parse_lifetime(text)
 }
@@ -278,6 +305,13 @@ mod tests {
             ])
             .is_err()
         );
+        let cli = parse(&["acm", "extend", "c1", "--by", "3d"]).unwrap();
+        assert!(
+            matches!(cli.command, Command::Extend(ExtendArgs { ref by, .. }) if *by == chrono::TimeDelta::days(3))
+        );
+        assert!(parse(&["acm", "extend", "c1"]).is_err(), "--by is required");
+        assert!(parse(&["acm", "protect", "c1", "--until", "2026-12-24"]).is_ok());
+        assert!(parse(&["acm", "protect", "c1", "--until", "soon"]).is_err());
         let cli = parse(&["acm", "sweep", "--dry-run", "--json"]).unwrap();
         assert!(cli.global.json);
         assert!(matches!(

@@ -196,12 +196,22 @@ fn clone_row(clone: &CloneStatus, branch: &str, now: DateTime<Utc>) -> Vec<Strin
         or_dash(clone.data_timestamp.map(timestamp)),
         or_dash(clone.data_timestamp.map(|at| age(now - at))),
         String::new(),
-        if clone.managed {
-            String::new()
-        } else {
-            "not made by this clone manager".to_string()
-        },
+        clone_notes(clone).join(", "),
     ]
+}
+
+fn clone_notes(clone: &CloneStatus) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !clone.managed {
+        notes.push("not made by this clone manager".to_string());
+    }
+    if let Some(expires_at) = clone.expires_at {
+        notes.push(format!("expires {}", timestamp(expires_at)));
+    }
+    if let Some(until) = clone.protected_until {
+        notes.push(format!("protected until {}", timestamp(until)));
+    }
+    notes
 }
 
 /// `1 copy`, `2 copies`.
@@ -245,6 +255,26 @@ mod tests {
             row[8].contains("AWS made clone-9 a full copy"),
             "{:?}",
             row[8]
+        );
+    }
+
+    #[test]
+    fn a_clone_row_shows_its_expiry_and_protection() {
+        let clone = CloneStatus {
+            cluster_id: "acm-c1".into(),
+            source_id: "prod".into(),
+            status: "available".into(),
+            state: Some("ready".into()),
+            instance_class: None,
+            data_timestamp: Some(now()),
+            managed: true,
+            expires_at: Some(now() + chrono::TimeDelta::days(7)),
+            protected_until: Some(now() + chrono::TimeDelta::days(1)),
+        };
+        let row = clone_row(&clone, "└─", now());
+        assert_eq!(
+            row[8],
+            "expires 2024-05-08T12:00:00Z, protected until 2024-05-02T12:00:00Z"
         );
     }
 }
