@@ -70,6 +70,7 @@ async fn run_command(cli: &Cli) -> Result<(), Failure> {
         Command::Protect(args) => {
             lifecycle::protect(&connect(global).await?, args, global.json).await
         }
+        Command::Start(args) => lifecycle::start(&connect(global).await?, args, global.json).await,
     }
 }
 

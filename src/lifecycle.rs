@@ -27,6 +27,7 @@ pub const EVENT_NAMES: &[&str] = &[
     "full-copy-fallback",
     "clone-expiring",
     "clone-expired",
+    "clone-started",
 ];
 
 /// A lifecycle event about `cluster`: the shared detail keys, then `fields` (an object;
@@ -106,6 +107,8 @@ pub enum ChangeError {
     },
     #[error("{0} is not in the future")]
     InThePast(String),
+    #[error("{cluster_id} is {status}, not stopped: only a stopped clone can be started")]
+    NotStopped { cluster_id: String, status: String },
     #[error("changing the tags of {cluster_id}: {source}")]
     Aws {
         cluster_id: String,
@@ -196,7 +199,7 @@ pub async fn extend(
     })
 }
 
-/// Protects a clone until `until`: it is neither expired nor stopped before then.
+/// Protects a clone until `until`: it is not expired before then.
 pub async fn protect(
     app: &App,
     cluster_id: &str,
@@ -214,6 +217,39 @@ pub async fn protect(
         expires_at: lifecycle.expires_at,
         protected_until: Some(until),
     })
+}
+
+/// Starts a stopped clone (StartDBCluster) and announces it with `clone-started`.
+/// AWS starts only a `stopped` cluster (StartDBCluster, InvalidDBClusterStateFault).
+pub async fn start(app: &App, cluster_id: &str) -> Result<ClusterInfo, ChangeError> {
+    let (cluster, _) = managed_clone(app, cluster_id).await?;
+    if cluster.status != "stopped" {
+        return Err(ChangeError::NotStopped {
+            cluster_id: cluster.id,
+            status: cluster.status,
+        });
+    }
+    let aws = |source| ChangeError::Aws {
+        cluster_id: cluster.id.clone(),
+        source,
+    };
+    app.ports
+        .rds
+        .start_cluster(&cluster.id)
+        .await
+        .map_err(aws)?;
+    app.ports
+        .events
+        .put_event(&lifecycle_event(
+            &app.config.event_bus_name,
+            "clone-started",
+            &cluster,
+            json!({"startedBy": "operator"}),
+            vec![cluster.arn.clone()],
+        ))
+        .await
+        .map_err(aws)?;
+    Ok(cluster)
 }
 
 #[cfg(test)]

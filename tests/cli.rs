@@ -243,6 +243,7 @@ async fn usage_errors_exit_2_and_help_exits_0() {
         "sweep",
         "extend",
         "protect",
+        "start",
     ] {
         assert!(
             help.stdout.contains(verb),
@@ -1151,4 +1152,41 @@ async fn clones_expire_through_the_sweep_and_extend_and_protect_change_their_tag
     );
     assert!(!cluster_alive(&account.sdk, &expired).await);
     assert!(cluster_alive(&account.sdk, &kept).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_starts_a_stopped_clone_and_refuses_a_running_one() {
+    let account = Account::with_root().await;
+    let clone = format!("{PREFIX}paused");
+    account
+        .cli(&[
+            "provision",
+            "--source",
+            ROOT,
+            "--cluster-id",
+            &clone,
+            "--wait",
+        ])
+        .await
+        .expect_code(0);
+    account.cli(&["start", &clone]).await.expect_code(1);
+    aws_sdk_rds::Client::new(&account.sdk)
+        .stop_db_cluster()
+        .db_cluster_identifier(&clone)
+        .send()
+        .await
+        .expect("stop the clone");
+    let json = account
+        .cli(&["--json", "start", &clone])
+        .await
+        .expect_code(0)
+        .json();
+    assert_eq!(json["started"], clone.as_str());
+    let rds = account.proxy.stats().service("rds");
+    assert_eq!(
+        rds.operations.get("StartDBCluster"),
+        Some(&1),
+        "{:?}",
+        rds.operations
+    );
 }

@@ -204,6 +204,34 @@ async fn extend_and_protect_refuse_what_they_must_not_change() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn start_starts_only_a_stopped_clone_and_announces_it() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    created(&env, "req-1", json!({"SourceClusterId": "prod"})).await;
+    let clone = env.managed("clone").remove(0);
+    assert!(matches!(
+        lifecycle::start(&env.app, &clone.id).await,
+        Err(ChangeError::NotStopped { ref status, .. }) if status == "available"
+    ));
+    env.fake.stop_cluster(&clone.id, 1);
+    for _ in 0..3 {
+        env.fake.describe_for_test().await;
+    }
+    lifecycle::start(&env.app, &clone.id).await.unwrap();
+    assert_eq!(
+        env.fake.cluster_snapshot(&clone.id).unwrap().status,
+        "starting"
+    );
+    let started = lifecycle_events(&env, "clone-started");
+    assert_eq!(started.len(), 1);
+    assert_eq!(started[0].detail["clusterId"], json!(clone.id));
+    assert!(matches!(
+        lifecycle::start(&env.app, "prod").await,
+        Err(ChangeError::Refused(_))
+    ));
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_stopped_expired_clone_is_started_by_one_sweep_and_deleted_by_a_later_one() {
     let env = FakeEnv::new();
     env.seed_root("prod");

@@ -93,8 +93,10 @@ pub enum Command {
     Answer(AnswerArgs),
     /// Move a clone's expiry later
     Extend(ExtendArgs),
-    /// Keep a clone from being expired or stopped until a time
+    /// Keep a clone from being expired until a time
     Protect(ProtectArgs),
+    /// Start a stopped clone
+    Start(StartArgs),
 }
 
 #[derive(Debug, Args)]
@@ -222,6 +224,13 @@ pub struct ExtendArgs {
     /// if that has passed)
     #[arg(long, value_name = "DURATION", value_parser = parse_lifetime_arg)]
     pub by: chrono::TimeDelta,
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// The clone (cluster identifier or ARN)
+    #[arg(value_name = "ID")]
+    pub cluster: String,
 }
 
 #[derive(Debug, Args)]

@@ -1,8 +1,9 @@
-//! `extend` and `protect`: change when a clone expires, or keep it from being expired or
-//! stopped until a time. Both only touch this deployment's clones.
+//! `extend` and `protect`: change when a clone expires, or keep it from being expired
+//! until a time; `start`: start a stopped clone. All only touch this deployment's
+//! clones.
 
 use crate::app::App;
-use crate::cli::args::{ExtendArgs, ProtectArgs};
+use crate::cli::args::{ExtendArgs, ProtectArgs, StartArgs};
 use crate::cli::failure::Failure;
 use crate::cli::output::{print_json, print_text};
 use crate::lifecycle::{self, ChangeError, LifecycleChange};
@@ -23,6 +24,21 @@ pub async fn protect(app: &App, args: &ProtectArgs, json: bool) -> Result<(), Fa
         .await
         .map_err(|error| explain(app, &error))?;
     show(&change, json)
+}
+
+pub async fn start(app: &App, args: &StartArgs, json: bool) -> Result<(), Failure> {
+    let cluster_id = cluster_id_from_arn(&args.cluster).unwrap_or(&args.cluster);
+    let cluster = lifecycle::start(app, cluster_id)
+        .await
+        .map_err(|error| explain(app, &error))?;
+    if json {
+        return print_json(&serde_json::json!({"started": cluster.id}));
+    }
+    print_text(&format!(
+        "Starting {}; it takes a few minutes to become available.\n",
+        cluster.id
+    ));
+    Ok(())
 }
 
 fn show(change: &LifecycleChange, json: bool) -> Result<(), Failure> {

@@ -46,7 +46,7 @@ pub const EXPIRING_NOTICE: &str = "aurora-clone-manager:expiring-notice";
 /// so that the sweep takes one when it deletes the clone.
 pub const FINAL_SNAPSHOT: &str = "aurora-clone-manager:final-snapshot";
 /// Until when the clone is protected: an RFC 3339 UTC timestamp. Before it, the sweep
-/// neither expires nor stops the clone.
+/// does not expire the clone.
 pub const PROTECTED_UNTIL: &str = "aurora-clone-manager:protected-until";
 
 /// AWS allows at most 50 tags on an RDS resource; our own take up to 20.
