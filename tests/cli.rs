@@ -1113,6 +1113,18 @@ async fn clones_expire_through_the_sweep_and_extend_and_protect_change_their_tag
             &expired,
             "--expires-at",
             "2001-01-01T00:00:00Z",
+        ])
+        .await
+        .expect_code(1);
+    account
+        .cli(&[
+            "provision",
+            "--source",
+            ROOT,
+            "--cluster-id",
+            &expired,
+            "--ttl",
+            "1h",
             "--set-password",
             "--principal",
             "arn:aws:iam::123456789012:role/developer",
@@ -1120,6 +1132,29 @@ async fn clones_expire_through_the_sweep_and_extend_and_protect_change_their_tag
         ])
         .await
         .expect_code(0);
+    // An hour passes: as moto's clock cannot be moved, the expiry tag is moved instead.
+    let rds = aws_sdk_rds::Client::new(&account.sdk);
+    let arn = rds
+        .describe_db_clusters()
+        .db_cluster_identifier(&expired)
+        .send()
+        .await
+        .unwrap()
+        .db_clusters()[0]
+        .db_cluster_arn()
+        .unwrap()
+        .to_string();
+    rds.add_tags_to_resource()
+        .resource_name(&arn)
+        .tags(
+            aws_sdk_rds::types::Tag::builder()
+                .key("aurora-clone-manager:expires-at")
+                .value("2001-01-01T00:00:00Z")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("move the expiry");
     let dry = account
         .cli(&["--json", "sweep", "--dry-run"])
         .await

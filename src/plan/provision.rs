@@ -207,6 +207,19 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
             arn: existing.arn.clone(),
         });
     }
+    if let Some(expires_at) = properties.expires_at
+        && expires_at <= now
+    {
+        // The sweep would delete the clone while it is being made.
+        return Err(PropertyError::new(
+            "ExpiresAt",
+            format!(
+                "{} has passed; a new clone must expire in the future",
+                format_timestamp(expires_at)
+            ),
+        )
+        .into());
+    }
     if let Some(prefix) = &properties.secret_prefix
         && !config.secret_prefix_allowed(prefix)
     {

@@ -456,6 +456,13 @@ fn a_clone_that_asks_to_expire_carries_its_expiry_as_a_tag_rds_accepts() {
         &config(),
     ));
     assert!(!plan.restore.tags.contains_key(tags::EXPIRES_AT));
+
+    let mut past = CloneProperties::for_source("prod");
+    past.expires_at = Some(now() - TimeDelta::minutes(1));
+    match plan_for(&request(past), &inventory, &config()) {
+        Err(PlanError::Property(error)) => assert_eq!(error.property, "ExpiresAt"),
+        other => panic!("expected ExpiresAt refused, got {other:?}"),
+    }
 }
 
 #[test]
