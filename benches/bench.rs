@@ -206,6 +206,9 @@ impl Rds for CountingRds {
     async fn start_cluster(&self, cluster_id: &str) -> Result<(), AwsError> {
         self.inner.start_cluster(cluster_id).await
     }
+    async fn stop_cluster(&self, cluster_id: &str) -> Result<(), AwsError> {
+        Rds::stop_cluster(self.inner.as_ref(), cluster_id).await
+    }
     async fn delete_cluster(
         &self,
         cluster_id: &str,

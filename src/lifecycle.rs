@@ -27,6 +27,7 @@ pub const EVENT_NAMES: &[&str] = &[
     "full-copy-fallback",
     "clone-expiring",
     "clone-expired",
+    "clone-stopped",
     "clone-started",
 ];
 
@@ -199,7 +200,7 @@ pub async fn extend(
     })
 }
 
-/// Protects a clone until `until`: it is not expired before then.
+/// Protects a clone until `until`: it is neither expired nor stopped as idle before then.
 pub async fn protect(
     app: &App,
     cluster_id: &str,

@@ -65,7 +65,47 @@ pub struct CloneProperties {
     /// Delete the clone at this time (`ExpiresAt`).
     #[serde(default)]
     pub expires_at: Option<DateTime<Utc>>,
+    /// Stop (or delete) the clone when it had no connections for this long (`IdleAfter`).
+    #[serde(default)]
+    pub idle_after: Option<TimeDelta>,
+    /// What to do to an idle clone (`IdleAction`).
+    #[serde(default)]
+    pub idle_action: IdleAction,
 }
+
+/// What the sweep does to a clone that had no connections for its `IdleAfter`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdleAction {
+    /// StopDBCluster; Aurora starts it again after seven days, and the sweep stops it again.
+    #[default]
+    Stop,
+    /// Delete it, as an expired clone.
+    Delete,
+}
+
+impl IdleAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdleAction::Stop => "stop",
+            IdleAction::Delete => "delete",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<IdleAction> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "stop" => Some(IdleAction::Stop),
+            "delete" => Some(IdleAction::Delete),
+            _ => None,
+        }
+    }
+}
+
+/// Shortest `IdleAfter`: connections are read as hourly maxima.
+pub const MIN_IDLE_AFTER_HOURS: i64 = 1;
+/// Longest `IdleAfter`: 500 clusters a GetMetricData call times 168 hourly points stays
+/// under the call's limit of 100,800 data points.
+pub const MAX_IDLE_AFTER_HOURS: i64 = 168;
 
 impl CloneProperties {
     /// Properties for `source_cluster_id` with every default, as the CLI starts from.
@@ -93,6 +133,8 @@ impl CloneProperties {
             final_snapshot: false,
             expires_after: None,
             expires_at: None,
+            idle_after: None,
+            idle_action: IdleAction::Stop,
         }
     }
 
@@ -162,6 +204,24 @@ impl CloneProperties {
                 "cannot be given together with ExpiresAfter; use one or the other",
             ));
         }
+        if let Some(idle) = self.idle_after {
+            let hours = idle.num_hours();
+            if idle != TimeDelta::hours(hours)
+                || !(MIN_IDLE_AFTER_HOURS..=MAX_IDLE_AFTER_HOURS).contains(&hours)
+            {
+                return Err(PropertyError::new(
+                    "IdleAfter",
+                    format!(
+                        "must be whole hours from PT{MIN_IDLE_AFTER_HOURS}H to PT{MAX_IDLE_AFTER_HOURS}H (connections are read hour by hour)"
+                    ),
+                ));
+            }
+        } else if self.idle_action != IdleAction::Stop {
+            return Err(PropertyError::new(
+                "IdleAction",
+                "needs IdleAfter: the time without connections after which to act",
+            ));
+        }
         check_user_tags(&self.tags).map_err(|problem| PropertyError::new("Tags", problem))?;
         for (property, value) in [
             ("KmsKeyId", &self.kms_key_id),
@@ -188,7 +248,7 @@ impl CloneProperties {
     }
 
     /// The properties that make a clone what it is: when one changes, an Update makes a
-    /// new clone. Tags, readers and expiry change in place; `CopyCreatedSince` is judged against the
+    /// new clone. Tags, readers, expiry and idle settings change in place; `CopyCreatedSince` is judged against the
     /// clone's data; the rest only steer how a clone is made or deleted.
     pub fn identity(&self) -> CloneIdentity {
         CloneIdentity {
@@ -247,6 +307,8 @@ pub const PROPERTY_NAMES: &[&str] = &[
     "FinalSnapshot",
     "ExpiresAfter",
     "ExpiresAt",
+    "IdleAfter",
+    "IdleAction",
 ];
 
 /// Parses CloudFormation's `ResourceProperties` into validated properties.
@@ -318,6 +380,23 @@ pub fn parse_properties(value: &Value) -> Result<CloneProperties, PropertyError>
             .map(|text| parse_timestamp(&text))
             .transpose()
             .map_err(|problem| PropertyError::new("ExpiresAt", problem))?,
+        idle_after: fields
+            .string("IdleAfter")?
+            .map(|text| parse_duration(&text))
+            .transpose()
+            .map_err(|problem| PropertyError::new("IdleAfter", problem))?,
+        idle_action: match fields.string("IdleAction")? {
+            None => IdleAction::Stop,
+            Some(text) => IdleAction::parse(&text).ok_or_else(|| {
+                PropertyError::new(
+                    "IdleAction",
+                    format!(
+                        "expected \"stop\" or \"delete\", got \"{}\"",
+                        shorten(&text)
+                    ),
+                )
+            })?,
+        },
     };
     properties.validate()?;
     Ok(properties)
@@ -695,6 +774,41 @@ mod tests {
             (
                 json!({"SourceClusterId": "db", "ExpiresAfter": "P1D", "ExpiresAt": "2026-06-01"}),
                 "ExpiresAt",
+            ),
+        ] {
+            let error = parse_properties(&input).unwrap_err();
+            assert_eq!(error.property, property, "{error}");
+        }
+    }
+
+    #[test]
+    fn idle_settings_are_whole_hours_and_a_known_action() {
+        let idle = parse_properties(
+            &json!({"SourceClusterId": "db", "IdleAfter": "PT12H", "IdleAction": "delete"}),
+        )
+        .unwrap();
+        assert_eq!(idle.idle_after, Some(TimeDelta::hours(12)));
+        assert_eq!(idle.idle_action, IdleAction::Delete);
+        for (input, property) in [
+            (
+                json!({"SourceClusterId": "db", "IdleAfter": "PT30M"}),
+                "IdleAfter",
+            ),
+            (
+                json!({"SourceClusterId": "db", "IdleAfter": "P8D"}),
+                "IdleAfter",
+            ),
+            (
+                json!({"SourceClusterId": "db", "IdleAfter": "PT90M"}),
+                "IdleAfter",
+            ),
+            (
+                json!({"SourceClusterId": "db", "IdleAfter": "PT2H", "IdleAction": "nap"}),
+                "IdleAction",
+            ),
+            (
+                json!({"SourceClusterId": "db", "IdleAction": "delete"}),
+                "IdleAction",
             ),
         ] {
             let error = parse_properties(&input).unwrap_err();

@@ -459,13 +459,14 @@ async fn update_in_place(
     }
     if (old.expires_after, old.expires_at, old.final_snapshot)
         != (new.expires_after, new.expires_at, new.final_snapshot)
+        || (old.idle_after, old.idle_action) != (new.idle_after, new.idle_action)
     {
         retag_expiry(app, cluster, new).await?;
     }
     Ok(())
 }
 
-/// Writes a changed expiry to the clone's tags: `ExpiresAfter` counts from when the clone
+/// Writes a changed expiry or idle rule to the clone's tags: `ExpiresAfter` counts from when the clone
 /// was made, as it did at Create. The expiring notice goes, so a new expiry is announced
 /// again; with no expiry left, the clone lives until deleted. The sweep takes a final
 /// snapshot when the `final-snapshot` tag asks for one.
@@ -494,6 +495,17 @@ async fn retag_expiry(
             stale.push(tags::EXPIRES_AT.to_string());
             stale.push(tags::FINAL_SNAPSHOT.to_string());
         }
+    }
+    match properties.idle_after {
+        Some(idle_after) => {
+            let tag: crate::aws::Tags = [(
+                tags::IDLE.to_string(),
+                tags::idle_tag_value(idle_after, properties.idle_action),
+            )]
+            .into();
+            app.ports.rds.add_tags(&cluster.arn, &tag).await?;
+        }
+        None => stale.push(tags::IDLE.to_string()),
     }
     app.ports.rds.remove_tags(&cluster.arn, &stale).await?;
     Ok(())

@@ -47,7 +47,7 @@ pub struct CloneStatus {
     pub managed: bool,
     /// When the sweep deletes it (its `expires-at` tag), if ever.
     pub expires_at: Option<DateTime<Utc>>,
-    /// Until when it is protected from expiry, if it is.
+    /// Until when it is protected from expiry and idle stop, if it is.
     pub protected_until: Option<DateTime<Utc>>,
 }
 

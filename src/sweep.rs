@@ -11,10 +11,13 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::app::App;
+use crate::aws::AwsErrorKind;
 use crate::aws::{AwsError, ClusterInfo, Tags};
 use crate::lifecycle::lifecycle_event;
 use crate::observe::load_inventory;
-use crate::plan::sweep::{SweepAction, SweepInput, SweepItem, plan_sweep};
+use crate::plan::sweep::{
+    SweepAction, SweepInput, SweepItem, idle_candidates, idle_window_end, plan_idle, plan_sweep,
+};
 use crate::plan::tags;
 use crate::teardown::{self, TeardownReport};
 use crate::time::format_timestamp;
@@ -30,8 +33,10 @@ pub struct SweepReport {
     pub warned: Vec<String>,
     /// Clones deleted (deletion started), with what went with them.
     pub expired: Vec<TeardownReport>,
-    /// Clones that could not be deleted yet (stopped and now starting): a later sweep
-    /// finishes them.
+    /// Idle clones stopped.
+    pub stopped: Vec<String>,
+    /// Clones that could not be deleted or stopped yet (stopped and now starting, or in
+    /// another transition): a later sweep finishes them.
     pub pending: Vec<String>,
     pub failures: Vec<String>,
 }
@@ -49,17 +54,43 @@ pub async fn run(app: &App, dry_run: bool) -> Result<SweepReport, SweepError> {
     let inventory = load_inventory(app.ports.rds.as_ref())
         .await
         .map_err(|source| SweepError { source })?;
-    let planned = plan_sweep(SweepInput {
+    let now = app.now();
+    let input = SweepInput {
         clusters: inventory.clusters(),
         stack_name: &app.config.stack_name,
         expiry_warning: app.config.expiry_warning,
-        now: app.now(),
-    });
+        now,
+    };
+    let mut planned = plan_sweep(input);
     let mut report = SweepReport {
         dry_run,
-        planned: planned.clone(),
         ..SweepReport::default()
     };
+    // Connections are read only for clones with an idle rule, in as few calls as possible.
+    let candidates = idle_candidates(input, &planned);
+    if let Some(longest) = candidates
+        .iter()
+        .map(|candidate| candidate.idle_after)
+        .max()
+    {
+        let end = idle_window_end(now);
+        let ids: Vec<String> = candidates
+            .iter()
+            .map(|candidate| candidate.cluster_id.clone())
+            .collect();
+        match app
+            .ports
+            .metrics
+            .hourly_max_connections(&ids, end - longest, end)
+            .await
+        {
+            Ok(connections) => planned.extend(plan_idle(&candidates, &connections, end)),
+            Err(error) => report.failures.push(format!(
+                "reading the connections of idle candidates: {error}"
+            )),
+        }
+    }
+    report.planned = planned.clone();
     if dry_run {
         return Ok(report);
     }
@@ -77,15 +108,60 @@ pub async fn run(app: &App, dry_run: bool) -> Result<SweepReport, SweepError> {
                 }
             }
             SweepAction::Expire { expires_at } => {
-                expire(app, cluster, &format_timestamp(*expires_at), &mut report).await;
+                let fields =
+                    json!({"expiresAt": format_timestamp(*expires_at), "reason": "expired"});
+                delete(app, cluster, fields, &mut report).await;
+            }
+            SweepAction::DeleteIdle { idle_after } => {
+                let fields = json!({
+                    "expiresAt": cluster.tag(tags::EXPIRES_AT),
+                    "reason": "idle",
+                    "idleAfter": idle_after,
+                });
+                delete(app, cluster, fields, &mut report).await;
+            }
+            SweepAction::Stop { idle_after } => {
+                stop(app, cluster, idle_after, &mut report).await;
             }
             SweepAction::Protected { .. } => {}
             SweepAction::Unreadable { tag, value } => {
-                tracing::warn!(cluster = %cluster.id, tag, value, "a lifecycle tag is not a timestamp; the clone is left alone");
+                tracing::warn!(cluster = %cluster.id, tag, value, "a lifecycle tag cannot be read; the clone is left alone");
             }
         }
     }
     Ok(report)
+}
+
+/// Stops an idle clone and announces it. A clone that is no longer available (someone
+/// stopped or started it since the inventory was read) is left to a later sweep.
+async fn stop(app: &App, cluster: &ClusterInfo, idle_after: &str, report: &mut SweepReport) {
+    tracing::info!(cluster = %cluster.id, idle_after, "stopping an idle clone");
+    match app.ports.rds.stop_cluster(&cluster.id).await {
+        Ok(()) => {
+            let event = lifecycle_event(
+                &app.config.event_bus_name,
+                "clone-stopped",
+                cluster,
+                json!({"reason": "idle", "idleAfter": idle_after}),
+                vec![cluster.arn.clone()],
+            );
+            if let Err(error) = app.ports.events.put_event(&event).await {
+                report.failures.push(format!(
+                    "{} was stopped, but the clone-stopped event was not sent: {error}",
+                    cluster.id
+                ));
+            }
+            report.stopped.push(cluster.id.clone());
+        }
+        Err(error) if error.kind() == AwsErrorKind::InvalidState => {
+            report
+                .pending
+                .push(format!("{} cannot be stopped now: {error}", cluster.id));
+        }
+        Err(error) => report
+            .failures
+            .push(format!("stopping {}: {error}", cluster.id)),
+    }
 }
 
 /// Sends `clone-expiring`, then records it, so that a lost tag write means one more event
@@ -108,20 +184,25 @@ async fn warn(app: &App, cluster: &ClusterInfo, expires_at: &str) -> Result<(), 
     app.ports.rds.add_tags(&cluster.arn, &notice).await
 }
 
-async fn expire(app: &App, cluster: &ClusterInfo, expires_at: &str, report: &mut SweepReport) {
-    tracing::info!(cluster = %cluster.id, expires_at, "deleting an expired clone");
+/// Deletes an expired (or idle) clone with everything made for it, then sends
+/// `clone-expired` with `fields`.
+async fn delete(
+    app: &App,
+    cluster: &ClusterInfo,
+    mut fields: serde_json::Value,
+    report: &mut SweepReport,
+) {
+    tracing::info!(cluster = %cluster.id, "deleting an expired clone");
     let final_snapshot = cluster.tag(tags::FINAL_SNAPSHOT) == Some("true");
     match teardown::delete_clone(app, cluster, final_snapshot).await {
         Ok(deleted) => {
+            fields["secretsDeleted"] = json!(deleted.secrets_deleted);
+            fields["keysScheduledForDeletion"] = json!(deleted.keys_scheduled_for_deletion);
             let event = lifecycle_event(
                 &app.config.event_bus_name,
                 "clone-expired",
                 cluster,
-                json!({
-                    "expiresAt": expires_at,
-                    "secretsDeleted": deleted.secrets_deleted,
-                    "keysScheduledForDeletion": deleted.keys_scheduled_for_deletion,
-                }),
+                fields,
                 vec![cluster.arn.clone()],
             );
             if let Err(error) = app.ports.events.put_event(&event).await {

@@ -24,8 +24,8 @@ use aurora_clone_manager::aws::fake::FakeAws;
 use aurora_clone_manager::aws::{
     AwsError, BusEvent, CallerIdentity, ClusterInfo, ClusterPage, Events, GrantInfo, Identity,
     InstanceInfo, InstanceRequest, Invoker, KeyAlias, KeyRef, KeyRequest, KeySummary, Keys,
-    ParameterValue, Params, Ports, Rds, RestoreRequest, SecretRef, SecretRequest, SecretString,
-    SecretSummary, Secrets, Tags,
+    Metrics, ParameterValue, Params, Ports, Rds, RestoreRequest, SecretRef, SecretRequest,
+    SecretString, SecretSummary, Secrets, Tags,
 };
 use aurora_clone_manager::plan::tags;
 use serde_json::{Map, Value, json};
@@ -254,6 +254,13 @@ impl Rds for Recorder {
         let cluster = arn("rds", &format!("cluster:{cluster_id}"));
         self.record("rds:StartDBCluster", &cluster, context);
         self.fake.start_cluster(cluster_id).await
+    }
+
+    async fn stop_cluster(&self, cluster_id: &str) -> Result<(), AwsError> {
+        let context = tag_context("aws:ResourceTag", &self.cluster_tags(cluster_id));
+        let cluster = arn("rds", &format!("cluster:{cluster_id}"));
+        self.record("rds:StopDBCluster", &cluster, context);
+        Rds::stop_cluster(self.fake.as_ref(), cluster_id).await
     }
 
     async fn delete_cluster(
@@ -553,6 +560,27 @@ impl Invoker for Recorder {
     }
 }
 
+#[async_trait]
+impl Metrics for Recorder {
+    async fn hourly_max_connections(
+        &self,
+        cluster_ids: &[String],
+        start: chrono::DateTime<chrono::Utc>,
+        end: chrono::DateTime<chrono::Utc>,
+    ) -> Result<
+        std::collections::BTreeMap<String, Vec<(chrono::DateTime<chrono::Utc>, f64)>>,
+        AwsError,
+    > {
+        // GetMetricData has no resource-level permissions: IAM evaluates it against "*".
+        for _ in cluster_ids.chunks(aurora_clone_manager::aws::METRIC_QUERIES_PER_CALL) {
+            self.record("cloudwatch:GetMetricData", "*", Map::new());
+        }
+        self.fake
+            .hourly_max_connections(cluster_ids, start, end)
+            .await
+    }
+}
+
 /// The schedule's event, as the template's rule sends it.
 fn scheduled_event() -> Value {
     json!({"source": "events", "action": "maintain!"})
@@ -583,7 +611,8 @@ fn recorded_env(default_key: bool) -> (FakeEnv, Arc<Recorder>) {
                 secrets: recorder.clone(),
                 keys: recorder.clone(),
                 events: recorder.clone(),
-                invoker: recorder,
+                invoker: recorder.clone(),
+                metrics: recorder,
             }
         },
     );
@@ -695,6 +724,25 @@ async fn run_every_flow() -> Vec<Value> {
     let report = env.send(json!({"action": "sweep"})).await;
     assert_eq!(
         report["expired"].as_array().map(Vec::len),
+        Some(1),
+        "{report}"
+    );
+    // Idle stop: the sweep reads the connections and stops a clone that had none.
+    env.send(create_event(
+        "Idle",
+        "req-2",
+        json!({"SourceClusterId": "prod", "IdleAfter": "PT1H"}),
+    ))
+    .await;
+    assert_success(&env.only_answer(&response_url("req-2")));
+    let idle = env.managed("clone").remove(0);
+    let now = env.app.now();
+    env.fake
+        .record_connections(&idle.id, now, now + chrono::TimeDelta::hours(3), 0.0);
+    tokio::time::advance(Duration::from_secs(2 * 3600)).await;
+    let report = env.send(json!({"action": "sweep"})).await;
+    assert_eq!(
+        report["stopped"].as_array().map(Vec::len),
         Some(1),
         "{report}"
     );

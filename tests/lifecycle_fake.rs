@@ -471,3 +471,169 @@ async fn a_dry_run_sweep_changes_nothing() {
     assert_eq!(env.fake.mutation_count(), before);
     assert_eq!(env.managed("clone").len(), 1);
 }
+
+/// Lets status transitions finish.
+async fn settle(env: &FakeEnv) {
+    for _ in 0..5 {
+        env.fake.describe_for_test().await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_fake_stops_only_an_available_cluster() {
+    use aurora_clone_manager::aws::{AwsErrorKind, Rds};
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    Rds::stop_cluster(env.fake.as_ref(), "prod").await.unwrap();
+    assert_eq!(
+        env.fake.cluster_snapshot("prod").unwrap().status,
+        "stopping"
+    );
+    let refused = Rds::stop_cluster(env.fake.as_ref(), "prod")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), AwsErrorKind::InvalidState);
+    assert_eq!(refused.code(), Some("InvalidDBClusterStateFault"));
+    settle(&env).await;
+    assert_eq!(env.fake.cluster_snapshot("prod").unwrap().status, "stopped");
+    let missing = Rds::stop_cluster(env.fake.as_ref(), "nope")
+        .await
+        .unwrap_err();
+    assert_eq!(missing.kind(), AwsErrorKind::NotFound);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idle_clone_is_stopped_and_stopped_again_after_aws_restarts_it() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    created(
+        &env,
+        "req-1",
+        json!({"SourceClusterId": "prod", "IdleAfter": "PT2H"}),
+    )
+    .await;
+    let clone = env.managed("clone").remove(0);
+    assert_eq!(clone.tags[tags::IDLE], "PT2H stop");
+    let made = env.app.now();
+    env.fake
+        .record_connections(&clone.id, made, made + TimeDelta::hours(1), 3.0);
+    pass(2).await;
+    env.send(sweep_event()).await;
+    assert!(
+        lifecycle_events(&env, "clone-stopped").is_empty(),
+        "it had connections within its two hours"
+    );
+
+    env.fake.record_connections(
+        &clone.id,
+        made + TimeDelta::hours(1),
+        made + TimeDelta::hours(5),
+        0.0,
+    );
+    pass(2).await;
+    let report = env.send(sweep_event()).await;
+    assert_eq!(report["stopped"], json!([clone.id]), "{report}");
+    let stopped = lifecycle_events(&env, "clone-stopped");
+    assert_eq!(stopped.len(), 1);
+    assert_eq!(stopped[0].detail["idleAfter"], "PT2H");
+    settle(&env).await;
+    assert_eq!(
+        env.fake.cluster_snapshot(&clone.id).unwrap().status,
+        "stopped"
+    );
+    env.send(sweep_event()).await;
+    assert_eq!(
+        lifecycle_events(&env, "clone-stopped").len(),
+        1,
+        "left alone while stopped"
+    );
+
+    // Aurora starts a cluster stopped for seven days by itself.
+    pass(7 * 24).await;
+    settle(&env).await;
+    assert_eq!(
+        env.fake.cluster_snapshot(&clone.id).unwrap().status,
+        "available"
+    );
+    let restarted = env.app.now();
+    env.send(sweep_event()).await;
+    assert_eq!(
+        lifecycle_events(&env, "clone-stopped").len(),
+        1,
+        "not idle for a whole window since the restart yet"
+    );
+    env.fake
+        .record_connections(&clone.id, restarted, restarted + TimeDelta::hours(4), 0.0);
+    pass(3).await;
+    let report = env.send(sweep_event()).await;
+    assert_eq!(report["stopped"], json!([clone.id]), "{report}");
+    assert_eq!(lifecycle_events(&env, "clone-stopped").len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idle_clone_with_idle_action_delete_is_deleted_and_a_protected_one_is_kept() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    created(
+        &env,
+        "req-1",
+        json!({"SourceClusterId": "prod", "IdleAfter": "PT1H", "IdleAction": "delete",
+               "SetPassword": "true", "AccessPrincipalArns": READER}),
+    )
+    .await;
+    created(
+        &env,
+        "req-2",
+        json!({"SourceClusterId": "prod", "IdleAfter": "PT1H", "ClusterId": "acm-kept"}),
+    )
+    .await;
+    let made = env.app.now();
+    let until = made + TimeDelta::days(1);
+    lifecycle::protect(&env.app, "acm-kept", until)
+        .await
+        .unwrap();
+    for clone in env.managed("clone") {
+        env.fake
+            .record_connections(&clone.id, made, made + TimeDelta::hours(3), 0.0);
+    }
+    pass(2).await;
+    let report = env.send(sweep_event()).await;
+    assert_eq!(report["expired"].as_array().unwrap().len(), 1, "{report}");
+    assert_ne!(report["expired"][0]["clusterId"], "acm-kept");
+    assert!(report["stopped"].as_array().unwrap().is_empty(), "{report}");
+    let expired = lifecycle_events(&env, "clone-expired");
+    assert_eq!(expired[0].detail["reason"], "idle");
+    settle(&env).await;
+    assert_eq!(
+        env.managed("clone").len(),
+        1,
+        "only the protected one is left"
+    );
+    assert!(env.fake.secrets().is_empty(), "the secret went with it");
+}
+
+#[tokio::test(start_paused = true)]
+async fn idle_connections_are_read_in_one_call_per_five_hundred_candidates() {
+    let env = FakeEnv::new();
+    let root = env.seed_root("prod");
+    for index in 0..501 {
+        let mut seed = FakeClusterSeed::root(&format!("acm-c-{index}"));
+        seed.tags = [
+            (tags::ROLE.to_string(), "clone".to_string()),
+            (tags::STACK.to_string(), "acm".to_string()),
+            (tags::SOURCE_ARN.to_string(), root.arn.clone()),
+            (tags::IDLE.to_string(), "PT12H stop".to_string()),
+        ]
+        .into();
+        env.fake.seed_cluster(seed);
+    }
+    env.fake.reset_call_counts();
+    let report = env.send(sweep_event()).await;
+    assert!(
+        report["stopped"].as_array().unwrap().is_empty(),
+        "no data: not idle"
+    );
+    let calls = env.fake.call_counts();
+    assert_eq!(calls.get("cloudwatch:GetMetricData"), Some(&2), "{calls:?}");
+    assert_eq!(calls.get("rds:DescribeDBClusters"), Some(&6), "{calls:?}");
+}

@@ -10,9 +10,11 @@ pub mod rules;
 pub mod sdk;
 pub mod types;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 pub use error::{AwsError, AwsErrorKind};
 pub use types::*;
@@ -53,6 +55,11 @@ pub trait Rds: Send + Sync {
     /// Starts a `stopped` cluster (StartDBCluster); it is `starting`, then `available`.
     /// `NotFound` when the cluster is gone, `InvalidState` when it is not stopped.
     async fn start_cluster(&self, cluster_id: &str) -> Result<(), AwsError>;
+
+    /// Stops an `available` cluster (StopDBCluster); it is `stopping`, then `stopped`, and
+    /// Aurora starts it again by itself after seven days. `NotFound` when the cluster is
+    /// gone, `InvalidState` when it is not available.
+    async fn stop_cluster(&self, cluster_id: &str) -> Result<(), AwsError>;
 
     /// Deletes a cluster whose instances are gone or being deleted, with a final snapshot
     /// only when one is named. Succeeds when it is already gone or already being deleted;
@@ -200,6 +207,27 @@ pub trait Events: Send + Sync {
     async fn put_event(&self, event: &BusEvent) -> Result<(), AwsError>;
 }
 
+/// CloudWatch metrics.
+#[async_trait]
+pub trait Metrics: Send + Sync {
+    /// The hourly maxima of `AWS/RDS` `DatabaseConnections` (dimension
+    /// `DBClusterIdentifier`) of each cluster from `start` to `end`, in as few GetMetricData
+    /// calls as possible (up to [`METRIC_QUERIES_PER_CALL`] clusters a call, every page).
+    /// Hours without a data point (the cluster was stopped, or did not exist) are absent;
+    /// a cluster without any data point is absent from the map.
+    async fn hourly_max_connections(
+        &self,
+        cluster_ids: &[String],
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, Vec<(DateTime<Utc>, f64)>>, AwsError>;
+}
+
+/// GetMetricData retrieves as many as 500 metrics in one request, with at most 100,800
+/// data points in all (CloudWatch API reference, GetMetricData,
+/// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html).
+pub const METRIC_QUERIES_PER_CALL: usize = 500;
+
 /// Lambda, for handing work over to a fresh invocation of this function.
 #[async_trait]
 pub trait Invoker: Send + Sync {
@@ -238,4 +266,5 @@ pub struct Ports {
     pub keys: Arc<dyn Keys>,
     pub events: Arc<dyn Events>,
     pub invoker: Arc<dyn Invoker>,
+    pub metrics: Arc<dyn Metrics>,
 }

@@ -50,6 +50,7 @@ pub const RDS_MASTER_PASSWORD: &str = "rds-master-password";
 pub const RDS_SERVERLESS_NEEDS_SCALING: &str = "rds-serverless-needs-scaling";
 pub const RDS_DELETE_STOPPED_CLUSTER: &str = "rds-delete-stopped-cluster";
 pub const RDS_START_STOPPED_CLUSTER: &str = "rds-start-stopped-cluster";
+pub const RDS_STOP_AVAILABLE_CLUSTER: &str = "rds-stop-available-cluster";
 pub const SECRETS_TAG_LENGTH: &str = "secretsmanager-tag-length";
 pub const SECRETS_TAG_RESERVED_PREFIX: &str = "secretsmanager-tag-reserved-prefix";
 pub const SECRETS_SECRET_NAME: &str = "secretsmanager-secret-name";
@@ -71,6 +72,8 @@ const RDS_MODIFY_CLUSTER_PAGE: &str =
 const AURORA_SERVERLESS_PAGE: &str = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.upgrade.html#aurora-serverless-v2.switch-from-provisioned";
 const RDS_START_CLUSTER_PAGE: &str =
     "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_StartDBCluster.html";
+const RDS_STOP_CLUSTER_PAGE: &str =
+    "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_StopDBCluster.html";
 const AURORA_DELETE_PAGE: &str = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_DeleteCluster.html#USER_Deletion_Stopped_Cluster";
 const SECRETS_TAG_PAGE: &str =
     "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_TagResource.html";
@@ -311,6 +314,23 @@ pub static RULES: &[Rule] = &[
         note: "The API page lists InvalidDBClusterStateFault among StartDBCluster's errors; \
                that the cluster must be stopped is stated by the AWS-StartStopAuroraCluster \
                runbook (https://docs.aws.amazon.com/systems-manager-automation-runbooks/latest/userguide/start-stop-aurora-cluster.html).",
+    },
+    Rule {
+        id: RDS_STOP_AVAILABLE_CLUSTER,
+        api: "rds:StopDBCluster",
+        field: "DBClusterIdentifier",
+        rule: "Only an `available` cluster can be stopped.",
+        source: RDS_STOP_CLUSTER_PAGE,
+        error_code: "InvalidDBClusterStateFault",
+        kind: AwsErrorKind::InvalidState,
+        tests: &[
+            "src/aws/rules.rs::only_an_available_cluster_can_be_stopped",
+            "tests/lifecycle_fake.rs::the_fake_stops_only_an_available_cluster",
+        ],
+        note: "The API page lists InvalidDBClusterStateFault among StopDBCluster's errors; \
+               that the cluster must be `available` is stated by the DocumentDB StopDBCluster \
+               page and the AWS-StartStopAuroraCluster runbook, and is unverified for Aurora's \
+               own API page.",
     },
     Rule {
         id: SECRETS_TAG_LENGTH,
@@ -896,6 +916,19 @@ pub fn check_cluster_startable(cluster_id: &str, status: &str) -> Result<(), Rul
     Ok(())
 }
 
+/// Checks that a cluster in `status` can be stopped.
+pub fn check_cluster_stoppable(cluster_id: &str, status: &str) -> Result<(), RuleViolation> {
+    if status != "available" {
+        return Err(RuleViolation::new(
+            RDS_STOP_AVAILABLE_CLUSTER,
+            format!(
+                "DB cluster {cluster_id} is {status}; only an available cluster can be stopped"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------
 // Secrets Manager and KMS names
 
@@ -1293,6 +1326,17 @@ mod tests {
         for status in ["available", "stopping", "starting", "creating"] {
             let refused = check_cluster_startable("c1", status).unwrap_err();
             assert_eq!(refused.rule_id, RDS_START_STOPPED_CLUSTER, "{status}");
+            assert_eq!(refused.error_code, "InvalidDBClusterStateFault");
+            assert_eq!(refused.kind, AwsErrorKind::InvalidState);
+        }
+    }
+
+    #[test]
+    fn only_an_available_cluster_can_be_stopped() {
+        check_cluster_stoppable("c1", "available").unwrap();
+        for status in ["stopped", "stopping", "starting", "creating"] {
+            let refused = check_cluster_stoppable("c1", status).unwrap_err();
+            assert_eq!(refused.rule_id, RDS_STOP_AVAILABLE_CLUSTER, "{status}");
             assert_eq!(refused.error_code, "InvalidDBClusterStateFault");
             assert_eq!(refused.kind, AwsErrorKind::InvalidState);
         }

@@ -93,7 +93,7 @@ pub enum Command {
     Answer(AnswerArgs),
     /// Move a clone's expiry later
     Extend(ExtendArgs),
-    /// Keep a clone from being expired until a time
+    /// Keep a clone from being expired or stopped as idle until a time
     Protect(ProtectArgs),
     /// Start a stopped clone
     Start(StartArgs),
@@ -160,6 +160,14 @@ pub struct ProvisionArgs {
     /// Delete the clone at this time (ISO-8601, e.g. 2026-05-01T18:00:00Z)
     #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+
+    /// Stop the clone when it had no connections for this long (whole hours: 12h, PT12H)
+    #[arg(long, value_name = "DURATION", value_parser = parse_lifetime_arg)]
+    pub idle_after: Option<chrono::TimeDelta>,
+
+    /// Delete an idle clone instead of stopping it
+    #[arg(long, requires = "idle_after")]
+    pub delete_when_idle: bool,
 
     /// Print the plan in words and change nothing
     #[arg(long, conflicts_with = "wait")]
@@ -314,6 +322,12 @@ mod tests {
             ])
             .is_err()
         );
+        let cli = parse(&["acm", "provision", "--source", "db", "--idle-after", "12h"]).unwrap();
+        let Command::Provision(args) = cli.command else {
+            panic!("not provision");
+        };
+        assert_eq!(args.idle_after, Some(chrono::TimeDelta::hours(12)));
+        assert!(parse(&["acm", "provision", "--source", "db", "--delete-when-idle"]).is_err());
         let cli = parse(&["acm", "extend", "c1", "--by", "3d"]).unwrap();
         assert!(
             matches!(cli.command, Command::Extend(ExtendArgs { ref by, .. }) if *by == chrono::TimeDelta::days(3))

@@ -30,6 +30,8 @@ const PROPERTY_FLAGS: &[(&str, &str)] = &[
     ("Tags", "--tag"),
     ("ExpiresAfter", "--ttl"),
     ("ExpiresAt", "--expires-at"),
+    ("IdleAfter", "--idle-after"),
+    ("IdleAction", "--delete-when-idle"),
 ];
 
 pub async fn run(app: &App, args: &ProvisionArgs, json: bool) -> Result<(), Failure> {
@@ -84,6 +86,10 @@ async fn clone_request(app: &App, args: &ProvisionArgs) -> Result<CloneRequest, 
     properties.tags = args.tags.iter().cloned().collect();
     properties.expires_after = args.ttl;
     properties.expires_at = args.expires_at;
+    properties.idle_after = args.idle_after;
+    if args.delete_when_idle {
+        properties.idle_action = crate::properties::IdleAction::Delete;
+    }
     properties
         .validate()
         .map_err(|error| Failure::new(in_flag_words(&error.to_string())))?;

@@ -1,5 +1,5 @@
 //! `sweep`: the lifecycle sweep on demand: delete expired clones, announce those about to
-//! expire. `--dry-run` lists what it would do.
+//! expire, stop idle ones. `--dry-run` lists what it would do.
 
 use crate::app::App;
 use crate::cli::args::SweepArgs;
@@ -47,6 +47,14 @@ fn describe(item: &SweepItem, dry_run: bool) -> String {
             format_timestamp(*expires_at),
             format_timestamp(*until)
         ),
+        SweepAction::Stop { idle_after } => format!(
+            "{}: {would}stop (no connections for {idle_after})",
+            item.cluster_id
+        ),
+        SweepAction::DeleteIdle { idle_after } => format!(
+            "{}: {would}delete (no connections for {idle_after}, IdleAction: delete)",
+            item.cluster_id
+        ),
         SweepAction::Unreadable { tag, value } => format!(
             "{}: tag {tag} is not a timestamp ('{value}'): left alone",
             item.cluster_id
@@ -67,8 +75,9 @@ fn render(report: &SweepReport) -> String {
     }
     if !report.dry_run {
         text.push_str(&format!(
-            "Deleted {}, announced {}, waiting to start {}.\n",
+            "Deleted {}, stopped {}, announced {}, waiting {}.\n",
             report.expired.len(),
+            report.stopped.len(),
             report.warned.len(),
             report.pending.len()
         ));

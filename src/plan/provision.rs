@@ -385,6 +385,18 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
         ));
     }
 
+    if let Some(idle_after) = properties.idle_after {
+        cluster_tags.insert(
+            tags::IDLE.into(),
+            tags::idle_tag_value(idle_after, properties.idle_action),
+        );
+        summary.push(format!(
+            "{} the clone after {} without connections",
+            properties.idle_action.as_str(),
+            crate::time::format_duration(idle_after)
+        ));
+    }
+
     let restore = RestoreRequest {
         cluster_id: cluster_id.clone(),
         source_cluster_id: source.cluster_id.clone(),

@@ -6,12 +6,15 @@
 //! the effective expiry to the end of the protection: a protected clone is never expired
 //! before its protection ends, and it is announced before that new time instead.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde::Serialize;
 
 use crate::aws::ClusterInfo;
 use crate::plan::tags::{self, Role};
-use crate::time::{format_timestamp, parse_timestamp};
+use crate::properties::IdleAction;
+use crate::time::{format_duration, format_timestamp, parse_timestamp};
 
 /// A clone's lifecycle tags, read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -84,6 +87,18 @@ pub enum SweepAction {
     },
     /// A lifecycle tag cannot be read: nothing is done, the operator is told.
     Unreadable { tag: String, value: String },
+    /// No connections for its whole `IdleAfter`: stop it (StopDBCluster), send
+    /// `clone-stopped`.
+    Stop {
+        #[serde(rename = "idleAfter")]
+        idle_after: String,
+    },
+    /// No connections for its whole `IdleAfter`, and `IdleAction: delete`: delete it as an
+    /// expired clone, send `clone-expired` with reason `idle`.
+    DeleteIdle {
+        #[serde(rename = "idleAfter")]
+        idle_after: String,
+    },
 }
 
 /// One clone and what to do to it.
@@ -118,11 +133,18 @@ pub fn plan_sweep(input: SweepInput<'_>) -> Vec<SweepItem> {
         if tags::managed_role(cluster, stack_name) != Some(Role::Clone) || cluster.is_deleting() {
             continue;
         }
-        let lifecycle = CloneLifecycle::of(cluster);
+        let mut lifecycle = CloneLifecycle::of(cluster);
         let item = |action| SweepItem {
             cluster_id: cluster.id.clone(),
             action,
         };
+        if let Some(value) = cluster.tag(tags::IDLE)
+            && tags::parse_idle_tag(value).is_none()
+        {
+            lifecycle
+                .unreadable
+                .push((tags::IDLE.to_string(), value.to_string()));
+        }
         if let Some((tag, value)) = lifecycle.unreadable.first() {
             items.push(item(SweepAction::Unreadable {
                 tag: tag.clone(),
@@ -150,6 +172,80 @@ pub fn plan_sweep(input: SweepInput<'_>) -> Vec<SweepItem> {
                 expires_at: effective,
             }));
         }
+    }
+    items
+}
+
+/// A clone whose connections the sweep reads to tell whether it is idle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdleCandidate {
+    pub cluster_id: String,
+    pub idle_after: TimeDelta,
+    pub action: IdleAction,
+}
+
+/// The clones with an idle rule that could be acted on now: this deployment's clones that
+/// are `available` (a stopped one is left alone; one that AWS started again after seven
+/// days is available and is judged again), not protected, and not already being expired
+/// by this sweep.
+pub fn idle_candidates(input: SweepInput<'_>, planned: &[SweepItem]) -> Vec<IdleCandidate> {
+    input
+        .clusters
+        .iter()
+        .filter(|cluster| {
+            tags::managed_role(cluster, input.stack_name) == Some(Role::Clone)
+                && cluster.is_available()
+                && !CloneLifecycle::of(cluster).is_protected(input.now)
+                && !planned.iter().any(|item| item.cluster_id == cluster.id)
+        })
+        .filter_map(|cluster| {
+            let (idle_after, action) = tags::parse_idle_tag(cluster.tag(tags::IDLE)?)?;
+            Some(IdleCandidate {
+                cluster_id: cluster.id.clone(),
+                idle_after,
+                action,
+            })
+        })
+        .collect()
+}
+
+/// The end of the window connections are read over: the last whole hour, so that every
+/// hour in it is complete.
+pub fn idle_window_end(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.duration_trunc(TimeDelta::hours(1)).unwrap_or(now)
+}
+
+/// Decides which candidates are idle: a data point for every hour of its `IdleAfter` up to
+/// `window_end` (so it ran the whole time), and none above zero. A clone started less than
+/// `IdleAfter` ago (by someone, or by AWS after seven days stopped) has hours without data
+/// and is judged again on a later sweep.
+pub fn plan_idle(
+    candidates: &[IdleCandidate],
+    connections: &BTreeMap<String, Vec<(DateTime<Utc>, f64)>>,
+    window_end: DateTime<Utc>,
+) -> Vec<SweepItem> {
+    let mut items = Vec::new();
+    for candidate in candidates {
+        let start = window_end - candidate.idle_after;
+        let points: Vec<f64> = connections
+            .get(&candidate.cluster_id)
+            .into_iter()
+            .flatten()
+            .filter(|(hour, _)| *hour >= start && *hour < window_end)
+            .map(|(_, value)| *value)
+            .collect();
+        let hours = usize::try_from(candidate.idle_after.num_hours()).unwrap_or(usize::MAX);
+        if points.len() < hours || points.iter().any(|value| *value > 0.0) {
+            continue;
+        }
+        let idle_after = format_duration(candidate.idle_after);
+        items.push(SweepItem {
+            cluster_id: candidate.cluster_id.clone(),
+            action: match candidate.action {
+                IdleAction::Stop => SweepAction::Stop { idle_after },
+                IdleAction::Delete => SweepAction::DeleteIdle { idle_after },
+            },
+        });
     }
     items
 }
@@ -282,6 +378,100 @@ mod tests {
         let mut deleting = clone_with("going", &[(tags::EXPIRES_AT, past)]);
         deleting.status = "deleting".into();
         assert_eq!(sweep(&[other, copy, root, deleting]), vec![]);
+    }
+
+    fn hourly(values: &[f64], end: DateTime<Utc>) -> Vec<(DateTime<Utc>, f64)> {
+        let count = values.len() as i32;
+        values
+            .iter()
+            .enumerate()
+            .map(|(index, value)| {
+                (
+                    end - TimeDelta::hours(i64::from(count) - index as i64),
+                    *value,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_clone_is_idle_only_with_a_quiet_data_point_for_every_hour_of_its_window() {
+        let idle = |id: &str| IdleCandidate {
+            cluster_id: id.into(),
+            idle_after: TimeDelta::hours(3),
+            action: IdleAction::Stop,
+        };
+        let end = idle_window_end(now() + TimeDelta::minutes(20));
+        assert_eq!(end, now());
+        let connections: BTreeMap<String, Vec<(DateTime<Utc>, f64)>> = [
+            ("quiet".to_string(), hourly(&[0.0, 0.0, 0.0], end)),
+            ("busy".to_string(), hourly(&[0.0, 2.0, 0.0], end)),
+            ("just-started".to_string(), hourly(&[0.0, 0.0], end)),
+        ]
+        .into();
+        let mut delete = idle("quiet-delete");
+        delete.action = IdleAction::Delete;
+        let mut all = connections.clone();
+        all.insert("quiet-delete".into(), hourly(&[0.0, 0.0, 0.0, 0.0], end));
+        let items = plan_idle(
+            &[
+                idle("quiet"),
+                idle("busy"),
+                idle("just-started"),
+                idle("no-data"),
+                delete,
+            ],
+            &all,
+            end,
+        );
+        assert_eq!(
+            items,
+            vec![
+                SweepItem {
+                    cluster_id: "quiet".into(),
+                    action: SweepAction::Stop {
+                        idle_after: "PT3H".into()
+                    },
+                },
+                SweepItem {
+                    cluster_id: "quiet-delete".into(),
+                    action: SweepAction::DeleteIdle {
+                        idle_after: "PT3H".into()
+                    },
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn only_available_unprotected_clones_with_an_idle_rule_are_candidates() {
+        let rule = (tags::IDLE, "PT12H stop".to_string());
+        let running = clone_with("running", std::slice::from_ref(&rule));
+        let mut stopped = clone_with("stopped", std::slice::from_ref(&rule));
+        stopped.status = "stopped".into();
+        let protected = clone_with(
+            "protected",
+            &[
+                rule.clone(),
+                (tags::PROTECTED_UNTIL, at(TimeDelta::hours(1))),
+            ],
+        );
+        let no_rule = clone_with("no-rule", &[]);
+        let clusters = [running, stopped, protected, no_rule];
+        let input = SweepInput {
+            clusters: &clusters,
+            stack_name: "acm",
+            expiry_warning: TimeDelta::hours(24),
+            now: now(),
+        };
+        assert_eq!(
+            idle_candidates(input, &[]),
+            vec![IdleCandidate {
+                cluster_id: "running".into(),
+                idle_after: TimeDelta::hours(12),
+                action: IdleAction::Stop,
+            }]
+        );
     }
 
     #[test]

@@ -46,10 +46,13 @@ pub const EXPIRING_NOTICE: &str = "aurora-clone-manager:expiring-notice";
 /// so that the sweep takes one when it deletes the clone.
 pub const FINAL_SNAPSHOT: &str = "aurora-clone-manager:final-snapshot";
 /// Until when the clone is protected: an RFC 3339 UTC timestamp. Before it, the sweep
-/// does not expire the clone.
+/// neither expires the clone nor stops it as idle.
 pub const PROTECTED_UNTIL: &str = "aurora-clone-manager:protected-until";
 
-/// AWS allows at most 50 tags on an RDS resource; our own take up to 20.
+/// The clone's idle rule: its `IdleAfter` and `IdleAction`, e.g. `PT12H stop`.
+pub const IDLE: &str = "aurora-clone-manager:idle";
+
+/// AWS allows at most 50 tags on an RDS resource; our own take up to 21.
 pub const MAX_USER_TAGS: usize = 30;
 
 /// What a managed cluster is to us.
@@ -152,6 +155,27 @@ pub fn check_user_tags(tags: &Tags) -> Result<(), String> {
         rules::check_rds_tag(key, value).map_err(|violation| violation.to_string())?;
     }
     Ok(())
+}
+
+/// The `idle` tag's value: `PT12H stop`.
+pub fn idle_tag_value(
+    idle_after: chrono::TimeDelta,
+    action: crate::properties::IdleAction,
+) -> String {
+    format!(
+        "{} {}",
+        crate::time::format_duration(idle_after),
+        action.as_str()
+    )
+}
+
+/// Reads an `idle` tag's value; `None` when it does not read.
+pub fn parse_idle_tag(value: &str) -> Option<(chrono::TimeDelta, crate::properties::IdleAction)> {
+    let (after, action) = value.split_once(' ')?;
+    Some((
+        crate::time::parse_duration(after).ok()?,
+        crate::properties::IdleAction::parse(action)?,
+    ))
 }
 
 #[cfg(test)]

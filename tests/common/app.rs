@@ -176,6 +176,10 @@ impl Rds for RecordingRds {
         self.inner.start_cluster(cluster_id).await
     }
 
+    async fn stop_cluster(&self, cluster_id: &str) -> Result<(), AwsError> {
+        self.inner.stop_cluster(cluster_id).await
+    }
+
     async fn delete_cluster(
         &self,
         cluster_id: &str,

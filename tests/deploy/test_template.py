@@ -97,6 +97,7 @@ RDS_CHANGES = [
     "rds:RemoveTagsFromResource",
     "rds:CreateDBClusterSnapshot",
     "rds:StartDBCluster",
+    "rds:StopDBCluster",
 ]
 
 # Actions allowed on Resource "*": they have no resource type, or (RDS
@@ -108,6 +109,10 @@ STAR_RESOURCE_ACTIONS = {
     "kms:ListAliases",
     "kms:ListKeys",
     "kms:CreateKey",
+    # The Service Authorization Reference lists no resource type for GetMetricData
+    # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html);
+    # the sweep reads the clones' DatabaseConnections with it.
+    "cloudwatch:GetMetricData",
 }
 
 REQUIRED_PARAMETERS = {
@@ -305,7 +310,7 @@ def rds_changes_only_on_our_names_and_tags(res: Resolver) -> Problems:
     d = Decisions(statements)
     clone, instance = ours(res, "cluster", "prod-db-clone-1"), ours(res, "db", "prod-db-clone-1-1")
     tagged_unprefixed = arn("rds", "cluster:prod-db-clone-1")
-    for action in ("rds:DeleteDBCluster", "rds:ModifyDBCluster", "rds:RemoveTagsFromResource", "rds:CreateDBClusterSnapshot", "rds:StartDBCluster"):
+    for action in ("rds:DeleteDBCluster", "rds:ModifyDBCluster", "rds:RemoveTagsFromResource", "rds:CreateDBClusterSnapshot", "rds:StartDBCluster", "rds:StopDBCluster"):
         d.expect(False, action, ROOT_CLUSTER, {}, "a root has no ownership tag")
         d.expect(False, action, ROOT_CLUSTER, tags("aws:ResourceTag", OURS), "a root someone tagged as ours")
         d.expect(False, action, tagged_unprefixed, tags("aws:ResourceTag", OURS), "tagged as ours but not named so")
@@ -390,7 +395,7 @@ def protected_roots_and_their_instances_are_denied_every_change(res: Resolver) -
         instance = arn("rds", f"db:{cluster_id}-instance-1")
         for action in ("rds:AddTagsToResource", "rds:CreateDBInstance"):
             d.expect(False, action, root, tags("aws:RequestTag", OURS), "protected root")
-        for action in ("rds:DeleteDBCluster", "rds:ModifyDBCluster", "rds:StartDBCluster"):
+        for action in ("rds:DeleteDBCluster", "rds:ModifyDBCluster", "rds:StartDBCluster", "rds:StopDBCluster"):
             d.expect(False, action, root, tags("aws:ResourceTag", OURS), "protected even if tagged and named like ours")
         d.expect(False, "rds:DeleteDBInstance", instance, tags("aws:ResourceTag", OURS), "its instance, even tagged")
         d.expect(True, "rds:RestoreDBClusterToPointInTime", root, tags("aws:RequestTag", OURS), "roots are cloned")

@@ -4,6 +4,7 @@
 //! injected failures, latency, and a halt that models a Lambda being killed mid-step.
 
 mod kms;
+mod metrics;
 mod policy;
 mod rds;
 mod services;
@@ -111,6 +112,7 @@ struct State {
     rds: rds::RdsState,
     services: services::ServiceState,
     kms: kms::KmsState,
+    metrics: metrics::MetricsState,
     calls: BTreeMap<&'static str, u64>,
     faults: Vec<FaultRule>,
     mutations: u64,
@@ -143,6 +145,7 @@ impl FakeAws {
             keys: self.clone(),
             events: self.clone(),
             invoker: self.clone(),
+            metrics: self.clone(),
         }
     }
 

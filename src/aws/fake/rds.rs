@@ -743,6 +743,29 @@ impl Rds for FakeAws {
         Ok(())
     }
 
+    async fn stop_cluster(&self, cluster_id: &str) -> Result<(), AwsError> {
+        const OPERATION: &str = "rds:StopDBCluster";
+        self.enter(OPERATION, true).await?;
+        let now = self.now();
+        let mut state = self.lock();
+        let countdown = state.settings.describes_until_available;
+        let rds = &mut state.rds;
+        let Some(cluster) = rds.clusters.get_mut(cluster_id) else {
+            return Err(cluster_not_found(OPERATION, cluster_id));
+        };
+        rules::check_cluster_stoppable(cluster_id, &cluster.info.status)
+            .map_err(|refused| refused.into_aws_error(OPERATION))?;
+        cluster.info.status = "stopping".into();
+        cluster.countdown = countdown;
+        cluster.stopped_at = Some(now);
+        for instance in rds.instances.values_mut() {
+            if instance.info.cluster_id.as_deref() == Some(cluster_id) {
+                instance.info.status = "stopping".into();
+            }
+        }
+        Ok(())
+    }
+
     async fn delete_cluster(
         &self,
         cluster_id: &str,

@@ -3,6 +3,7 @@
 //! once, into [`AwsError`].
 
 mod kms;
+mod metrics;
 mod queue;
 mod rds;
 mod services;
@@ -96,6 +97,9 @@ pub fn sdk_ports(sdk_config: &aws_config::SdkConfig) -> Ports {
         keys: Arc::new(SdkKeys::new(aws_sdk_kms::Client::new(sdk_config))),
         events: Arc::new(SdkEvents::new(aws_sdk_eventbridge::Client::new(sdk_config))),
         invoker: Arc::new(SdkInvoker::new(aws_sdk_lambda::Client::new(sdk_config))),
+        metrics: Arc::new(metrics::SdkMetrics::new(aws_sdk_cloudwatch::Client::new(
+            sdk_config,
+        ))),
     }
 }
 

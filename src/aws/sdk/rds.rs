@@ -316,6 +316,16 @@ impl Rds for SdkRds {
             .map_err(|error| map_sdk_error("rds:StartDBCluster", error))
     }
 
+    async fn stop_cluster(&self, cluster_id: &str) -> Result<(), AwsError> {
+        self.client
+            .stop_db_cluster()
+            .db_cluster_identifier(cluster_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| map_sdk_error("rds:StopDBCluster", error))
+    }
+
     async fn delete_cluster(
         &self,
         cluster_id: &str,
