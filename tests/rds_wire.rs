@@ -375,3 +375,26 @@ async fn starting_a_cluster_sends_start_db_cluster_and_maps_its_refusal() {
     assert_eq!(error.kind(), AwsErrorKind::InvalidState);
     assert_eq!(endpoint.requests("StartDBCluster").len(), 2);
 }
+
+#[tokio::test]
+async fn stopping_a_cluster_sends_stop_db_cluster_and_maps_its_refusal() {
+    let endpoint = ScriptedRds::start(Arc::new(|action: &str, form: &Form| match action {
+        "StopDBCluster" if form["DBClusterIdentifier"] == "running-1" => ok(
+            action,
+            "<DBCluster><DBClusterIdentifier>running-1</DBClusterIdentifier>\
+             <Status>stopping</Status></DBCluster>",
+        ),
+        "StopDBCluster" => refused(
+            "InvalidDBClusterStateFault",
+            "DbCluster stopped-1 is in stopped state but expected it to be one of available.",
+        ),
+        other => refused("InvalidAction", &format!("not scripted: {other}")),
+    }))
+    .await;
+    let rds = endpoint.rds();
+    rds.stop_cluster("running-1").await.unwrap();
+    let error = rds.stop_cluster("stopped-1").await.unwrap_err();
+    assert_eq!(error.kind(), AwsErrorKind::InvalidState);
+    assert_eq!(error.code(), Some("InvalidDBClusterStateFault"));
+    assert_eq!(endpoint.requests("StopDBCluster").len(), 2);
+}

@@ -326,6 +326,7 @@ pub static RULES: &[Rule] = &[
         tests: &[
             "src/aws/rules.rs::only_an_available_cluster_can_be_stopped",
             "tests/lifecycle_fake.rs::the_fake_stops_only_an_available_cluster",
+            "tests/rds_wire.rs::stopping_a_cluster_sends_stop_db_cluster_and_maps_its_refusal",
         ],
         note: "The API page lists InvalidDBClusterStateFault among StopDBCluster's errors; \
                that the cluster must be `available` is stated by the DocumentDB StopDBCluster \
