@@ -514,7 +514,11 @@ impl Fields<'_> {
                 if map.len() > 50 {
                     return Err(PropertyError::new(
                         name,
-                        format!("has {} tags; at most 30 are allowed", map.len()),
+                        format!(
+                            "has {} tags; at most {} are allowed",
+                            map.len(),
+                            crate::plan::tags::MAX_USER_TAGS
+                        ),
                     ));
                 }
                 for (key, value) in map {
@@ -525,7 +529,11 @@ impl Fields<'_> {
                 if entries.len() > 50 {
                     return Err(PropertyError::new(
                         name,
-                        format!("has {} tags; at most 30 are allowed", entries.len()),
+                        format!(
+                            "has {} tags; at most {} are allowed",
+                            entries.len(),
+                            crate::plan::tags::MAX_USER_TAGS
+                        ),
                     ));
                 }
                 for (index, entry) in entries.iter().enumerate() {
