@@ -10,9 +10,8 @@ use serde::Serialize;
 
 use crate::maintenance_config::RootTarget;
 use crate::plan::inventory::Inventory;
-use crate::plan::maintenance::{MaintenanceInput, plan_maintenance};
 use crate::plan::testing::{cluster, copy_of, now, tagged_clone};
-use crate::plan::tests::{config, plan_for, request, root_with_clones};
+use crate::plan::tests::{config, maintain, plan_for, request, root_with_clones};
 use crate::properties::CloneProperties;
 
 /// Compares `value`, as pretty JSON, with `tests/fixtures/plans/<name>.json`, or writes it
@@ -54,19 +53,6 @@ fn target(cluster_id: &str, target_clone_slots: u32) -> RootTarget {
         max_clones_per_source: None,
         clone_ttl: None,
     }
-}
-
-fn maintenance_plan(inventory: &Inventory, targets: &[RootTarget]) -> impl Serialize {
-    plan_maintenance(MaintenanceInput {
-        inventory,
-        targets,
-        config: &config(),
-        secrets: &[],
-        key_aliases: &[],
-        stray_keys: &[],
-        waiting_clone_ids: &[],
-        now: now(),
-    })
 }
 
 #[test]
@@ -117,7 +103,7 @@ fn maintenance_purges_stale_copies_and_makes_new_ones() {
     let inventory = Inventory::new(clusters);
     assert_golden(
         "maintain-stale-copies",
-        &maintenance_plan(&inventory, &[target("prod", 30)]),
+        &maintain(&inventory, &[target("prod", 30)]),
     );
 }
 
@@ -137,7 +123,7 @@ fn maintenance_counts_a_clone_group_filled_by_someone_else() {
     let inventory = Inventory::new(clusters);
     assert_golden(
         "maintain-foreign-clone-group",
-        &maintenance_plan(&inventory, &[target("prod", 10)]),
+        &maintain(&inventory, &[target("prod", 10)]),
     );
 }
 
@@ -156,6 +142,6 @@ fn maintenance_with_a_failed_copy() {
     let inventory = Inventory::new(clusters);
     assert_golden(
         "maintain-failed-copy",
-        &maintenance_plan(&inventory, &[target("prod", 5)]),
+        &maintain(&inventory, &[target("prod", 5)]),
     );
 }

@@ -759,7 +759,7 @@ fn target(cluster_id: &str, slots: u32) -> RootTarget {
     }
 }
 
-fn maintain(
+pub(super) fn maintain(
     inventory: &Inventory,
     targets: &[RootTarget],
 ) -> crate::plan::maintenance::MaintenancePlan {
