@@ -8,6 +8,7 @@ mod args;
 mod context;
 mod delete;
 mod failure;
+mod github;
 mod invoke;
 mod lifecycle;
 mod maintain;
@@ -26,7 +27,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use crate::cfn::RecordingResponder;
-use args::{Cli, Command};
+use args::{Cli, Command, OutputTarget};
 use failure::Failure;
 
 /// Exit code of a command that ran and failed.
@@ -54,13 +55,18 @@ pub async fn run() -> ExitCode {
 
 async fn run_command(cli: &Cli) -> Result<(), Failure> {
     let global = &cli.global;
+    let step_outputs = step_outputs(cli)?;
     match &cli.command {
         Command::Status(args) => status::run(&connect(global).await?, args, global.json).await,
         Command::Provision(args) => {
-            provision::run(&connect(global).await?, args, global.json).await
+            let app = connect(global).await?;
+            provision::run(&app, args, global.json, step_outputs.as_ref()).await
         }
         Command::Maintain(args) => maintain::run(&connect(global).await?, args, global.json).await,
-        Command::Delete(args) => delete::run(&connect(global).await?, args, global.json).await,
+        Command::Delete(args) => {
+            let app = connect(global).await?;
+            delete::run(&app, args, global.json, step_outputs.as_ref()).await
+        }
         Command::Invoke(args) => invoke::run(global, args).await,
         Command::Sweep(args) => sweep::run(&connect(global).await?, args, global.json).await,
         Command::Answer(args) => answer::run(global, args).await,
@@ -71,6 +77,20 @@ async fn run_command(cli: &Cli) -> Result<(), Failure> {
             lifecycle::protect(&connect(global).await?, args, global.json).await
         }
         Command::Start(args) => lifecycle::start(&connect(global).await?, args, global.json).await,
+    }
+}
+
+/// Where `--output github` writes, checked before anything is changed: only `provision`
+/// and `delete` have outputs, and the step's output file must be named.
+fn step_outputs(cli: &Cli) -> Result<Option<github::StepOutputs>, Failure> {
+    match cli.global.output {
+        None => Ok(None),
+        Some(OutputTarget::Github) => match cli.command {
+            Command::Provision(_) | Command::Delete(_) => github::StepOutputs::from_env().map(Some),
+            _ => Err(Failure::new(
+                "--output github is for provision and delete only: no other command has outputs",
+            )),
+        },
     }
 }
 

@@ -65,6 +65,22 @@ impl Account {
         all.extend(args.iter().map(|arg| arg.to_string()));
         run_cli(all).await
     }
+
+    /// [`Account::cli`] with `GITHUB_OUTPUT` naming `github_output`, as in an Actions step.
+    async fn cli_in_actions(&self, github_output: &std::path::Path, args: &[&str]) -> Ran {
+        let mut all = vec![
+            "--endpoint-url".to_string(),
+            self.proxy.endpoint(),
+            "--poll-interval".to_string(),
+            "1".to_string(),
+        ];
+        all.extend(args.iter().map(|arg| arg.to_string()));
+        let env = vec![(
+            "GITHUB_OUTPUT".to_string(),
+            github_output.display().to_string(),
+        )];
+        run_cli_with_env(all, env).await
+    }
 }
 
 /// A finished run of the binary.
@@ -107,9 +123,16 @@ impl Ran {
 
 /// Runs the binary with the test credentials and nothing from the developer's AWS setup.
 async fn run_cli(args: Vec<String>) -> Ran {
+    run_cli_with_env(args, Vec::new()).await
+}
+
+/// [`run_cli`] with extra environment variables.
+async fn run_cli_with_env(args: Vec<String>, env: Vec<(String, String)>) -> Ran {
     tokio::task::spawn_blocking(move || {
         let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_aurora-clone-manager"))
             .args(&args)
+            .env_remove("GITHUB_OUTPUT")
+            .envs(env)
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_REGION", "us-east-1")
@@ -1224,4 +1247,199 @@ async fn start_starts_a_stopped_clone_and_refuses_a_running_one() {
         "{:?}",
         rds.operations
     );
+}
+
+/// The `name=value` lines of a step output file (no value in these tests has a line break).
+fn step_outputs(path: &std::path::Path) -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(path).expect("read the step output file");
+    text.lines()
+        .map(|line| {
+            let (name, value) = line
+                .split_once('=')
+                .unwrap_or_else(|| panic!("not name=value: {line:?} in\n{text}"));
+            (name.to_string(), value.to_string())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provision_with_output_github_writes_how_to_connect_to_github_output_and_never_the_password()
+ {
+    let account = Account::with_root().await;
+    let github_output = scratch_file("github-output", "earlier=kept\n");
+    let cluster_id = format!("{PREFIX}pr-7");
+
+    let ran = account
+        .cli_in_actions(
+            &github_output,
+            &[
+                "--json",
+                "--output",
+                "github",
+                "provision",
+                "--source",
+                ROOT,
+                "--cluster-id",
+                &cluster_id,
+                "--set-password",
+                "--principal",
+                "arn:aws:iam::123456789012:role/ci",
+                "--wait",
+            ],
+        )
+        .await
+        .expect_code(0);
+
+    let outputs = step_outputs(&github_output);
+    assert_eq!(outputs["earlier"], "kept", "appended, not overwritten");
+    assert_eq!(outputs["cluster-id"], cluster_id);
+    assert_eq!(outputs["ready"], "true");
+    assert_eq!(outputs["port"], "5432");
+    assert_eq!(outputs["username"], "postgres");
+    let json = ran.json();
+    assert_eq!(
+        outputs["host"],
+        json["outputs"]["Endpoint"].as_str().unwrap()
+    );
+    assert!(!outputs["host"].is_empty());
+    assert_eq!(
+        outputs["secret-arn"],
+        json["outputs"]["PasswordSecretArn"].as_str().unwrap()
+    );
+    assert!(
+        outputs["secret-arn"].starts_with("arn:aws:secretsmanager:us-east-1:"),
+        "{}",
+        outputs["secret-arn"]
+    );
+    // The password is in the secret, and nowhere the run wrote.
+    let secret = aws_sdk_secretsmanager::Client::new(&account.sdk)
+        .get_secret_value()
+        .secret_id(&outputs["secret-arn"])
+        .send()
+        .await
+        .expect("read the clone's secret");
+    let secret: Value = serde_json::from_str(secret.secret_string().unwrap()).unwrap();
+    let password = secret["password"]
+        .as_str()
+        .expect("a password in the secret");
+    assert!(password.len() >= 16, "{password}");
+    let written = std::fs::read_to_string(&github_output).unwrap();
+    for (place, text) in [
+        ("GITHUB_OUTPUT", &written),
+        ("stdout", &ran.stdout),
+        ("stderr", &ran.stderr),
+    ] {
+        assert!(!text.contains(password), "the password is in {place}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_github_without_github_output_fails_before_anything_is_made() {
+    let account = Account::with_root().await;
+    let before = world_snapshot(&account.sdk).await;
+
+    let ran = account
+        .cli(&[
+            "--output",
+            "github",
+            "provision",
+            "--source",
+            ROOT,
+            "--cluster-id",
+            &format!("{PREFIX}pr-8"),
+        ])
+        .await
+        .expect_code(1);
+
+    assert!(
+        ran.stderr
+            .contains("--output github writes GitHub Actions step outputs to the file named by GITHUB_OUTPUT, which is not set"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(world_snapshot(&account.sdk).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_github_is_refused_for_a_command_without_outputs() {
+    let account = Account::with_root().await;
+    let github_output = scratch_file("github-output", "");
+
+    let ran = account
+        .cli_in_actions(&github_output, &["--output", "github", "status"])
+        .await
+        .expect_code(1);
+
+    assert!(
+        ran.stderr
+            .contains("--output github is for provision and delete only"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&github_output).unwrap(), "");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_with_output_github_writes_the_deleted_cluster_and_missing_ok_accepts_a_missing_one()
+{
+    let account = Account::with_root().await;
+    let cluster_id = format!("{PREFIX}pr-9");
+    account
+        .cli(&[
+            "provision",
+            "--source",
+            ROOT,
+            "--cluster-id",
+            &cluster_id,
+            "--wait",
+        ])
+        .await
+        .expect_code(0);
+    let github_output = scratch_file("github-output", "");
+
+    account
+        .cli_in_actions(
+            &github_output,
+            &["--output", "github", "delete", &cluster_id, "--yes"],
+        )
+        .await
+        .expect_code(0);
+
+    assert_eq!(
+        step_outputs(&github_output),
+        BTreeMap::from([
+            ("cluster-id".to_string(), cluster_id.clone()),
+            ("deleted".to_string(), "true".to_string()),
+        ])
+    );
+    assert!(!cluster_alive(&account.sdk, &cluster_id).await);
+
+    // Once more, as a second close of the pull request would: nothing to delete.
+    let missing = format!("{PREFIX}pr-never-made");
+    let ran = account
+        .cli(&["delete", &missing, "--yes"])
+        .await
+        .expect_code(1);
+    assert!(
+        ran.stderr.contains(&format!("no cluster named {missing}")),
+        "{}",
+        ran.stderr
+    );
+    let github_output = scratch_file("github-output", "");
+    let ran = account
+        .cli_in_actions(
+            &github_output,
+            &[
+                "--output",
+                "github",
+                "delete",
+                &missing,
+                "--yes",
+                "--missing-ok",
+            ],
+        )
+        .await
+        .expect_code(0);
+    assert!(ran.stdout.contains("nothing to delete"), "{}", ran.stdout);
+    assert_eq!(step_outputs(&github_output)["deleted"], "false");
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// The stack name used when neither `--stack` nor `STACK_NAME` names one.
 pub const DEFAULT_STACK_NAME: &str = "aurora-clone-manager";
@@ -46,6 +46,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Also write the result as GitHub Actions step outputs to the file named by
+    /// GITHUB_OUTPUT (provision and delete only; never written unless asked for)
+    #[arg(long, global = true, value_name = "TARGET")]
+    pub output: Option<OutputTarget>,
+
     /// More log output on standard error: -v info, -vv debug, -vvv trace
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -72,6 +77,13 @@ pub struct GlobalArgs {
         value_parser = clap::value_parser!(u64).range(1..=600)
     )]
     pub poll_interval: u64,
+}
+
+/// Where `--output` writes the result besides standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputTarget {
+    /// GitHub Actions step outputs (`name=value` lines in the file named by GITHUB_OUTPUT)
+    Github,
 }
 
 #[derive(Debug, Subcommand)]
@@ -202,6 +214,11 @@ pub struct DeleteArgs {
     /// Take a final snapshot of the clone before deleting it
     #[arg(long)]
     pub final_snapshot: bool,
+
+    /// Succeed when no cluster has that name: there is nothing to delete (for cleanup jobs
+    /// that may run twice, or after a clone that was never made)
+    #[arg(long)]
+    pub missing_ok: bool,
 }
 
 #[derive(Debug, Args)]

@@ -11,30 +11,51 @@ use crate::app::App;
 use crate::aws::ClusterInfo;
 use crate::cli::args::DeleteArgs;
 use crate::cli::failure::Failure;
+use crate::cli::github::{StepOutputs, delete_outputs};
 use crate::cli::output::{print_json, print_text};
 use crate::cli::progress::Progress;
 use crate::plan::naming::cluster_id_from_arn;
 use crate::plan::tags::{self, Role};
 use crate::teardown::{self, TeardownError, TeardownReport};
 
-pub async fn run(app: &App, args: &DeleteArgs, json: bool) -> Result<(), Failure> {
+pub async fn run(
+    app: &App,
+    args: &DeleteArgs,
+    json: bool,
+    step_outputs: Option<&StepOutputs>,
+) -> Result<(), Failure> {
     let cluster_id = cluster_id_from_arn(&args.cluster).unwrap_or(&args.cluster);
-    let cluster = app
+    let found = app
         .ports
         .rds
         .describe_cluster(cluster_id)
         .await
-        .map_err(|error| Failure::aws(&format!("looking up {cluster_id}"), &error))?
-        .ok_or_else(|| {
-            Failure::new(format!(
+        .map_err(|error| Failure::aws(&format!("looking up {cluster_id}"), &error))?;
+    let Some(cluster) = found else {
+        if !args.missing_ok {
+            return Err(Failure::new(format!(
                 "no cluster named {cluster_id} in this account and region; check the identifier and --region"
-            ))
-        })?;
+            )));
+        }
+        if let Some(step_outputs) = step_outputs {
+            step_outputs.write(&delete_outputs(cluster_id, false))?;
+        }
+        if json {
+            return print_json(&json!({"deleted": null, "clusterId": cluster_id}));
+        }
+        print_text(&format!(
+            "No cluster named {cluster_id}: nothing to delete.\n"
+        ));
+        return Ok(());
+    };
     teardown::check_managed(app, &cluster, Role::Clone).map_err(|error| refusal(app, &error))?;
     if !args.yes {
         confirm(&cluster)?;
     }
     let report = delete_waiting(app, &cluster, args.final_snapshot).await?;
+    if let Some(step_outputs) = step_outputs {
+        step_outputs.write(&delete_outputs(&report.cluster_id, true))?;
+    }
     if json {
         return print_json(&json!({"deleted": report}));
     }

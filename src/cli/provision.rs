@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use crate::app::{App, Invocation};
 use crate::cli::args::ProvisionArgs;
 use crate::cli::failure::Failure;
+use crate::cli::github::{StepOutputs, provision_outputs};
 use crate::cli::output::{note, print_json, print_text};
 use crate::cli::progress::Progress;
 use crate::finish::{self, FinishJob, FinishMode, FinishOutcome, clone_outputs};
@@ -34,7 +35,12 @@ const PROPERTY_FLAGS: &[(&str, &str)] = &[
     ("IdleAction", "--delete-when-idle"),
 ];
 
-pub async fn run(app: &App, args: &ProvisionArgs, json: bool) -> Result<(), Failure> {
+pub async fn run(
+    app: &App,
+    args: &ProvisionArgs,
+    json: bool,
+    step_outputs: Option<&StepOutputs>,
+) -> Result<(), Failure> {
     let request = clone_request(app, args).await?;
     if args.dry_run {
         return dry_run(app, &request, json).await;
@@ -72,7 +78,7 @@ pub async fn run(app: &App, args: &ProvisionArgs, json: bool) -> Result<(), Fail
         )
         .await
     };
-    report(&started, outcome, json)
+    report(&started, outcome, json, step_outputs)
 }
 
 /// The request as the CloudFormation resource would carry it, from the flags.
@@ -199,7 +205,12 @@ async fn wait_until_ready(app: &App, started: &StartedClone) -> FinishOutcome {
     outcome
 }
 
-fn report(started: &StartedClone, outcome: FinishOutcome, json: bool) -> Result<(), Failure> {
+fn report(
+    started: &StartedClone,
+    outcome: FinishOutcome,
+    json: bool,
+    step_outputs: Option<&StepOutputs>,
+) -> Result<(), Failure> {
     let (ready, state, outputs) = match outcome {
         FinishOutcome::Ready(cluster) => (true, "ready".to_string(), clone_outputs(&cluster)),
         FinishOutcome::StillPending(reason) => (false, reason, BTreeMap::new()),
@@ -221,6 +232,16 @@ fn report(started: &StartedClone, outcome: FinishOutcome, json: bool) -> Result<
             )));
         }
     };
+    if let Some(step_outputs) = step_outputs {
+        step_outputs
+            .write(&provision_outputs(&started.cluster_id, ready, &outputs))
+            .map_err(|failure| {
+                Failure::new(format!(
+                    "{failure}; clone {} was made all the same",
+                    started.cluster_id
+                ))
+            })?;
+    }
     if json {
         let (source_id, source_kind) = match &started.source {
             Some((id, kind)) => (Value::from(id.clone()), serde_json::to_value(kind).ok()),
