@@ -8,7 +8,7 @@
 //! nothing asserts on timing.
 
 #[allow(dead_code)]
-#[path = "../tests/common/runtime_api.rs"]
+#[path = "../tests/moto_harness/runtime_api.rs"]
 mod runtime_api;
 
 use std::collections::BTreeMap;
@@ -19,26 +19,26 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use aurora_clone_manager::app::{App, Invocation};
 use aurora_clone_manager::aws::fake::{FakeAws, FakeClusterSeed};
 use aurora_clone_manager::aws::{
     AwsError, ClusterInfo, ClusterMember, ClusterPage, InstanceInfo, InstanceRequest, KeyAlias,
     Ports, Rds, RestoreRequest, SecretString, SecretSummary, Tags,
 };
-use aurora_clone_manager::cfn::RecordingResponder;
 use aurora_clone_manager::clock::{Clock, SystemClock, TokioClock};
 use aurora_clone_manager::config::Config;
-use aurora_clone_manager::handler::handle_event;
-use aurora_clone_manager::maintain::{self, ConfigSource};
-use aurora_clone_manager::maintenance_config::parse_maintenance_config;
-use aurora_clone_manager::observe::CLUSTER_PAGE_SIZE;
+use aurora_clone_manager::input::cfn::RecordingResponder;
+use aurora_clone_manager::input::maintenance_config::parse_maintenance_config;
+use aurora_clone_manager::input::properties::CloneProperties;
+use aurora_clone_manager::lambda::handler::handle_event;
 use aurora_clone_manager::plan::inventory::Inventory;
 use aurora_clone_manager::plan::maintenance::{MaintenanceInput, plan_maintenance};
 use aurora_clone_manager::plan::provision::{
     CloneRequest, Placement, ProvisionInput, ProvisionOutcome, RequestOrigin, plan_provision,
 };
 use aurora_clone_manager::plan::tags;
-use aurora_clone_manager::properties::CloneProperties;
+use aurora_clone_manager::run::context::{Context, Invocation};
+use aurora_clone_manager::run::inventory::CLUSTER_PAGE_SIZE;
+use aurora_clone_manager::run::maintain::{self, ConfigSource};
 use aurora_clone_manager::time::format_timestamp;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use serde_json::{Value, json};
@@ -238,7 +238,7 @@ impl Rds for CountingRds {
 struct Account {
     fake: Arc<FakeAws>,
     rds: Arc<CountingRds>,
-    app: Arc<App>,
+    app: Arc<Context>,
 }
 
 fn account(roots: usize, total: usize, clock: Arc<dyn Clock>, config: Config) -> Account {
@@ -264,7 +264,7 @@ fn account(roots: usize, total: usize, clock: Arc<dyn Clock>, config: Config) ->
         rds: rds.clone(),
         ..fake.ports()
     };
-    let app = Arc::new(App::new(
+    let app = Arc::new(Context::new(
         config,
         ports,
         Arc::new(RecordingResponder::default()),
@@ -1143,7 +1143,7 @@ fn bench_cold_start(report: &mut Report, options: &Options) {
     let mut text = format!(
         "## Lambda cold start (release bootstrap)\n\n\
          {described} started {starts_wanted} times (after one uncounted start) under the Lambda \
-         runtime API stand-in of tests/common/runtime_api.rs on 127.0.0.1, with the \
+         runtime API stand-in of tests/moto_harness/runtime_api.rs on 127.0.0.1, with the \
          environment Lambda sets. Cold start is the time from spawning the process to its \
          first `GET /runtime/invocation/next`. Memory is read from /proc/<pid>/status: VmRSS \
          at the first poll, and VmHWM (peak resident set) after it served {answered} events \

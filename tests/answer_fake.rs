@@ -2,17 +2,17 @@
 //! clone is answered FAILED with the clone's ARN, so that CloudFormation's rollback deletes
 //! the clone instead of leaving it behind.
 
-mod support;
+mod fake_harness;
 
 use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aurora_clone_manager::answer::answer_from_queue;
 use aurora_clone_manager::aws::{AwsError, Queue, QueueMessage};
-use aurora_clone_manager::cfn::Status;
+use aurora_clone_manager::input::cfn::Status;
+use aurora_clone_manager::run::answer::answer_from_queue;
+use fake_harness::*;
 use serde_json::{Value, json};
-use support::*;
 
 /// An in-memory queue: every receive returns what is left, delete removes.
 struct MemoryQueue {

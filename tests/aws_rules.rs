@@ -4,7 +4,7 @@
 //! error code; requests that break botocore's model of their operation; and a whole clone
 //! that passes without a single refusal.
 
-mod common;
+mod moto_harness;
 
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ use aurora_clone_manager::plan::tags;
 use aws_config::SdkConfig;
 use aws_sdk_rds::error::ProvideErrorMetadata;
 use aws_sdk_rds::primitives::DateTime;
-use common::*;
+use moto_harness::*;
 use serde_json::json;
 
 /// A fresh account behind a validating proxy, with a root, the crate's adapters and an SDK

@@ -2,7 +2,7 @@
 //! `aurora_clone_manager::aws::rules`, each answered with AWS's error code, and the
 //! CloudFormation answer for user tags RDS would refuse.
 
-mod support;
+mod fake_harness;
 
 use std::sync::Arc;
 
@@ -12,8 +12,8 @@ use aurora_clone_manager::aws::{
     AwsError, AwsErrorKind, BusEvent, InstanceRequest, KeyRequest, Ports, RestoreRequest,
     RestoreType, SecretRequest, SecretString, Tags,
 };
+use fake_harness::*;
 use serde_json::json;
-use support::*;
 
 /// A key policy KMS accepts: the account's IAM policies decide (KMS refuses a policy that
 /// would lock its caller out).

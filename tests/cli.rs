@@ -1,7 +1,7 @@
 //! The operator CLI end to end: the real binary against moto, one AWS account per test
 //! (through the harness's account proxy), checked through an independent SDK client.
 
-mod common;
+mod moto_harness;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -9,7 +9,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use common::{FaultSchedule, Proxy};
+use moto_harness::{FaultSchedule, Proxy};
 use serde_json::Value;
 
 const ROOT: &str = "prod-db";
@@ -41,15 +41,15 @@ impl Account {
     }
 
     async fn new() -> Account {
-        let proxy = common::moto_account_proxy(FaultSchedule::none()).await;
-        let sdk = common::sdk_config(&proxy.endpoint());
+        let proxy = moto_harness::moto_account_proxy(FaultSchedule::none()).await;
+        let sdk = moto_harness::sdk_config(&proxy.endpoint());
         Account { proxy, sdk }
     }
 
     /// A fresh account with the root `prod-db` (one writer instance).
     async fn with_root() -> Account {
         let account = Account::new().await;
-        common::seed_root(&account.sdk, ROOT).await;
+        moto_harness::seed_root(&account.sdk, ROOT).await;
         account
     }
 
@@ -352,11 +352,11 @@ async fn provision_with_wait_prints_how_to_connect_once_ready() {
         "progress on stderr: {}",
         ran.stderr
     );
-    let tags = common::cluster_tags(&account.sdk, &format!("{PREFIX}dev-1")).await;
+    let tags = moto_harness::cluster_tags(&account.sdk, &format!("{PREFIX}dev-1")).await;
     assert_eq!(tags["aurora-clone-manager:role"], "clone");
     assert_eq!(tags["aurora-clone-manager:state"], "ready");
     assert_eq!(
-        common::cluster_instances(&account.sdk, &format!("{PREFIX}dev-1"))
+        moto_harness::cluster_instances(&account.sdk, &format!("{PREFIX}dev-1"))
             .await
             .len(),
         1
@@ -399,7 +399,7 @@ async fn provision_json_with_a_password_reports_the_secret() {
         "{secret}"
     );
     assert_eq!(json["outputs"]["MasterUsername"], "postgres");
-    assert!(common::cluster_exists(&account.sdk, cluster_id).await);
+    assert!(moto_harness::cluster_exists(&account.sdk, cluster_id).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -519,7 +519,7 @@ async fn a_full_root_says_how_to_get_slots_and_maintain_makes_a_copy_to_clone_fr
     assert_eq!(created.len(), 1, "{report}");
     let copy_id = created[0].as_str().unwrap().to_string();
     assert_eq!(
-        common::cluster_tags(&account.sdk, &copy_id).await["aurora-clone-manager:role"],
+        moto_harness::cluster_tags(&account.sdk, &copy_id).await["aurora-clone-manager:role"],
         "copy"
     );
 
@@ -693,13 +693,13 @@ async fn invoke_runs_a_cloudformation_create_and_prints_the_success_answer() {
     assert_eq!(body["LogicalResourceId"], "TestDb");
     assert_eq!(body["Data"]["ClonedFrom"], ROOT);
     let cluster_id = body["Data"]["ClusterId"].as_str().expect("ClusterId");
-    assert!(common::cluster_exists(&account.sdk, cluster_id).await);
+    assert!(moto_harness::cluster_exists(&account.sdk, cluster_id).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invoke_with_send_response_puts_the_answer_to_the_response_url() {
     let account = Account::with_root().await;
-    let capture = common::response_capture().await;
+    let capture = moto_harness::response_capture().await;
     let event = serde_json::json!({
         "RequestType": "Create",
         "ResponseURL": capture.url("create"),
@@ -882,11 +882,11 @@ async fn with_copy_ok_a_full_root_gets_a_copy_and_the_clone_waits_for_it() {
     assert_eq!(json["sourceKind"], "copy");
     let copy_id = json["clonedFrom"].as_str().expect("a copy").to_string();
     assert_eq!(
-        common::cluster_tags(&account.sdk, &copy_id).await["aurora-clone-manager:role"],
+        moto_harness::cluster_tags(&account.sdk, &copy_id).await["aurora-clone-manager:role"],
         "copy"
     );
     assert_eq!(
-        common::cluster_tags(&account.sdk, &format!("{PREFIX}late")).await["aurora-clone-manager:source-arn"],
+        moto_harness::cluster_tags(&account.sdk, &format!("{PREFIX}late")).await["aurora-clone-manager:source-arn"],
         format!(
             "arn:aws:rds:us-east-1:{}:cluster:{copy_id}",
             account.proxy.account_id()
@@ -907,7 +907,7 @@ fn failed_invocation(payload: serde_json::Value) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answer_from_the_queue_answers_each_waiting_request_once_and_leaves_the_rest() {
     let account = Account::with_root().await;
-    let capture = common::response_capture().await;
+    let capture = moto_harness::response_capture().await;
     let sqs = aws_sdk_sqs::Client::new(&account.sdk);
     let queue_url = sqs
         .create_queue()
@@ -992,8 +992,10 @@ async fn answer_from_the_queue_answers_each_waiting_request_once_and_leaves_the_
     assert!(capture.responses().is_empty(), "a dry run sends nothing");
 
     // The dry run hid the records for a moment; then they are all back.
-    tokio::time::sleep(aurora_clone_manager::answer::DRY_RUN_VISIBILITY + Duration::from_secs(1))
-        .await;
+    tokio::time::sleep(
+        aurora_clone_manager::run::answer::DRY_RUN_VISIBILITY + Duration::from_secs(1),
+    )
+    .await;
     let ran = account
         .cli(&["--json", "answer", "--from-queue", &queue_url])
         .await

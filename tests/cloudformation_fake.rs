@@ -1,14 +1,14 @@
 //! The `Custom::AuroraClone` lifecycle against the in-process fake AWS: every behaviour,
 //! including the clone limit, the copy pool, updates, deletes and answers on failure.
 
-mod support;
+mod fake_harness;
 
 use std::time::Duration;
 
 use aurora_clone_manager::aws::fake::Fault;
 use aurora_clone_manager::plan::tags;
+use fake_harness::*;
 use serde_json::json;
-use support::*;
 
 const READER: &str = "arn:aws:iam::123456789012:role/developer";
 
@@ -207,8 +207,8 @@ fn scheduled_run() -> serde_json::Value {
 }
 
 /// An invocation that hands over before a copy can be ready.
-fn short_invocation() -> aurora_clone_manager::app::Invocation {
-    aurora_clone_manager::app::Invocation {
+fn short_invocation() -> aurora_clone_manager::run::context::Invocation {
+    aurora_clone_manager::run::context::Invocation {
         deadline: Some(tokio::time::Instant::now() + Duration::from_secs(60)),
         function_name: Some("acm".into()),
     }
@@ -662,7 +662,7 @@ async fn a_request_still_running_near_the_deadline_is_answered_failed_before_it(
     let env = FakeEnv::new();
     env.seed_root("prod");
     env.fake.halt_after_mutations(0);
-    let invocation = aurora_clone_manager::app::Invocation {
+    let invocation = aurora_clone_manager::run::context::Invocation {
         deadline: Some(tokio::time::Instant::now() + Duration::from_secs(60)),
         function_name: Some("acm".into()),
     };

@@ -4,15 +4,15 @@
 //! same event is delivered again, as Lambda's retry does, and maintenance runs. The end state
 //! must be as if nothing had crashed.
 
-mod support;
+mod fake_harness;
 
 use std::time::Duration;
 
 use aurora_clone_manager::aws::Params;
-use aurora_clone_manager::cfn::Status;
+use aurora_clone_manager::input::cfn::Status;
 use aurora_clone_manager::plan::tags;
+use fake_harness::*;
 use serde_json::{Value, json};
-use support::*;
 
 const READER: &str = "arn:aws:iam::123456789012:role/developer";
 

@@ -3,10 +3,12 @@
 
 use std::path::PathBuf;
 
-use aurora_clone_manager::cfn::{CfnRequest, parse_request};
-use aurora_clone_manager::event::{Action, Event, RdsInstanceEvent, ScheduledEvent, dispatch};
-use aurora_clone_manager::finish::FinishJob;
-use aurora_clone_manager::properties::parse_properties;
+use aurora_clone_manager::input::cfn::{CfnRequest, parse_request};
+use aurora_clone_manager::input::event::{
+    Action, Event, RdsInstanceEvent, ScheduledEvent, dispatch,
+};
+use aurora_clone_manager::input::properties::parse_properties;
+use aurora_clone_manager::run::finish::FinishJob;
 use serde_json::Value;
 
 fn fixture(name: &str) -> Value {
@@ -37,7 +39,7 @@ fn the_create_sample_parses_with_string_typed_properties() {
     assert_eq!(properties.access_principal_arns.len(), 2);
     assert!(properties.copy_created_since.is_some());
     let typed = serde_json::to_value(&properties).unwrap();
-    let round_trip: aurora_clone_manager::properties::CloneProperties =
+    let round_trip: aurora_clone_manager::input::properties::CloneProperties =
         serde_json::from_value(typed).unwrap();
     assert_eq!(round_trip, properties);
 }

@@ -2,13 +2,13 @@
 //! error format), fails with 500 and 503, slows down and drops connections on 30% of calls.
 //! With the deployment's own retry settings, full lifecycles still end exactly right.
 
-mod common;
+mod moto_harness;
 
 use std::time::Duration;
 
 use aurora_clone_manager::config::RetrySettings;
 use aurora_clone_manager::plan::tags;
-use common::*;
+use moto_harness::*;
 use serde_json::{Value, json};
 
 const READER: &str = "arn:aws:iam::123456789012:role/developer";

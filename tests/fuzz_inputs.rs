@@ -11,18 +11,20 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aurora_clone_manager::app::{App, Invocation};
 use aurora_clone_manager::aws::fake::FakeAws;
-use aurora_clone_manager::cfn::{MAX_RESPONSE_BYTES, RecordingResponder, Status, parse_request};
 use aurora_clone_manager::clock::{Clock, TokioClock};
 use aurora_clone_manager::config::Config;
-use aurora_clone_manager::event::{Event, dispatch};
-use aurora_clone_manager::handler::handle_payload;
-use aurora_clone_manager::maintenance_config::{
+use aurora_clone_manager::input::cfn::{
+    MAX_RESPONSE_BYTES, RecordingResponder, Status, parse_request,
+};
+use aurora_clone_manager::input::event::{Event, dispatch};
+use aurora_clone_manager::input::maintenance_config::{
     MAX_TARGET_CLONE_SLOTS, MaintenanceConfig, parse_maintenance_config,
 };
+use aurora_clone_manager::input::properties::{PROPERTY_NAMES, PropertyError, parse_properties};
+use aurora_clone_manager::lambda::handler::handle_payload;
 use aurora_clone_manager::plan::naming::check_rds_identifier;
-use aurora_clone_manager::properties::{PROPERTY_NAMES, PropertyError, parse_properties};
+use aurora_clone_manager::run::context::{Context, Invocation};
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -816,13 +818,13 @@ fn arb_payload() -> BoxedStrategy<Vec<u8>> {
 }
 
 /// A fresh fake account and deployment for one payload.
-fn fresh_app() -> (Arc<App>, Arc<RecordingResponder>) {
+fn fresh_app() -> (Arc<Context>, Arc<RecordingResponder>) {
     let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(
         Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap(),
     ));
     let fake = FakeAws::with_clock(clock.clone());
     let responder = Arc::new(RecordingResponder::default());
-    let app = App::new(
+    let app = Context::new(
         Config::for_stack("acm"),
         fake.ports(),
         responder.clone(),

@@ -2,13 +2,13 @@
 //! reach the SDK as the real service's errors, the ResponseURL capture records exactly what
 //! arrived, and EventBridge events reach the test's queue.
 
-mod common;
+mod moto_harness;
 
 use std::time::{Duration, Instant};
 
 use aws_config::retry::{ErrorKind, RetryConfig};
 use aws_sdk_rds::error::{ProvideErrorMetadata, SdkError};
-use common::{FaultKind, FaultSchedule};
+use moto_harness::{FaultKind, FaultSchedule};
 
 /// One attempt per call, so the injected error is what the caller sees.
 fn single_attempt() -> RetryConfig {
@@ -42,13 +42,13 @@ fn http_status<E>(error: &SdkError<E>) -> Option<u16> {
 
 #[tokio::test]
 async fn two_proxies_are_two_accounts() {
-    let first = common::moto_account_proxy(FaultSchedule::none()).await;
-    let second = common::moto_account_proxy(FaultSchedule::none()).await;
+    let first = moto_harness::moto_account_proxy(FaultSchedule::none()).await;
+    let second = moto_harness::moto_account_proxy(FaultSchedule::none()).await;
     assert_ne!(first.account_id(), second.account_id());
-    let first_config = common::sdk_config(&first.endpoint());
-    let second_config = common::sdk_config(&second.endpoint());
+    let first_config = moto_harness::sdk_config(&first.endpoint());
+    let second_config = moto_harness::sdk_config(&second.endpoint());
 
-    let root = common::seed_root(&first_config, "isolated-root").await;
+    let root = moto_harness::seed_root(&first_config, "isolated-root").await;
 
     assert!(
         root.cluster_arn.contains(first.account_id()),
@@ -56,16 +56,16 @@ async fn two_proxies_are_two_accounts() {
         root.cluster_arn,
         first.account_id()
     );
-    assert!(common::cluster_exists(&first_config, "isolated-root").await);
-    assert!(!common::cluster_exists(&second_config, "isolated-root").await);
-    let instances = common::cluster_instances(&first_config, "isolated-root").await;
+    assert!(moto_harness::cluster_exists(&first_config, "isolated-root").await);
+    assert!(!moto_harness::cluster_exists(&second_config, "isolated-root").await);
+    let instances = moto_harness::cluster_instances(&first_config, "isolated-root").await;
     assert_eq!(instances.len(), 1);
     assert_eq!(
         instances[0].db_instance_class(),
-        Some(common::seed::ROOT_INSTANCE_CLASS)
+        Some(moto_harness::seed::ROOT_INSTANCE_CLASS)
     );
     assert!(
-        common::cluster_instances(&second_config, "isolated-root")
+        moto_harness::cluster_instances(&second_config, "isolated-root")
             .await
             .is_empty()
     );
@@ -73,9 +73,9 @@ async fn two_proxies_are_two_accounts() {
 
 #[tokio::test]
 async fn cluster_tags_reads_back_the_tags_of_a_cluster() {
-    let proxy = common::moto_account_proxy(FaultSchedule::none()).await;
-    let config = common::sdk_config(&proxy.endpoint());
-    let root = common::seed_root(&config, "tagged-root").await;
+    let proxy = moto_harness::moto_account_proxy(FaultSchedule::none()).await;
+    let config = moto_harness::sdk_config(&proxy.endpoint());
+    let root = moto_harness::seed_root(&config, "tagged-root").await;
     aws_sdk_rds::Client::new(&config)
         .add_tags_to_resource()
         .resource_name(&root.cluster_arn)
@@ -89,7 +89,7 @@ async fn cluster_tags_reads_back_the_tags_of_a_cluster() {
         .await
         .expect("tag the root");
 
-    let tags = common::cluster_tags(&config, "tagged-root").await;
+    let tags = moto_harness::cluster_tags(&config, "tagged-root").await;
 
     assert_eq!(tags.get("team").map(String::as_str), Some("data"));
 }
@@ -97,8 +97,9 @@ async fn cluster_tags_reads_back_the_tags_of_a_cluster() {
 #[tokio::test]
 async fn a_throttle_arrives_as_each_protocols_throttling_error() {
     let proxy =
-        common::moto_account_proxy(FaultSchedule::random(1, 1.0, &[FaultKind::Throttle])).await;
-    let config = common::sdk_config_with_retry(&proxy.endpoint(), single_attempt());
+        moto_harness::moto_account_proxy(FaultSchedule::random(1, 1.0, &[FaultKind::Throttle]))
+            .await;
+    let config = moto_harness::sdk_config_with_retry(&proxy.endpoint(), single_attempt());
 
     let query_error = describe_clusters(&config)
         .await
@@ -191,13 +192,13 @@ async fn a_throttle_arrives_as_each_protocols_throttling_error() {
 
 #[tokio::test]
 async fn server_errors_arrive_with_their_status_in_the_services_format() {
-    let proxy = common::moto_account_proxy(FaultSchedule::first_calls(
+    let proxy = moto_harness::moto_account_proxy(FaultSchedule::first_calls(
         "rds",
         1,
         FaultKind::ServerError500,
     ))
     .await;
-    let config = common::sdk_config_with_retry(&proxy.endpoint(), single_attempt());
+    let config = moto_harness::sdk_config_with_retry(&proxy.endpoint(), single_attempt());
 
     let internal = describe_clusters(&config)
         .await
@@ -227,8 +228,9 @@ async fn server_errors_arrive_with_their_status_in_the_services_format() {
 #[tokio::test]
 async fn first_calls_faults_only_the_first_calls_of_that_service() {
     let proxy =
-        common::moto_account_proxy(FaultSchedule::first_calls("ssm", 2, FaultKind::Throttle)).await;
-    let config = common::sdk_config_with_retry(&proxy.endpoint(), single_attempt());
+        moto_harness::moto_account_proxy(FaultSchedule::first_calls("ssm", 2, FaultKind::Throttle))
+            .await;
+    let config = moto_harness::sdk_config_with_retry(&proxy.endpoint(), single_attempt());
     let ssm = aws_sdk_ssm::Client::new(&config);
 
     describe_clusters(&config)
@@ -257,15 +259,16 @@ async fn first_calls_faults_only_the_first_calls_of_that_service() {
 #[tokio::test]
 async fn standard_retries_ride_out_a_fifty_percent_throttle() {
     let proxy =
-        common::moto_account_proxy(FaultSchedule::random(7, 0.5, &[FaultKind::Throttle])).await;
+        moto_harness::moto_account_proxy(FaultSchedule::random(7, 0.5, &[FaultKind::Throttle]))
+            .await;
     // sdk_config: standard mode, 5 attempts, short backoffs.
-    let config = common::sdk_config(&proxy.endpoint());
+    let config = moto_harness::sdk_config(&proxy.endpoint());
 
-    common::seed_root(&config, "retried-root").await;
+    moto_harness::seed_root(&config, "retried-root").await;
     for _ in 0..10 {
         describe_clusters(&config).await.expect("retries succeed");
     }
-    assert!(common::cluster_exists(&config, "retried-root").await);
+    assert!(moto_harness::cluster_exists(&config, "retried-root").await);
 
     let stats = proxy.stats();
     let throttled = stats.faults.get("throttle").copied().unwrap_or(0);
@@ -278,10 +281,13 @@ async fn standard_retries_ride_out_a_fifty_percent_throttle() {
 
 #[tokio::test]
 async fn a_dropped_connection_surfaces_as_a_dispatch_failure() {
-    let proxy =
-        common::moto_account_proxy(FaultSchedule::random(3, 1.0, &[FaultKind::DropConnection]))
-            .await;
-    let config = common::sdk_config_with_retry(&proxy.endpoint(), single_attempt());
+    let proxy = moto_harness::moto_account_proxy(FaultSchedule::random(
+        3,
+        1.0,
+        &[FaultKind::DropConnection],
+    ))
+    .await;
+    let config = moto_harness::sdk_config_with_retry(&proxy.endpoint(), single_attempt());
 
     let error = describe_clusters(&config)
         .await
@@ -302,10 +308,13 @@ async fn a_dropped_connection_surfaces_as_a_dispatch_failure() {
 #[tokio::test]
 async fn a_slow_fault_delays_the_call_and_then_forwards_it() {
     let delay = Duration::from_millis(700);
-    let proxy =
-        common::moto_account_proxy(FaultSchedule::first_calls("rds", 1, FaultKind::Slow(delay)))
-            .await;
-    let config = common::sdk_config_with_retry(&proxy.endpoint(), single_attempt());
+    let proxy = moto_harness::moto_account_proxy(FaultSchedule::first_calls(
+        "rds",
+        1,
+        FaultKind::Slow(delay),
+    ))
+    .await;
+    let config = moto_harness::sdk_config_with_retry(&proxy.endpoint(), single_attempt());
 
     let started = Instant::now();
     describe_clusters(&config)
@@ -318,7 +327,7 @@ async fn a_slow_fault_delays_the_call_and_then_forwards_it() {
 
 #[tokio::test]
 async fn moto_api_calls_are_never_faulted() {
-    let proxy = common::moto_account_proxy(FaultSchedule::random(
+    let proxy = moto_harness::moto_account_proxy(FaultSchedule::random(
         5,
         1.0,
         &[FaultKind::ServerError500, FaultKind::DropConnection],
@@ -361,7 +370,7 @@ fn a_random_schedule_is_a_function_of_its_seed() {
 
 #[tokio::test]
 async fn the_capture_records_an_empty_content_type_as_present() {
-    let capture = common::response_capture().await;
+    let capture = moto_harness::response_capture().await;
     let http = reqwest::Client::builder()
         .no_proxy()
         .build()
@@ -401,7 +410,7 @@ async fn the_capture_records_an_empty_content_type_as_present() {
 
 #[tokio::test]
 async fn the_capture_fails_the_first_puts_when_asked() {
-    let capture = common::response_capture().await;
+    let capture = moto_harness::response_capture().await;
     capture.fail_next_puts(2);
     let http = reqwest::Client::builder()
         .no_proxy()
@@ -432,7 +441,7 @@ async fn the_capture_fails_the_first_puts_when_asked() {
 #[tokio::test]
 #[should_panic(expected = "waiting for 1 response(s) to \"never\"")]
 async fn waiting_for_a_response_that_never_comes_panics_with_what_was_seen() {
-    let capture = common::response_capture().await;
+    let capture = moto_harness::response_capture().await;
     capture
         .wait_for("never", 1, Duration::from_millis(100))
         .await;
@@ -440,9 +449,9 @@ async fn waiting_for_a_response_that_never_comes_panics_with_what_was_seen() {
 
 #[tokio::test]
 async fn events_put_on_the_default_bus_reach_the_queue() {
-    let proxy = common::moto_account_proxy(FaultSchedule::none()).await;
-    let config = common::sdk_config(&proxy.endpoint());
-    let queue = common::event_queue(&config, "aurora-clone-manager").await;
+    let proxy = moto_harness::moto_account_proxy(FaultSchedule::none()).await;
+    let config = moto_harness::sdk_config(&proxy.endpoint());
+    let queue = moto_harness::event_queue(&config, "aurora-clone-manager").await;
     let entry = |source: &str| {
         aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
             .source(source)

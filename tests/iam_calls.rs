@@ -12,7 +12,7 @@
 //! (`tests/deploy/cfn_eval.py`) and compares the two sets of actions. Nothing is kept
 //! between runs, so the check cannot go stale.
 
-mod support;
+mod fake_harness;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,8 +28,8 @@ use aurora_clone_manager::aws::{
     SecretString, SecretSummary, Secrets, Tags,
 };
 use aurora_clone_manager::plan::tags;
+use fake_harness::*;
 use serde_json::{Map, Value, json};
-use support::*;
 
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";
@@ -761,7 +761,7 @@ async fn run_every_flow() -> Vec<Value> {
     env.fake
         .create_key(&KeyRequest {
             description: "a key whose create stopped before its alias".into(),
-            policy: aurora_clone_manager::password::disposable_key_policy(
+            policy: aurora_clone_manager::run::password::disposable_key_policy(
                 "aws",
                 ACCOUNT,
                 REGION,

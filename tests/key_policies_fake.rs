@@ -3,7 +3,7 @@
 //! secret made right after its key would fail if the role depended on the key's tags. The
 //! fake models that delay and evaluates key and secret policies for its caller.
 
-mod support;
+mod fake_harness;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,9 +15,9 @@ use aurora_clone_manager::aws::{
     AwsErrorKind, KeyRequest, Keys, SecretRequest, SecretString, Secrets, Tags,
 };
 use aurora_clone_manager::clock::TokioClock;
-use aurora_clone_manager::password;
+use aurora_clone_manager::run::password;
+use fake_harness::*;
 use serde_json::json;
-use support::*;
 
 const ACCOUNT: &str = "123456789012";
 const ROLE: &str = "arn:aws:iam::123456789012:role/acm-FunctionRole-1";

@@ -3,12 +3,12 @@
 //! each get the right answer. The binary is `LAMBDA_BOOTSTRAP` when set (the release
 //! bootstrap that build.sh makes with cargo-lambda), else this build's binary.
 
-mod common;
+mod moto_harness;
 
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::*;
+use moto_harness::*;
 use serde_json::json;
 
 fn bootstrap_path() -> String {

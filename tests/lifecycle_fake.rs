@@ -2,19 +2,19 @@
 //! sweep (warned once, then deleted with secret and key), protection, in-place changes of
 //! the expiry, and what the sweep costs in API calls.
 
-mod support;
+mod fake_harness;
 
 use std::time::Duration;
 
 use aurora_clone_manager::aws::BusEvent;
 use aurora_clone_manager::aws::fake::FakeClusterSeed;
-use aurora_clone_manager::lifecycle::{self, ChangeError};
 use aurora_clone_manager::plan::tags;
-use aurora_clone_manager::status;
+use aurora_clone_manager::run::lifecycle::{self, ChangeError};
+use aurora_clone_manager::run::status;
 use aurora_clone_manager::time::format_timestamp;
 use chrono::TimeDelta;
+use fake_harness::*;
 use serde_json::{Value, json};
-use support::*;
 
 const READER: &str = "arn:aws:iam::123456789012:role/developer";
 

@@ -1,18 +1,18 @@
 //! Copy-pool maintenance against the fake: targets, purges, dry runs, the sweep, orphans,
 //! metrics, and slot accounting under concurrent requests.
 
-mod support;
+mod fake_harness;
 
 use std::time::Duration;
 
 use aurora_clone_manager::aws::Params;
 use aurora_clone_manager::aws::fake::FakeClusterSeed;
-use aurora_clone_manager::cfn::Status;
+use aurora_clone_manager::input::cfn::Status;
 use aurora_clone_manager::plan::tags;
 use aurora_clone_manager::time::format_timestamp;
+use fake_harness::*;
 use futures::future::join_all;
 use serde_json::{Value, json};
-use support::*;
 
 async fn put_config(env: &FakeEnv, text: &str) {
     env.fake.put("/acm/maintenance-config", text).await.unwrap();
@@ -270,7 +270,7 @@ async fn the_sweep_finishes_clusters_left_unfinished_and_removes_orphans() {
             json!({"SourceClusterId": "prod", "SetPassword": "true",
             "AccessPrincipalArns": "arn:aws:iam::123456789012:role/dev", "WaitForReady": "false"}),
         ),
-        aurora_clone_manager::app::Invocation {
+        aurora_clone_manager::run::context::Invocation {
             deadline: Some(tokio::time::Instant::now() + Duration::from_secs(25)),
             function_name: Some("acm".into()),
         },

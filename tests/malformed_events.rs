@@ -1,11 +1,11 @@
 //! Hostile and malformed CloudFormation requests: each gets exactly one FAILED answer whose
 //! reason names the problem, and nothing is made.
 
-mod support;
+mod fake_harness;
 
-use aurora_clone_manager::handler::handle_payload;
+use aurora_clone_manager::lambda::handler::handle_payload;
+use fake_harness::*;
 use serde_json::{Value, json};
-use support::*;
 
 fn base() -> Value {
     create_event("Db", "req", json!({"SourceClusterId": "prod"}))

@@ -1,12 +1,12 @@
 //! End to end against moto: the SDK adapters for real, CloudFormation answers PUT to a
 //! captured ResponseURL, lifecycle events read from an EventBridge rule's SQS queue.
 
-mod common;
+mod moto_harness;
 
 use std::time::Duration;
 
 use aurora_clone_manager::plan::tags;
-use common::*;
+use moto_harness::*;
 use serde_json::{Value, json};
 
 const READER: &str = "arn:aws:iam::123456789012:role/developer";

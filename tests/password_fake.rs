@@ -1,14 +1,14 @@
 //! Per-clone passwords against the fake: the secret, its readers, the key, the finisher
 //! and the lifecycle event, and that nothing is left behind when anything fails.
 
-mod support;
+mod fake_harness;
 
 use std::time::Duration;
 
 use aurora_clone_manager::aws::fake::Fault;
 use aurora_clone_manager::plan::tags;
+use fake_harness::*;
 use serde_json::{Value, json};
-use support::*;
 
 const READER: &str = "arn:aws:iam::123456789012:role/developer";
 const OTHER_READER: &str = "arn:aws:iam::123456789012:role/analyst";
@@ -188,7 +188,7 @@ async fn the_same_rds_event_delivered_twice_sends_one_lifecycle_event() {
     env.fake
         .configure(|settings| settings.describes_until_available = 30);
     // The first invocation has little time: it hands over before the clone is ready.
-    let short = aurora_clone_manager::app::Invocation {
+    let short = aurora_clone_manager::run::context::Invocation {
         deadline: Some(tokio::time::Instant::now() + Duration::from_secs(60)),
         function_name: Some("acm".into()),
     };

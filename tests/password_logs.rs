@@ -1,13 +1,13 @@
 //! The password never reaches a log line, an answer, an event or a metric. A binary of
 //! its own, so that its process-wide log capture sees every line and nothing else.
 
-mod support;
+mod fake_harness;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use fake_harness::*;
 use serde_json::json;
-use support::*;
 
 const READER: &str = "arn:aws:iam::123456789012:role/developer";
 

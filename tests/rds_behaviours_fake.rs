@@ -3,21 +3,21 @@
 //! instance needs a capacity range, and only Aurora clusters can be cloned. Each test
 //! goes through the same paths a user's request does.
 
-mod support;
+mod fake_harness;
 
 use std::time::Duration;
 
-use aurora_clone_manager::app::Invocation;
 use aurora_clone_manager::aws::fake::{FakeClusterSeed, Fault};
 use aurora_clone_manager::aws::{
     AwsErrorKind, InstanceRequest, Params, Rds, RestoreRequest, RestoreSettings, RestoreType,
     ServerlessV2Scaling, Tags,
 };
-use aurora_clone_manager::cfn::Status;
-use aurora_clone_manager::finish::{self, FinishMode, FinishOutcome};
+use aurora_clone_manager::input::cfn::Status;
 use aurora_clone_manager::plan::tags;
+use aurora_clone_manager::run::context::Invocation;
+use aurora_clone_manager::run::finish::{self, FinishMode, FinishOutcome};
+use fake_harness::*;
 use serde_json::{Value, json};
-use support::*;
 
 const SCALING: ServerlessV2Scaling = ServerlessV2Scaling {
     min_capacity: Some(0.5),

@@ -4,7 +4,7 @@
 //! type, log exports, the Serverless v2 capacity range) and how the adapter reads AWS's
 //! errors in AWS's own words.
 
-mod common;
+mod moto_harness;
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -89,7 +89,7 @@ impl ScriptedRds {
     }
 
     fn rds(&self) -> SdkRds {
-        SdkRds::new(aws_sdk_rds::Client::new(&common::sdk_config(
+        SdkRds::new(aws_sdk_rds::Client::new(&moto_harness::sdk_config(
             &self.endpoint,
         )))
     }

@@ -1295,7 +1295,7 @@ mod tests {
                 assert!(!refused.message.contains(&bad), "never quote the password");
             }
         }
-        let generated = crate::password::generate_password().unwrap();
+        let generated = crate::run::password::generate_password().unwrap();
         check_master_password("aurora-postgresql", generated.expose()).unwrap();
     }
 

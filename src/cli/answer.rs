@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 
-use crate::answer::{AnswerReport, answer_from_queue};
-use crate::cfn::{HttpResponder, Status};
 use crate::cli::args::{AnswerArgs, GlobalArgs};
 use crate::cli::context::build_app_and_queue;
 use crate::cli::failure::Failure;
 use crate::cli::output::{print_json, print_text};
+use crate::input::cfn::{HttpResponder, Status};
+use crate::run::answer::{AnswerReport, answer_from_queue};
 
 pub async fn run(global: &GlobalArgs, args: &AnswerArgs) -> Result<(), Failure> {
     let (app, queue) = build_app_and_queue(global, Arc::new(HttpResponder::new())).await?;

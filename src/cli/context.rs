@@ -1,16 +1,16 @@
-//! Builds the [`App`] a command runs with, from the global options: the deployment's
+//! Builds the [`Context`] a command runs with, from the global options: the deployment's
 //! defaults for `--stack`, SDK ports for the chosen account, region and endpoint.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::app::App;
 use crate::aws::sdk::{Connection, SdkQueue, load_sdk_config, sdk_ports};
-use crate::cfn::Responder;
 use crate::cli::args::GlobalArgs;
 use crate::cli::failure::Failure;
 use crate::clock::SystemClock;
 use crate::config::{Config, check_name_prefix};
+use crate::input::cfn::Responder;
+use crate::run::context::Context;
 
 /// The configuration the CLI runs with: the deployment's defaults plus the global options.
 pub fn config_from(global: &GlobalArgs) -> Result<Config, Failure> {
@@ -36,7 +36,10 @@ pub fn config_from(global: &GlobalArgs) -> Result<Config, Failure> {
 
 /// Connects to AWS as the global options say. `responder` receives CloudFormation answers
 /// (only `invoke` and `answer` produce any).
-pub async fn build_app(global: &GlobalArgs, responder: Arc<dyn Responder>) -> Result<App, Failure> {
+pub async fn build_app(
+    global: &GlobalArgs,
+    responder: Arc<dyn Responder>,
+) -> Result<Context, Failure> {
     build_app_and_queue(global, responder)
         .await
         .map(|(app, _)| app)
@@ -46,7 +49,7 @@ pub async fn build_app(global: &GlobalArgs, responder: Arc<dyn Responder>) -> Re
 pub async fn build_app_and_queue(
     global: &GlobalArgs,
     responder: Arc<dyn Responder>,
-) -> Result<(App, SdkQueue), Failure> {
+) -> Result<(Context, SdkQueue), Failure> {
     if global.stack.trim().is_empty() {
         return Err(Failure::new(
             "--stack is empty; name the clone manager's stack (or unset STACK_NAME for the default)",
@@ -67,6 +70,6 @@ pub async fn build_app_and_queue(
     };
     tracing::debug!(%region, stack = %config.stack_name, endpoint = ?global.endpoint_url, "connecting");
     let ports = sdk_ports(&sdk_config);
-    let app = App::new(config, ports, responder, Arc::new(SystemClock), &region);
+    let app = Context::new(config, ports, responder, Arc::new(SystemClock), &region);
     Ok((app, SdkQueue::from_config(&sdk_config)))
 }

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::app::App;
 use crate::aws::ClusterInfo;
 use crate::cli::args::DeleteArgs;
 use crate::cli::failure::Failure;
@@ -16,10 +15,11 @@ use crate::cli::output::{print_json, print_text};
 use crate::cli::progress::Progress;
 use crate::plan::naming::cluster_id_from_arn;
 use crate::plan::tags::{self, Role};
-use crate::teardown::{self, TeardownError, TeardownReport};
+use crate::run::context::Context;
+use crate::run::teardown::{self, TeardownError, TeardownReport};
 
 pub async fn run(
-    app: &App,
+    app: &Context,
     args: &DeleteArgs,
     json: bool,
     step_outputs: Option<&StepOutputs>,
@@ -70,7 +70,7 @@ const START_WAIT_LIMIT: Duration = Duration::from_secs(60 * 60);
 /// Deletes the clone, first waiting for it to start if it was stopped, with progress on
 /// standard error while it waits.
 async fn delete_waiting(
-    app: &App,
+    app: &Context,
     cluster: &ClusterInfo,
     final_snapshot: bool,
 ) -> Result<TeardownReport, Failure> {
@@ -141,7 +141,7 @@ fn confirm(cluster: &ClusterInfo) -> Result<(), Failure> {
 }
 
 /// A teardown error with what to do about it.
-fn refusal(app: &App, error: &TeardownError) -> Failure {
+fn refusal(app: &Context, error: &TeardownError) -> Failure {
     match error {
         TeardownError::Refused { reason, .. } if reason.contains("not managed") => {
             Failure::new(format!(

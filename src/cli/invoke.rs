@@ -9,15 +9,15 @@ use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::app::Invocation;
-use crate::cfn::{
-    CfnResponse, HttpResponder, RecordingResponder, Responder, ResponseError, Status,
-};
 use crate::cli::args::{GlobalArgs, InvokeArgs};
 use crate::cli::context::build_app;
 use crate::cli::failure::Failure;
 use crate::cli::output::{print_json, print_text};
-use crate::handler::handle_payload;
+use crate::input::cfn::{
+    CfnResponse, HttpResponder, RecordingResponder, Responder, ResponseError, Status,
+};
+use crate::lambda::handler::handle_payload;
+use crate::run::context::Invocation;
 
 pub async fn run(global: &GlobalArgs, args: &InvokeArgs) -> Result<(), Failure> {
     let payload = read_event(&args.event)?;

@@ -2,15 +2,15 @@
 //! until a time; `start`: start a stopped clone. All only touch this deployment's
 //! clones.
 
-use crate::app::App;
 use crate::cli::args::{ExtendArgs, ProtectArgs, StartArgs};
 use crate::cli::failure::Failure;
 use crate::cli::output::{print_json, print_text};
-use crate::lifecycle::{self, ChangeError, LifecycleChange};
 use crate::plan::naming::cluster_id_from_arn;
+use crate::run::context::Context;
+use crate::run::lifecycle::{self, ChangeError, LifecycleChange};
 use crate::time::format_timestamp;
 
-pub async fn extend(app: &App, args: &ExtendArgs, json: bool) -> Result<(), Failure> {
+pub async fn extend(app: &Context, args: &ExtendArgs, json: bool) -> Result<(), Failure> {
     let cluster_id = cluster_id_from_arn(&args.cluster).unwrap_or(&args.cluster);
     let change = lifecycle::extend(app, cluster_id, args.by)
         .await
@@ -18,7 +18,7 @@ pub async fn extend(app: &App, args: &ExtendArgs, json: bool) -> Result<(), Fail
     show(&change, json)
 }
 
-pub async fn protect(app: &App, args: &ProtectArgs, json: bool) -> Result<(), Failure> {
+pub async fn protect(app: &Context, args: &ProtectArgs, json: bool) -> Result<(), Failure> {
     let cluster_id = cluster_id_from_arn(&args.cluster).unwrap_or(&args.cluster);
     let change = lifecycle::protect(app, cluster_id, args.until)
         .await
@@ -26,7 +26,7 @@ pub async fn protect(app: &App, args: &ProtectArgs, json: bool) -> Result<(), Fa
     show(&change, json)
 }
 
-pub async fn start(app: &App, args: &StartArgs, json: bool) -> Result<(), Failure> {
+pub async fn start(app: &Context, args: &StartArgs, json: bool) -> Result<(), Failure> {
     let cluster_id = cluster_id_from_arn(&args.cluster).unwrap_or(&args.cluster);
     let cluster = lifecycle::start(app, cluster_id)
         .await
@@ -64,7 +64,7 @@ fn render(change: &LifecycleChange) -> String {
     }
 }
 
-fn explain(app: &App, error: &ChangeError) -> Failure {
+fn explain(app: &Context, error: &ChangeError) -> Failure {
     match error {
         ChangeError::Refused(_) => Failure::new(format!(
             "{error}; only clones this clone manager made can be changed (is --stack '{}' right?)",

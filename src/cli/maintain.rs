@@ -3,16 +3,16 @@
 
 use std::path::Path;
 
-use crate::app::{App, Invocation};
 use crate::cli::args::MaintainArgs;
 use crate::cli::failure::{Failure, describe_aws_error};
 use crate::cli::output::{print_json, print_text};
 use crate::cli::table::Table;
-use crate::maintain::{
+use crate::run::context::{Context, Invocation};
+use crate::run::maintain::{
     ConfigSource, MaintainError, MaintenanceReport, RootReport, run as maintain,
 };
 
-pub async fn run(app: &App, args: &MaintainArgs, json: bool) -> Result<(), Failure> {
+pub async fn run(app: &Context, args: &MaintainArgs, json: bool) -> Result<(), Failure> {
     let source = match &args.config {
         Some(path) => ConfigSource::Text(read_config_file(path)?),
         None => ConfigSource::Parameter,
@@ -53,7 +53,7 @@ fn read_config_file(path: &Path) -> Result<String, Failure> {
     })
 }
 
-fn explain(app: &App, file: &Option<std::path::PathBuf>, error: &MaintainError) -> Failure {
+fn explain(app: &Context, file: &Option<std::path::PathBuf>, error: &MaintainError) -> Failure {
     match error {
         MaintainError::Config(unreadable) => {
             let origin = match file {

@@ -6,18 +6,18 @@ use std::io::IsTerminal;
 
 use serde_json::{Value, json};
 
-use crate::app::{App, Invocation};
 use crate::cli::args::ProvisionArgs;
 use crate::cli::failure::Failure;
 use crate::cli::github::{StepOutputs, provision_outputs};
 use crate::cli::output::{note, print_json, print_text};
 use crate::cli::progress::Progress;
-use crate::finish::{self, FinishJob, FinishMode, FinishOutcome, clone_outputs};
-use crate::lifecycle;
+use crate::input::properties::CloneProperties;
 use crate::plan::pool::SourceKind;
 use crate::plan::provision::{CloneRequest, ProvisionOutcome, RequestOrigin};
-use crate::properties::CloneProperties;
-use crate::provision::{Audience, ProvisionError, Started, plan_clone, start_clone};
+use crate::run::context::{Context, Invocation};
+use crate::run::finish::{self, FinishJob, FinishMode, FinishOutcome, clone_outputs};
+use crate::run::lifecycle;
+use crate::run::provision::{Audience, ProvisionError, Started, plan_clone, start_clone};
 
 /// The `stack` part of the origin of clones made here: their derived names start with it.
 const CLI_ORIGIN: &str = "cli";
@@ -36,7 +36,7 @@ const PROPERTY_FLAGS: &[(&str, &str)] = &[
 ];
 
 pub async fn run(
-    app: &App,
+    app: &Context,
     args: &ProvisionArgs,
     json: bool,
     step_outputs: Option<&StepOutputs>,
@@ -82,7 +82,7 @@ pub async fn run(
 }
 
 /// The request as the CloudFormation resource would carry it, from the flags.
-async fn clone_request(app: &App, args: &ProvisionArgs) -> Result<CloneRequest, Failure> {
+async fn clone_request(app: &Context, args: &ProvisionArgs) -> Result<CloneRequest, Failure> {
     let mut properties = CloneProperties::for_source(&args.source);
     properties.cluster_id = args.cluster_id.clone();
     properties.copy_ok = args.copy_ok;
@@ -94,7 +94,7 @@ async fn clone_request(app: &App, args: &ProvisionArgs) -> Result<CloneRequest, 
     properties.expires_at = args.expires_at;
     properties.idle_after = args.idle_after;
     if args.delete_when_idle {
-        properties.idle_action = crate::properties::IdleAction::Delete;
+        properties.idle_action = crate::input::properties::IdleAction::Delete;
     }
     properties
         .validate()
@@ -120,7 +120,7 @@ async fn clone_request(app: &App, args: &ProvisionArgs) -> Result<CloneRequest, 
     })
 }
 
-async fn dry_run(app: &App, request: &CloneRequest, json: bool) -> Result<(), Failure> {
+async fn dry_run(app: &Context, request: &CloneRequest, json: bool) -> Result<(), Failure> {
     let outcome = plan_clone(app, request).await.map_err(|error| {
         Failure::new(format!(
             "dry run: the clone could not be made: {}",
@@ -163,7 +163,7 @@ struct StartedClone {
 }
 
 impl StartedClone {
-    fn from(app: &App, started: Started) -> StartedClone {
+    fn from(app: &Context, started: Started) -> StartedClone {
         let job = finish::job_for_started(app, &started);
         match started {
             Started::Existing { cluster_id, arn } => StartedClone {
@@ -184,7 +184,7 @@ impl StartedClone {
     }
 }
 
-async fn wait_until_ready(app: &App, started: &StartedClone) -> FinishOutcome {
+async fn wait_until_ready(app: &Context, started: &StartedClone) -> FinishOutcome {
     let spinner = std::io::stderr().is_terminal();
     let progress = Progress::start(&format!("waiting for {}", started.cluster_id), spinner);
     let reporter = progress.clone();
@@ -297,7 +297,7 @@ fn connection_text(cluster_id: &str, from: &str, outputs: &BTreeMap<String, Stri
     text
 }
 
-fn explain(app: &App, error: &ProvisionError) -> Failure {
+fn explain(app: &Context, error: &ProvisionError) -> Failure {
     let text = match error {
         ProvisionError::Aws { step, source } => {
             format!(

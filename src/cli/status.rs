@@ -5,15 +5,15 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::app::App;
 use crate::cli::args::StatusArgs;
 use crate::cli::failure::Failure;
 use crate::cli::output::{note, print_json, print_text};
 use crate::cli::table::{Table, age, or_dash, timestamp};
 use crate::plan::pool::{Freshness, SourceKind, SourceView};
-use crate::status::{CloneStatus, RootStatus, StatusReport, status};
+use crate::run::context::Context;
+use crate::run::status::{CloneStatus, RootStatus, StatusReport, status};
 
-pub async fn run(app: &App, args: &StatusArgs, json: bool) -> Result<(), Failure> {
+pub async fn run(app: &Context, args: &StatusArgs, json: bool) -> Result<(), Failure> {
     let report = status(app, args.source.as_deref())
         .await
         .map_err(|error| Failure::aws("reading the pool", &error))?;
@@ -42,7 +42,7 @@ pub async fn run(app: &App, args: &StatusArgs, json: bool) -> Result<(), Failure
 /// The instance class of each source: copies carry it in their tags; a root's writer is
 /// asked for it (one call per root). A root whose instances cannot be read shows none
 /// rather than failing the status.
-async fn source_instance_classes(app: &App, report: &StatusReport) -> BTreeMap<String, String> {
+async fn source_instance_classes(app: &Context, report: &StatusReport) -> BTreeMap<String, String> {
     let sources = report
         .roots
         .iter()

@@ -1,15 +1,15 @@
 //! `sweep`: the lifecycle sweep on demand: delete expired clones, announce those about to
 //! expire, stop idle ones. `--dry-run` lists what it would do.
 
-use crate::app::App;
 use crate::cli::args::SweepArgs;
 use crate::cli::failure::{Failure, describe_aws_error};
 use crate::cli::output::{print_json, print_text};
 use crate::plan::sweep::{SweepAction, SweepItem};
-use crate::sweep::{SweepReport, run as sweep};
+use crate::run::context::Context;
+use crate::run::sweep::{SweepReport, run as sweep};
 use crate::time::format_timestamp;
 
-pub async fn run(app: &App, args: &SweepArgs, json: bool) -> Result<(), Failure> {
+pub async fn run(app: &Context, args: &SweepArgs, json: bool) -> Result<(), Failure> {
     let report = sweep(app, args.dry_run)
         .await
         .map_err(|error| Failure::new(format!("sweep: {}", describe_aws_error(&error.source))))?;

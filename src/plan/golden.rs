@@ -8,11 +8,11 @@ use std::path::PathBuf;
 use chrono::TimeDelta;
 use serde::Serialize;
 
-use crate::maintenance_config::RootTarget;
+use crate::input::maintenance_config::RootTarget;
+use crate::input::properties::CloneProperties;
 use crate::plan::inventory::Inventory;
 use crate::plan::testing::{cluster, copy_of, now, tagged_clone};
 use crate::plan::tests::{config, maintain, plan_for, request, root_with_clones};
-use crate::properties::CloneProperties;
 
 /// Compares `value`, as pretty JSON, with `tests/fixtures/plans/<name>.json`, or writes it
 /// there when `BLESS` is set.

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::aws::{KeyAlias, SecretSummary, StrayKey};
 use crate::config::Config;
-use crate::maintenance_config::RootTarget;
+use crate::input::maintenance_config::RootTarget;
 use crate::plan::inventory::Inventory;
 use crate::plan::naming;
 use crate::plan::pool::{FreshnessRule, PoolView};

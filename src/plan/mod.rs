@@ -1,5 +1,10 @@
 //! The pure planner: synchronous functions from (inventory, request, config, now) to plans
 //! that are complete data. No clock, no environment, no I/O in here.
+//!
+//! May import: the base modules, and the types and rules of `aws/` that a plan is made of
+//! (cluster facts, tags, the rules AWS applies to names and values).
+//! Must not import: `input/`, `run/`, `lambda/`, `cli/`, nor any port trait or adapter.
+//! `tests/layering.rs` checks this.
 
 pub mod choice;
 pub mod inventory;

@@ -9,12 +9,12 @@ use crate::aws::{
     ClusterInfo, InstanceInfo, InstanceRequest, RestoreRequest, RestoreSettings, RestoreType, Tags,
 };
 use crate::config::Config;
+use crate::input::properties::{CloneProperties, PropertyError};
 use crate::plan::choice::{NoCloneSlot, SourceChoice, choose_clone_source};
 use crate::plan::inventory::Inventory;
 use crate::plan::naming;
 use crate::plan::pool::{FreshnessRule, PoolView, SourceKind, SourceView};
 use crate::plan::tags::{self, LifecycleState, Role};
-use crate::properties::{CloneProperties, PropertyError};
 use crate::time::format_timestamp;
 
 /// Where the request came from: identifies it for idempotency and ownership.

@@ -12,8 +12,8 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde::Serialize;
 
 use crate::aws::ClusterInfo;
+use crate::input::properties::IdleAction;
 use crate::plan::tags::{self, Role};
-use crate::properties::IdleAction;
 use crate::time::{format_duration, format_timestamp, parse_timestamp};
 
 /// A clone's lifecycle tags, read.

@@ -8,7 +8,8 @@ use crate::aws::{
     ClusterInfo, InstanceInfo, KeyAlias, RestoreSettings, SecretSummary, ServerlessV2Scaling,
 };
 use crate::config::Config;
-use crate::maintenance_config::RootTarget;
+use crate::input::maintenance_config::RootTarget;
+use crate::input::properties::CloneProperties;
 use crate::plan::inventory::Inventory;
 use crate::plan::maintenance::{MaintenanceInput, plan_maintenance};
 use crate::plan::pool::SourceKind;
@@ -18,7 +19,6 @@ use crate::plan::provision::{
 };
 use crate::plan::tags;
 use crate::plan::testing::{cluster, copy_of, now, tagged_clone};
-use crate::properties::CloneProperties;
 
 pub(super) fn config() -> Config {
     Config::for_stack("acm")

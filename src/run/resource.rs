@@ -8,23 +8,25 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::app::{App, Invocation};
 use crate::aws::ClusterInfo;
-use crate::cfn::{self, AnswerSlot, CfnRequest, Envelope};
-use crate::deferred;
-use crate::finish::{self, DeferredRestore, FinishJob, FinishMode, PendingResponse, RespondWhen};
-use crate::password;
+use crate::input::cfn::{self, AnswerSlot, CfnRequest, Envelope};
+use crate::input::properties::{CloneProperties, final_snapshot_requested, parse_properties};
 use crate::plan::inventory::data_timestamp;
 use crate::plan::naming;
 use crate::plan::provision::{CloneRequest, RequestOrigin};
 use crate::plan::tags::{self, Role};
-use crate::propagation::{PolicyCallError, while_principals_propagate};
-use crate::properties::{CloneProperties, final_snapshot_requested, parse_properties};
-use crate::provision::{Audience, Started, start_clone};
-use crate::teardown::{self, TeardownReport};
+use crate::run::context::{Context, Invocation};
+use crate::run::deferred;
+use crate::run::finish::{
+    self, DeferredRestore, FinishJob, FinishMode, PendingResponse, RespondWhen,
+};
+use crate::run::password;
+use crate::run::propagation::{PolicyCallError, while_principals_propagate};
+use crate::run::provision::{Audience, Started, start_clone};
+use crate::run::teardown::{self, TeardownReport};
 
 /// Handles one CloudFormation request; the answer goes through `slot`.
-pub async fn handle(app: &App, invocation: &Invocation, raw: &Value, slot: &Arc<AnswerSlot>) {
+pub async fn handle(app: &Context, invocation: &Invocation, raw: &Value, slot: &Arc<AnswerSlot>) {
     let request = match cfn::parse_request(raw) {
         Ok(request) => request,
         Err(reason) => {
@@ -117,7 +119,7 @@ pub struct DeleteJob {
 /// clone that must be started first is polled, and handed over to a fresh invocation
 /// before this one's deadline.
 pub async fn delete_until_done(
-    app: &App,
+    app: &Context,
     invocation: &Invocation,
     mut job: DeleteJob,
     slot: &Arc<AnswerSlot>,
@@ -160,7 +162,7 @@ pub async fn delete_until_done(
 }
 
 async fn hand_over_delete(
-    app: &App,
+    app: &Context,
     invocation: &Invocation,
     job: DeleteJob,
     slot: &Arc<AnswerSlot>,
@@ -202,7 +204,7 @@ async fn hand_over_delete(
 
 /// Starts a clone and finishes it (or hands it over); the finisher answers.
 async fn create_clone(
-    app: &App,
+    app: &Context,
     invocation: &Invocation,
     properties: CloneProperties,
     origin: RequestOrigin,
@@ -288,7 +290,7 @@ const COPY_WAIT_LIMIT: chrono::TimeDelta = chrono::TimeDelta::hours(12);
 /// password secret; the endpoints exist once the clone does. Returns the job to follow the
 /// copy with, or `None` when the create failed (answered and undone).
 async fn answer_while_the_copy_is_made(
-    app: &App,
+    app: &Context,
     job: FinishJob,
     slot: &Arc<AnswerSlot>,
 ) -> Option<FinishJob> {
@@ -336,7 +338,7 @@ fn pending(envelope: &Envelope, when: RespondWhen, physical_id: &str) -> Pending
 }
 
 /// Whether a cluster is a clone this deployment made for this stack's logical resource.
-fn owned_by(app: &App, cluster: &ClusterInfo, origin: &RequestOrigin) -> Result<(), String> {
+fn owned_by(app: &Context, cluster: &ClusterInfo, origin: &RequestOrigin) -> Result<(), String> {
     if tags::managed_role(cluster, &app.config.stack_name) != Some(Role::Clone) {
         return Err(format!(
             "refusing to change {}: it is not a clone managed by this clone manager ({})",
@@ -353,7 +355,7 @@ fn owned_by(app: &App, cluster: &ClusterInfo, origin: &RequestOrigin) -> Result<
 }
 
 async fn update_clone(
-    app: &App,
+    app: &Context,
     invocation: &Invocation,
     physical_id: &str,
     old: Option<CloneProperties>,
@@ -424,7 +426,7 @@ async fn update_clone(
 
 /// Applies changed user tags and password readers to an existing clone.
 async fn update_in_place(
-    app: &App,
+    app: &Context,
     cluster: &ClusterInfo,
     old: &CloneProperties,
     new: &CloneProperties,
@@ -471,7 +473,7 @@ async fn update_in_place(
 /// again; with no expiry left, the clone lives until deleted. The sweep takes a final
 /// snapshot when the `final-snapshot` tag asks for one.
 async fn retag_expiry(
-    app: &App,
+    app: &Context,
     cluster: &ClusterInfo,
     properties: &CloneProperties,
 ) -> Result<(), PolicyCallError> {
@@ -514,7 +516,7 @@ async fn retag_expiry(
 /// Rewrites who may read a clone's password: the secret's policy, and the disposable
 /// key's policy or the grants on the shared key.
 async fn rewrite_readers(
-    app: &App,
+    app: &Context,
     cluster: &ClusterInfo,
     principals: &[String],
 ) -> Result<(), PolicyCallError> {
@@ -572,7 +574,7 @@ pub enum DeleteProblem {
 /// is not a cluster ARN (a create that failed before making anything) or a cluster already
 /// gone is a success.
 pub async fn delete_clone_resource(
-    app: &App,
+    app: &Context,
     physical_id: &str,
     origin: &RequestOrigin,
     final_snapshot: bool,

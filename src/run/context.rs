@@ -7,15 +7,15 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::aws::{AwsError, CallerIdentity, Ports};
-use crate::cfn::Responder;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::lease::Leases;
+use crate::input::cfn::Responder;
 use crate::metrics::{MetricsSink, NoMetrics};
 use crate::plan::provision::Placement;
+use crate::run::lease::Leases;
 
 /// Shared, long-lived context: built once per process.
-pub struct App {
+pub struct Context {
     pub config: Config,
     pub ports: Ports,
     pub responder: Arc<dyn Responder>,
@@ -25,15 +25,15 @@ pub struct App {
     caller: tokio::sync::OnceCell<CallerIdentity>,
 }
 
-impl App {
+impl Context {
     pub fn new(
         config: Config,
         ports: Ports,
         responder: Arc<dyn Responder>,
         clock: Arc<dyn Clock>,
         region: &str,
-    ) -> App {
-        App {
+    ) -> Context {
+        Context {
             config,
             ports,
             responder,
@@ -45,7 +45,7 @@ impl App {
     }
 
     /// Sends metrics to `sink` instead of dropping them.
-    pub fn with_metrics(mut self, sink: Arc<dyn MetricsSink>) -> App {
+    pub fn with_metrics(mut self, sink: Arc<dyn MetricsSink>) -> Context {
         self.metrics = sink;
         self
     }

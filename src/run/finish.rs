@@ -15,23 +15,23 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::app::{App, Invocation};
 use crate::aws::{
     AwsError, AwsErrorKind, BusEvent, ClusterInfo, InstanceInfo, InstanceRequest, RestoreRequest,
     Tags,
 };
-use crate::cfn::{AnswerSlot, Envelope};
-use crate::deferred;
-use crate::lease::Lease;
-use crate::observe::load_inventory;
-use crate::password;
+use crate::input::cfn::{AnswerSlot, Envelope};
 use crate::plan::naming;
 use crate::plan::pool::free_clone_slots;
 use crate::plan::tags::{self, LifecycleState, Role};
-use crate::provision::{CreateRecord, undo_create};
+use crate::run::context::{Context, Invocation};
+use crate::run::deferred;
+use crate::run::inventory::load_inventory;
+use crate::run::lease::Lease;
+use crate::run::password;
+use crate::run::provision::{CreateRecord, undo_create};
 use crate::time::format_duration;
 
-pub use crate::lifecycle::EVENT_SOURCE;
+pub use crate::run::lifecycle::EVENT_SOURCE;
 /// `detail-type` of the lifecycle event.
 pub const READY_DETAIL_TYPE: &str = "lifecycle-event/instance-ready";
 /// `detail-type` of the event saying AWS made a clone as a full copy.
@@ -110,7 +110,7 @@ pub struct FinishJob {
     pub ready_by: DateTime<Utc>,
     #[serde(default)]
     pub hop: u32,
-    /// The clone waits for its copy and is recorded as waiting (see [`crate::deferred`]):
+    /// The clone waits for its copy and is recorded as waiting (see [`crate::run::deferred`]):
     /// the record is removed once it is restored, and its removal by a Delete cancels it.
     #[serde(default)]
     pub recorded: bool,
@@ -169,7 +169,7 @@ pub type ProgressFn<'a> = &'a (dyn Fn(&str) + Send + Sync);
 
 /// Runs the finisher on a job.
 pub async fn run(
-    app: &App,
+    app: &Context,
     invocation: &Invocation,
     job: FinishJob,
     mode: FinishMode,
@@ -182,7 +182,7 @@ pub async fn run(
     outcome
 }
 
-async fn release_finish_lease(app: &App, held: &mut Option<Lease>) {
+async fn release_finish_lease(app: &Context, held: &mut Option<Lease>) {
     if let Some(lease) = held.take()
         && let Err(error) = app.leases().release(lease).await
     {
@@ -193,7 +193,7 @@ async fn release_finish_lease(app: &App, held: &mut Option<Lease>) {
 /// The finisher's loop; `held` is the cluster's finish lease while this run holds it, kept
 /// across polls (and renewed) rather than taken for every look.
 async fn drive(
-    app: &App,
+    app: &Context,
     invocation: &Invocation,
     mut job: FinishJob,
     mode: FinishMode,
@@ -284,8 +284,8 @@ const FINISH_LEASE_RENEW_BEFORE: chrono::TimeDelta = chrono::TimeDelta::minutes(
 /// Makes sure this run holds the cluster's finish lease: takes it if free, renews it when
 /// it runs low. `Ok(false)` when another invocation holds it.
 async fn hold_finish_lease(
-    app: &App,
-    leases: &crate::lease::Leases,
+    app: &Context,
+    leases: &crate::run::lease::Leases,
     lease_name: &str,
     work: Option<&str>,
     held: &mut Option<Lease>,
@@ -331,7 +331,7 @@ impl From<AwsError> for Failure {
     }
 }
 
-async fn describe_status(app: &App, cluster_id: &str) -> Option<String> {
+async fn describe_status(app: &Context, cluster_id: &str) -> Option<String> {
     app.ports
         .rds
         .describe_cluster(cluster_id)
@@ -342,7 +342,7 @@ async fn describe_status(app: &App, cluster_id: &str) -> Option<String> {
 }
 
 /// One look at the world and the next step.
-async fn advance(app: &App, job: &mut FinishJob) -> Result<Pass, Failure> {
+async fn advance(app: &Context, job: &mut FinishJob) -> Result<Pass, Failure> {
     if let Some(deferred) = job.deferred.clone() {
         return restore_when_source_ready(app, job, &deferred).await;
     }
@@ -451,7 +451,7 @@ async fn advance(app: &App, job: &mut FinishJob) -> Result<Pass, Failure> {
 
 /// The deferred restore of a clone whose source copy is still being made.
 async fn restore_when_source_ready(
-    app: &App,
+    app: &Context,
     job: &mut FinishJob,
     deferred: &DeferredRestore,
 ) -> Result<Pass, Failure> {
@@ -524,12 +524,12 @@ async fn restore_when_source_ready(
                 inventory.clones_using_slots_of(source).len()
             )));
         }
-        let restored = crate::provision::restore_or_adopt(app, &deferred.restore).await?;
+        let restored = crate::run::provision::restore_or_adopt(app, &deferred.restore).await?;
         if job.recorded {
             // A Delete that came between the check above and the restore removed the
             // record and found no cluster: the clone it was told is gone must not stay.
             if !deferred::is_recorded(app, &job.cluster_id).await? {
-                crate::teardown::delete_clone(app, &restored, false)
+                crate::run::teardown::delete_clone(app, &restored, false)
                     .await
                     .map_err(|error| Failure::Transient(error.to_string()))?;
                 return Err(cancelled(&job.cluster_id, source_id));
@@ -568,7 +568,7 @@ fn cancelled(clone_id: &str, copy_id: &str) -> Failure {
 /// look shows the cluster `available`: then the refusal will not clear by waiting (a
 /// `db.serverless` instance in a cluster without a capacity range, for one) and the
 /// clone fails at once with AWS's message.
-async fn add_first_instance(app: &App, cluster: &ClusterInfo) -> Result<Pass, Failure> {
+async fn add_first_instance(app: &Context, cluster: &ClusterInfo) -> Result<Pass, Failure> {
     let request = instance_request_from_tags(cluster);
     match app.ports.rds.create_instance(&request).await {
         Ok(_) => Ok(Pass::Waiting(format!(
@@ -638,7 +638,7 @@ fn instance_request_from_tags(cluster: &ClusterInfo) -> InstanceRequest {
 }
 
 /// A clone's password secret, which must still exist.
-async fn read_secret(app: &App, secret_id: &str) -> Result<crate::aws::SecretString, Failure> {
+async fn read_secret(app: &Context, secret_id: &str) -> Result<crate::aws::SecretString, Failure> {
     app.ports
         .secrets
         .get_value(secret_id)
@@ -657,7 +657,7 @@ fn password_secret_id(cluster: &ClusterInfo) -> Option<String> {
 /// restored it as a full copy (as it does, silently, past the clone limit of a volume):
 /// that is announced, and the clone tagged so that the planner counts its source as full.
 /// When either side reports no group, nothing can be told and nothing is recorded.
-async fn record_full_copy_fallback(app: &App, clone: &ClusterInfo) -> Result<(), AwsError> {
+async fn record_full_copy_fallback(app: &Context, clone: &ClusterInfo) -> Result<(), AwsError> {
     if clone.tag(tags::FULL_COPY_FALLBACK).is_some() {
         return Ok(());
     }
@@ -686,7 +686,7 @@ async fn record_full_copy_fallback(app: &App, clone: &ClusterInfo) -> Result<(),
     );
     app.ports
         .events
-        .put_event(&crate::lifecycle::lifecycle_event(
+        .put_event(&crate::run::lifecycle::lifecycle_event(
             &app.config.event_bus_name,
             "full-copy-fallback",
             clone,
@@ -703,7 +703,7 @@ async fn record_full_copy_fallback(app: &App, clone: &ClusterInfo) -> Result<(),
 }
 
 async fn set_state(
-    app: &App,
+    app: &Context,
     cluster: &ClusterInfo,
     state: LifecycleState,
 ) -> Result<(), AwsError> {
@@ -713,7 +713,7 @@ async fn set_state(
 
 /// The lifecycle event of a usable clone (`instance-ready`), in the shared schema.
 pub fn lifecycle_event(bus_name: &str, cluster: &ClusterInfo, instance: &InstanceInfo) -> BusEvent {
-    crate::lifecycle::lifecycle_event(
+    crate::run::lifecycle::lifecycle_event(
         bus_name,
         "instance-ready",
         cluster,
@@ -787,7 +787,7 @@ pub fn clone_outputs(cluster: &ClusterInfo) -> BTreeMap<String, String> {
 }
 
 async fn answer_success(
-    app: &App,
+    app: &Context,
     job: &mut FinishJob,
     slot: Option<&Arc<AnswerSlot>>,
     cluster: &ClusterInfo,
@@ -805,7 +805,7 @@ async fn answer_success(
 /// Gives up: undoes the create if CloudFormation has not been told SUCCESS, and answers
 /// FAILED if an answer is owed.
 pub async fn fail(
-    app: &App,
+    app: &Context,
     job: FinishJob,
     slot: Option<&Arc<AnswerSlot>>,
     reason: &str,
@@ -834,7 +834,7 @@ pub async fn fail(
 }
 
 async fn hand_over(
-    app: &App,
+    app: &Context,
     invocation: &Invocation,
     mut job: FinishJob,
     slot: Option<&Arc<AnswerSlot>>,
@@ -886,7 +886,7 @@ async fn hand_over(
 
 /// A job for a cluster found unfinished (by an RDS event or the sweep): no answer owed and
 /// nothing to undo, a generous deadline.
-pub fn sweep_job(app: &App, cluster_id: &str) -> FinishJob {
+pub fn sweep_job(app: &Context, cluster_id: &str) -> FinishJob {
     FinishJob {
         cluster_id: cluster_id.to_string(),
         record: None,
@@ -900,10 +900,10 @@ pub fn sweep_job(app: &App, cluster_id: &str) -> FinishJob {
 
 /// The job that finishes a clone just started outside CloudFormation (no answer owed, nothing
 /// to undo); when the clone waits for a copy, the job carries its restore.
-pub fn job_for_started(app: &App, started: &crate::provision::Started) -> FinishJob {
+pub fn job_for_started(app: &Context, started: &crate::run::provision::Started) -> FinishJob {
     match started {
-        crate::provision::Started::Existing { cluster_id, .. } => sweep_job(app, cluster_id),
-        crate::provision::Started::Made {
+        crate::run::provision::Started::Existing { cluster_id, .. } => sweep_job(app, cluster_id),
+        crate::run::provision::Started::Made {
             plan,
             restore,
             restored,
@@ -925,7 +925,7 @@ pub fn job_for_started(app: &App, started: &crate::provision::Started) -> Finish
 /// done, which takes longer than one invocation). Outside Lambda there is no function to
 /// invoke and the maintenance sweep finishes the cluster instead.
 pub async fn start_chain(
-    app: &App,
+    app: &Context,
     invocation: &Invocation,
     cluster_id: &str,
     ready_within: chrono::TimeDelta,

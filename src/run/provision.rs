@@ -4,22 +4,22 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::app::App;
 use crate::aws::{
     AwsError, AwsErrorKind, ClusterInfo, InstanceInfo, InstanceRequest, KeyRequest, RestoreRequest,
     SecretRef, SecretRequest,
 };
-use crate::lease::LeaseError;
-use crate::observe::load_inventory;
-use crate::password::{self, Credentials, RandomSourceError};
 use crate::plan::inventory::Inventory;
 use crate::plan::provision::{
     CloneRequest, KeyPlan, PasswordPlan, PlanError, ProvisionInput, ProvisionOutcome,
     ProvisionPlan, plan_provision,
 };
 use crate::plan::tags;
-use crate::propagation::{PolicyCallError, PrincipalsRefused, while_principals_propagate};
-use crate::teardown::{self, TeardownReport};
+use crate::run::context::Context;
+use crate::run::inventory::load_inventory;
+use crate::run::lease::LeaseError;
+use crate::run::password::{self, Credentials, RandomSourceError};
+use crate::run::propagation::{PolicyCallError, PrincipalsRefused, while_principals_propagate};
+use crate::run::teardown::{self, TeardownReport};
 
 /// Why a clone could not be started.
 #[derive(Debug, thiserror::Error)]
@@ -106,7 +106,7 @@ pub enum Started {
 
 /// The inventory and the facts the planner needs besides it.
 async fn gather(
-    app: &App,
+    app: &Context,
     request: &CloneRequest,
 ) -> Result<(Inventory, Option<InstanceInfo>), ProvisionError> {
     let inventory = load_inventory(app.ports.rds.as_ref())
@@ -129,7 +129,7 @@ async fn gather(
 
 /// Plans a clone without changing anything (a dry run).
 pub async fn plan_clone(
-    app: &App,
+    app: &Context,
     request: &CloneRequest,
 ) -> Result<ProvisionOutcome, ProvisionError> {
     let placement = app
@@ -148,7 +148,7 @@ pub async fn plan_clone(
 }
 
 /// Plans and starts a clone under the root's lease.
-pub async fn start_clone(app: &App, request: &CloneRequest) -> Result<Started, ProvisionError> {
+pub async fn start_clone(app: &Context, request: &CloneRequest) -> Result<Started, ProvisionError> {
     request.properties.validate().map_err(PlanError::from)?;
     let placement = app
         .placement()
@@ -198,7 +198,7 @@ pub async fn start_clone(app: &App, request: &CloneRequest) -> Result<Started, P
 }
 
 async fn execute(
-    app: &App,
+    app: &Context,
     plan: &ProvisionPlan,
     placement: &crate::plan::provision::Placement,
 ) -> Result<(CreateRecord, RestoreRequest, Option<ClusterInfo>), ProvisionError> {
@@ -253,7 +253,7 @@ async fn execute(
 /// made (its first attempt got through but the answer was lost), that cluster is the
 /// result; anyone else's cluster is an error.
 pub async fn restore_or_adopt(
-    app: &App,
+    app: &Context,
     request: &RestoreRequest,
 ) -> Result<ClusterInfo, AwsError> {
     match app.ports.rds.restore_cluster(request).await {
@@ -288,7 +288,7 @@ fn made_by(cluster: &ClusterInfo, request: &RestoreRequest) -> bool {
 /// Adds an instance now if the cluster takes it; a cluster still `creating` may refuse,
 /// and then the finisher adds it later.
 pub async fn try_create_instance(
-    app: &App,
+    app: &Context,
     request: &InstanceRequest,
 ) -> Result<(), ProvisionError> {
     match app.ports.rds.create_instance(request).await {
@@ -310,7 +310,7 @@ pub async fn try_create_instance(
 }
 
 async fn create_password_artifacts(
-    app: &App,
+    app: &Context,
     plan: &ProvisionPlan,
     password_plan: &PasswordPlan,
     placement: &crate::plan::provision::Placement,
@@ -396,7 +396,7 @@ async fn create_password_artifacts(
 /// Creates the secret; if the name is taken by our own secret for this cluster (an earlier
 /// attempt of the same call got through), that secret is used.
 async fn create_or_adopt_secret(
-    app: &App,
+    app: &Context,
     request: &SecretRequest,
     cluster_id: &str,
 ) -> Result<SecretRef, AwsError> {
@@ -429,7 +429,7 @@ async fn create_or_adopt_secret(
 /// at another disposable key of ours for the same cluster is left from an interrupted
 /// attempt of this create: that key is scheduled for deletion and the alias moved.
 async fn create_or_confirm_alias(
-    app: &App,
+    app: &Context,
     alias: &str,
     key_id: &str,
     cluster_id: &str,
@@ -469,7 +469,7 @@ async fn create_or_confirm_alias(
 /// Lets the plan's principals read the secret: its resource policy, and on a shared key one
 /// grant per principal limited to this secret.
 pub async fn grant_password_access(
-    app: &App,
+    app: &Context,
     password_plan: &PasswordPlan,
     key_id: &str,
     secret_arn: &str,
@@ -509,7 +509,7 @@ pub async fn grant_password_access(
 /// Removes what a failed create made: the clone (only if it carries this request's tag),
 /// the secret, the disposable key and the grants. Best effort: failures are logged, and
 /// maintenance sweeps whatever remains.
-pub async fn undo_create(app: &App, record: &CreateRecord) -> TeardownReport {
+pub async fn undo_create(app: &Context, record: &CreateRecord) -> TeardownReport {
     let mut report = TeardownReport {
         cluster_id: record.cluster_id.clone(),
         ..TeardownReport::default()

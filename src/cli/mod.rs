@@ -26,7 +26,7 @@ use std::sync::Arc;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use crate::cfn::RecordingResponder;
+use crate::input::cfn::RecordingResponder;
 use args::{Cli, Command, OutputTarget};
 use failure::Failure;
 
@@ -96,7 +96,7 @@ fn step_outputs(cli: &Cli) -> Result<Option<github::StepOutputs>, Failure> {
 
 /// The app for every command but `invoke`: nothing else answers CloudFormation, and a
 /// recorder keeps any answer from leaving the process.
-async fn connect(global: &args::GlobalArgs) -> Result<crate::app::App, Failure> {
+async fn connect(global: &args::GlobalArgs) -> Result<crate::run::context::Context, Failure> {
     context::build_app(global, Arc::new(RecordingResponder::default())).await
 }
 

@@ -6,13 +6,13 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::app::App;
 use crate::aws::{AwsError, ClusterInfo};
-use crate::maintain::{ConfigSource, read_config};
-use crate::observe::load_inventory;
 use crate::plan::inventory::{Inventory, data_timestamp};
 use crate::plan::pool::{FreshnessRule, PoolView};
 use crate::plan::tags::{self, Role};
+use crate::run::context::Context;
+use crate::run::inventory::load_inventory;
+use crate::run::maintain::{ConfigSource, read_config};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -53,7 +53,10 @@ pub struct CloneStatus {
 
 /// The status of one root, or of every root this deployment knows (configured, or
 /// referenced by its copies and clones).
-pub async fn status(app: &App, source_cluster_id: Option<&str>) -> Result<StatusReport, AwsError> {
+pub async fn status(
+    app: &Context,
+    source_cluster_id: Option<&str>,
+) -> Result<StatusReport, AwsError> {
     let inventory = load_inventory(app.ports.rds.as_ref()).await?;
     let mut root_ids: BTreeSet<String> = BTreeSet::new();
     match source_cluster_id {
@@ -79,7 +82,7 @@ pub async fn status(app: &App, source_cluster_id: Option<&str>) -> Result<Status
     Ok(build_report(app, &inventory, root_ids))
 }
 
-fn build_report(app: &App, inventory: &Inventory, root_ids: BTreeSet<String>) -> StatusReport {
+fn build_report(app: &Context, inventory: &Inventory, root_ids: BTreeSet<String>) -> StatusReport {
     let now = app.now();
     let rule = FreshnessRule {
         max_copy_age: app.config.max_copy_age,
@@ -123,7 +126,7 @@ fn build_report(app: &App, inventory: &Inventory, root_ids: BTreeSet<String>) ->
     }
 }
 
-fn clone_status(app: &App, clone: &ClusterInfo, source_id: &str) -> CloneStatus {
+fn clone_status(app: &Context, clone: &ClusterInfo, source_id: &str) -> CloneStatus {
     let lifecycle = crate::plan::sweep::CloneLifecycle::of(clone);
     CloneStatus {
         cluster_id: clone.id.clone(),

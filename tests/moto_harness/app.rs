@@ -5,16 +5,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aurora_clone_manager::app::{App, Invocation};
 use aurora_clone_manager::aws::sdk::{Connection, StaticCredentials, load_sdk_config, sdk_ports};
 use aurora_clone_manager::aws::{
     AwsError, ClusterInfo, ClusterPage, InstanceInfo, InstanceRequest, Rds, RestoreRequest,
     SecretString, Tags,
 };
-use aurora_clone_manager::cfn::HttpResponder;
 use aurora_clone_manager::clock::SystemClock;
 use aurora_clone_manager::config::Config;
+use aurora_clone_manager::input::cfn::HttpResponder;
 use aurora_clone_manager::metrics::RecordedMetrics;
+use aurora_clone_manager::run::context::{Context, Invocation};
 use aws_config::SdkConfig;
 
 use super::capture::{Capture, response_capture};
@@ -28,7 +28,7 @@ pub struct MotoEnv {
     /// An SDK config for the test's own checks (through the same proxy, so the same account).
     pub sdk: SdkConfig,
     pub capture: Capture,
-    pub app: Arc<App>,
+    pub app: Arc<Context>,
     pub rds: Arc<RecordingRds>,
     pub metrics: Arc<RecordedMetrics>,
 }
@@ -61,7 +61,7 @@ pub async fn moto_env_with(faults: FaultSchedule, change: impl FnOnce(&mut Confi
     ports.rds = rds.clone();
     let metrics = Arc::new(RecordedMetrics::default());
     let app = Arc::new(
-        App::new(
+        Context::new(
             config,
             ports,
             Arc::new(HttpResponder::new()),
@@ -110,7 +110,7 @@ pub fn cfn_request(
 
 /// Runs one event through the handler as Lambda would; an error becomes `{"error": ...}`.
 pub async fn send(env: &MotoEnv, event: serde_json::Value) -> serde_json::Value {
-    aurora_clone_manager::handler::handle_event(env.app.clone(), lambda_invocation(), event)
+    aurora_clone_manager::lambda::handler::handle_event(env.app.clone(), lambda_invocation(), event)
         .await
         .unwrap_or_else(|error| serde_json::json!({"error": error.0}))
 }

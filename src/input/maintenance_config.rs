@@ -10,8 +10,8 @@ use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
 use crate::config::AWS_MAX_CLONES_PER_SOURCE;
+use crate::input::properties::check_instance_class;
 use crate::plan::naming::check_rds_identifier;
-use crate::properties::check_instance_class;
 use crate::time::parse_duration;
 
 /// Most spare slots one root may ask for: 100 copies' worth.

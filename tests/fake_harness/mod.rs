@@ -4,15 +4,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aurora_clone_manager::app::{App, Invocation};
 use aurora_clone_manager::aws::fake::{FakeAws, FakeClusterSeed};
 use aurora_clone_manager::aws::{ClusterInfo, Ports, Tags};
-use aurora_clone_manager::cfn::{CfnResponse, RecordingResponder, Status};
 use aurora_clone_manager::clock::{Clock, TokioClock};
 use aurora_clone_manager::config::Config;
-use aurora_clone_manager::handler::handle_event;
+use aurora_clone_manager::input::cfn::{CfnResponse, RecordingResponder, Status};
+use aurora_clone_manager::lambda::handler::handle_event;
 use aurora_clone_manager::metrics::RecordedMetrics;
 use aurora_clone_manager::plan::tags;
+use aurora_clone_manager::run::context::{Context, Invocation};
 use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 
@@ -22,7 +22,7 @@ pub const STACK_ID: &str =
 /// One fake account, one deployment of the clone manager, and a recorder of answers.
 pub struct FakeEnv {
     pub fake: Arc<FakeAws>,
-    pub app: Arc<App>,
+    pub app: Arc<Context>,
     pub responses: Arc<RecordingResponder>,
     pub metrics: Arc<RecordedMetrics>,
     pub clock: Arc<dyn Clock>,
@@ -62,7 +62,7 @@ impl FakeEnv {
         let responses = Arc::new(RecordingResponder::default());
         let metrics = Arc::new(RecordedMetrics::default());
         let app = Arc::new(
-            App::new(
+            Context::new(
                 config,
                 ports(fake.clone()),
                 responses.clone(),

@@ -16,13 +16,13 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::app::App;
 use crate::aws::{AwsError, Queue};
-use crate::cfn::{CfnResponse, Envelope, Status};
-use crate::observe::load_inventory;
+use crate::input::cfn::{CfnResponse, Envelope, Status};
 use crate::plan::naming;
 use crate::plan::provision::RequestOrigin;
 use crate::plan::tags::{self, Role};
+use crate::run::context::Context;
+use crate::run::inventory::load_inventory;
 
 /// How long a received record stays hidden from other readers: long enough to answer it
 /// and delete it; if this process dies first, the record shows up again.
@@ -164,7 +164,7 @@ pub struct QueueError {
 /// (nothing is sent or deleted in a dry run). A record is deleted once its request is
 /// answered; records nobody waits for stay.
 pub async fn answer_from_queue(
-    app: &App,
+    app: &Context,
     queue: &dyn Queue,
     queue_url: &str,
     dry_run: bool,
@@ -208,7 +208,7 @@ pub async fn answer_from_queue(
     }
 }
 
-async fn answer_record(app: &App, record: &FailedInvocation, dry_run: bool) -> AnswerLine {
+async fn answer_record(app: &Context, record: &FailedInvocation, dry_run: bool) -> AnswerLine {
     let (envelope, request, response) = match &record.payload {
         FailedPayload::Unreadable(why) | FailedPayload::Unwaited(why) => {
             return AnswerLine {
@@ -262,7 +262,7 @@ async fn answer_record(app: &App, record: &FailedInvocation, dry_run: bool) -> A
 
 /// The answer to a request no invocation answered.
 async fn answer_request(
-    app: &App,
+    app: &Context,
     envelope: &Envelope,
     request_type: &str,
     record: &FailedInvocation,
@@ -309,7 +309,7 @@ async fn answer_request(
 }
 
 /// The clone a Create request made, found by its `request` and `owner` tags.
-async fn clone_made_by(app: &App, envelope: &Envelope) -> Option<String> {
+async fn clone_made_by(app: &Context, envelope: &Envelope) -> Option<String> {
     let origin = RequestOrigin {
         stack_id: envelope.stack_id.clone(),
         logical_resource_id: envelope.logical_resource_id.clone(),

@@ -6,20 +6,20 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::app::{App, Invocation};
-use crate::cfn::{AnswerSlot, Envelope, Status};
-use crate::event::{Action, Event, RdsInstanceEvent, dispatch};
-use crate::finish::{self, FinishJob, FinishMode, FinishOutcome};
-use crate::lifecycle;
-use crate::maintain::{self, ConfigSource};
+use crate::input::cfn::{AnswerSlot, Envelope, Status};
+use crate::input::event::{Action, Event, RdsInstanceEvent, dispatch};
+use crate::input::properties::parse_properties;
 use crate::metrics;
 use crate::plan::provision::{CloneRequest, ProvisionOutcome, RequestOrigin};
 use crate::plan::tags;
-use crate::properties::parse_properties;
-use crate::provision::{self, Audience};
-use crate::resource;
-use crate::status;
-use crate::sweep;
+use crate::run::context::{Context, Invocation};
+use crate::run::finish::{self, FinishJob, FinishMode, FinishOutcome};
+use crate::run::lifecycle;
+use crate::run::maintain::{self, ConfigSource};
+use crate::run::provision::{self, Audience};
+use crate::run::resource;
+use crate::run::status;
+use crate::run::sweep;
 
 /// A failure to report as the invocation's error (never used for CloudFormation requests,
 /// which are answered instead).
@@ -35,7 +35,7 @@ fn handler_error(error: impl std::fmt::Display) -> HandlerError {
 /// does not parse but names a ResponseURL, CloudFormation is still told FAILED. (Lambda's
 /// runtime refuses non-JSON payloads before they reach the handler.)
 pub async fn handle_payload(
-    app: Arc<App>,
+    app: Arc<Context>,
     invocation: Invocation,
     payload: &[u8],
 ) -> Result<Value, HandlerError> {
@@ -79,7 +79,7 @@ fn salvage_string(text: &str, key: &str) -> Option<String> {
 
 /// Handles one invocation.
 pub async fn handle_event(
-    app: Arc<App>,
+    app: Arc<Context>,
     invocation: Invocation,
     raw: Value,
 ) -> Result<Value, HandlerError> {
@@ -163,7 +163,7 @@ pub async fn handle_event(
 /// A Delete handed over by an earlier invocation (its clone was starting): carry on, and
 /// guard its answer like a fresh request's.
 async fn handle_delete_continuation(
-    app: Arc<App>,
+    app: Arc<Context>,
     invocation: Invocation,
     job: resource::DeleteJob,
 ) -> Value {
@@ -186,8 +186,12 @@ async fn handle_delete_continuation(
 
 /// Runs `work` (which answers through `slot`) and answers FAILED itself if the work
 /// panics, ends without an answer, or is still running shortly before the deadline.
-async fn guard_answer<F>(app: &Arc<App>, invocation: &Invocation, slot: &Arc<AnswerSlot>, work: F)
-where
+async fn guard_answer<F>(
+    app: &Arc<Context>,
+    invocation: &Invocation,
+    slot: &Arc<AnswerSlot>,
+    work: F,
+) where
     F: std::future::Future<Output = ()> + Send + 'static,
 {
     let task = tokio::spawn(work);
@@ -245,7 +249,7 @@ impl Drop for AbortOnDrop {
 
 /// A hand-over from an earlier invocation: finish the job; if it owes CloudFormation an
 /// answer, guard that answer like a fresh request.
-async fn handle_continuation(app: Arc<App>, invocation: Invocation, job: FinishJob) -> Value {
+async fn handle_continuation(app: Arc<Context>, invocation: Invocation, job: FinishJob) -> Value {
     let cluster_id = job.cluster_id.clone();
     let hop = job.hop;
     let Some(pending) = job.respond.clone() else {
@@ -289,7 +293,11 @@ fn describe(outcome: &FinishOutcome) -> String {
 }
 
 /// "DB instance created": finish the instance's cluster if it is one of ours.
-async fn handle_rds_event(app: &App, invocation: &Invocation, event: &RdsInstanceEvent) -> Value {
+async fn handle_rds_event(
+    app: &Context,
+    invocation: &Invocation,
+    event: &RdsInstanceEvent,
+) -> Value {
     if !event.is_instance_created() {
         return json!({"handled": "rds-event", "ignored": format!("event {}", event.detail.event_id)});
     }
@@ -315,7 +323,7 @@ async fn handle_rds_event(app: &App, invocation: &Invocation, event: &RdsInstanc
     let job = finish::sweep_job(app, &cluster_id);
     let outcome = finish::run(app, invocation, job, FinishMode::PollHere, None, &|_| {}).await;
     // A copy's instance is what clones waiting for that copy wait for.
-    let resumed = match crate::deferred::resume(app, invocation, Some(&cluster_id)).await {
+    let resumed = match crate::run::deferred::resume(app, invocation, Some(&cluster_id)).await {
         Ok(outcomes) => outcomes
             .iter()
             .map(|(clone_id, outcome)| format!("{clone_id}: {}", describe(outcome)))
@@ -330,7 +338,7 @@ async fn handle_rds_event(app: &App, invocation: &Invocation, event: &RdsInstanc
 /// `{"action": "provision", ...properties...}`: a dry run prints the plan; otherwise the
 /// clone is made as CloudFormation would, without a stack to answer.
 async fn handle_manual_provision(
-    app: &App,
+    app: &Context,
     invocation: &Invocation,
     dry_run: bool,
     properties: &Value,

@@ -5,9 +5,9 @@
 //! copy is ready: the invocation chain, the RDS event of the copy's instance, or the
 //! maintenance run. A Delete of the clone removes the record, which cancels it.
 
-use crate::app::{App, Invocation};
 use crate::aws::AwsError;
-use crate::finish::{self, FinishJob, FinishMode, FinishOutcome};
+use crate::run::context::{Context, Invocation};
+use crate::run::finish::{self, FinishJob, FinishMode, FinishOutcome};
 
 /// SSM's standard tier holds at most 4 KB per value (PutParameter, Value).
 const MAX_RECORD_BYTES: usize = 4096;
@@ -23,14 +23,14 @@ pub enum RecordError {
     Aws(#[from] AwsError),
 }
 
-fn parameter_name(app: &App, clone_id: &str) -> String {
+fn parameter_name(app: &Context, clone_id: &str) -> String {
     format!("{}{clone_id}", app.config.deferred_parameter_prefix)
 }
 
 /// Records a job whose clone waits for its copy. The job must owe no answer and have
 /// nothing to undo: whoever picks it up later has neither the answer slot nor the right
 /// to delete what CloudFormation was told exists.
-pub async fn record(app: &App, job: &FinishJob) -> Result<(), RecordError> {
+pub async fn record(app: &Context, job: &FinishJob) -> Result<(), RecordError> {
     debug_assert!(job.respond.is_none() && job.record.is_none());
     let value = serde_json::to_string(job).expect("a finish job serialises");
     if value.len() > MAX_RECORD_BYTES {
@@ -44,7 +44,7 @@ pub async fn record(app: &App, job: &FinishJob) -> Result<(), RecordError> {
 }
 
 /// Whether the clone is still recorded as waiting (a Delete removes the record).
-pub async fn is_recorded(app: &App, clone_id: &str) -> Result<bool, AwsError> {
+pub async fn is_recorded(app: &Context, clone_id: &str) -> Result<bool, AwsError> {
     Ok(app
         .ports
         .params
@@ -54,14 +54,14 @@ pub async fn is_recorded(app: &App, clone_id: &str) -> Result<bool, AwsError> {
 }
 
 /// The recorded job of a waiting clone, if there is a readable one.
-pub async fn recorded_job(app: &App, clone_id: &str) -> Result<Option<FinishJob>, AwsError> {
+pub async fn recorded_job(app: &Context, clone_id: &str) -> Result<Option<FinishJob>, AwsError> {
     let value = app.ports.params.get(&parameter_name(app, clone_id)).await?;
     Ok(value.and_then(|value| serde_json::from_str(&value.value).ok()))
 }
 
 /// Removes the record: the clone's restore has started, or it is no longer wanted.
 /// Succeeds when there is none.
-pub async fn forget(app: &App, clone_id: &str) -> Result<(), AwsError> {
+pub async fn forget(app: &Context, clone_id: &str) -> Result<(), AwsError> {
     app.ports
         .params
         .delete(&parameter_name(app, clone_id))
@@ -69,7 +69,7 @@ pub async fn forget(app: &App, clone_id: &str) -> Result<(), AwsError> {
 }
 
 /// Every recorded waiting clone. A record that cannot be read is reported and skipped.
-pub async fn load(app: &App) -> Result<Vec<FinishJob>, AwsError> {
+pub async fn load(app: &Context) -> Result<Vec<FinishJob>, AwsError> {
     let records = app
         .ports
         .params
@@ -90,7 +90,7 @@ pub async fn load(app: &App) -> Result<Vec<FinishJob>, AwsError> {
 /// Gives every recorded clone (or those waiting for `copy_id` only) one finisher pass,
 /// which restores it if its copy is ready. Returns each clone's outcome.
 pub async fn resume(
-    app: &App,
+    app: &Context,
     invocation: &Invocation,
     copy_id: Option<&str>,
 ) -> Result<Vec<(String, FinishOutcome)>, AwsError> {

@@ -10,16 +10,16 @@
 use serde::Serialize;
 use serde_json::json;
 
-use crate::app::App;
 use crate::aws::AwsErrorKind;
 use crate::aws::{AwsError, ClusterInfo, Tags};
-use crate::lifecycle::lifecycle_event;
-use crate::observe::load_inventory;
 use crate::plan::sweep::{
     SweepAction, SweepInput, SweepItem, idle_candidates, idle_window_end, plan_idle, plan_sweep,
 };
 use crate::plan::tags;
-use crate::teardown::{self, TeardownReport};
+use crate::run::context::Context;
+use crate::run::inventory::load_inventory;
+use crate::run::lifecycle::lifecycle_event;
+use crate::run::teardown::{self, TeardownReport};
 use crate::time::format_timestamp;
 
 /// What one sweep did (or, in a dry run, would do).
@@ -50,7 +50,7 @@ pub struct SweepError {
 }
 
 /// Runs one sweep. Failures on single clones are reported and never stop the others.
-pub async fn run(app: &App, dry_run: bool) -> Result<SweepReport, SweepError> {
+pub async fn run(app: &Context, dry_run: bool) -> Result<SweepReport, SweepError> {
     let inventory = load_inventory(app.ports.rds.as_ref())
         .await
         .map_err(|source| SweepError { source })?;
@@ -134,7 +134,7 @@ pub async fn run(app: &App, dry_run: bool) -> Result<SweepReport, SweepError> {
 
 /// Stops an idle clone and announces it. A clone that is no longer available (someone
 /// stopped or started it since the inventory was read) is left to a later sweep.
-async fn stop(app: &App, cluster: &ClusterInfo, idle_after: &str, report: &mut SweepReport) {
+async fn stop(app: &Context, cluster: &ClusterInfo, idle_after: &str, report: &mut SweepReport) {
     tracing::info!(cluster = %cluster.id, idle_after, "stopping an idle clone");
     match app.ports.rds.stop_cluster(&cluster.id).await {
         Ok(()) => {
@@ -166,7 +166,7 @@ async fn stop(app: &App, cluster: &ClusterInfo, idle_after: &str, report: &mut S
 
 /// Sends `clone-expiring`, then records it, so that a lost tag write means one more event
 /// rather than none.
-async fn warn(app: &App, cluster: &ClusterInfo, expires_at: &str) -> Result<(), AwsError> {
+async fn warn(app: &Context, cluster: &ClusterInfo, expires_at: &str) -> Result<(), AwsError> {
     app.ports
         .events
         .put_event(&lifecycle_event(
@@ -187,7 +187,7 @@ async fn warn(app: &App, cluster: &ClusterInfo, expires_at: &str) -> Result<(), 
 /// Deletes an expired (or idle) clone with everything made for it, then sends
 /// `clone-expired` with `fields`.
 async fn delete(
-    app: &App,
+    app: &Context,
     cluster: &ClusterInfo,
     mut fields: serde_json::Value,
     report: &mut SweepReport,

@@ -4,10 +4,10 @@
 //! seed and inspect the emulator. Test files include it with `mod common;`.
 //!
 //! ```ignore
-//! let proxy = common::moto_account_proxy(FaultSchedule::none()).await;
-//! let config = common::sdk_config(&proxy.endpoint());
-//! let root = common::seed_root(&config, "prod-db").await;
-//! let capture = common::response_capture().await;
+//! let proxy = moto_harness::moto_account_proxy(FaultSchedule::none()).await;
+//! let config = moto_harness::sdk_config(&proxy.endpoint());
+//! let root = moto_harness::seed_root(&config, "prod-db").await;
+//! let capture = moto_harness::response_capture().await;
 //! // ... run an event whose ResponseURL is capture.url("create") ...
 //! let answers = capture.wait_for("create", 1, Duration::from_secs(30)).await;
 //! ```

@@ -10,10 +10,10 @@
 //! CloudFormation Delete polls and hands over to fresh invocations, the CLI polls,
 //! maintenance leaves it to its next run.
 
-use crate::app::App;
 use crate::aws::{AwsError, AwsErrorKind, ClusterInfo};
 use crate::plan::naming;
 use crate::plan::tags::{self, Role};
+use crate::run::context::Context;
 use crate::time::compact_timestamp;
 
 /// What a teardown removed.
@@ -64,7 +64,11 @@ fn aws_error(cluster_id: &str) -> impl Fn(AwsError) -> TeardownError + '_ {
 }
 
 /// Checks that `cluster` is one of this deployment's clusters in the given role.
-pub fn check_managed(app: &App, cluster: &ClusterInfo, role: Role) -> Result<(), TeardownError> {
+pub fn check_managed(
+    app: &Context,
+    cluster: &ClusterInfo,
+    role: Role,
+) -> Result<(), TeardownError> {
     match tags::managed_role(cluster, &app.config.stack_name) {
         Some(found) if found == role => Ok(()),
         Some(found) => Err(TeardownError::Refused {
@@ -86,7 +90,7 @@ pub fn check_managed(app: &App, cluster: &ClusterInfo, role: Role) -> Result<(),
 /// Deletes a managed cluster: instances first, then the cluster (with a final snapshot if
 /// asked). Succeeds when it is already gone or being deleted.
 async fn delete_cluster_and_instances(
-    app: &App,
+    app: &Context,
     cluster_id: &str,
     role: Role,
     final_snapshot: bool,
@@ -152,7 +156,7 @@ fn not_yet(cluster_id: &str, reason: String) -> TeardownError {
 /// Gets a stopped cluster going again, since AWS deletes only running clusters: `Ok` when
 /// the cluster is in a state that can be deleted now, `NotYet` while it is stopping or
 /// starting (a stopped one is started here first).
-async fn start_if_stopped(app: &App, cluster: &ClusterInfo) -> Result<(), TeardownError> {
+async fn start_if_stopped(app: &Context, cluster: &ClusterInfo) -> Result<(), TeardownError> {
     match cluster.status.as_str() {
         "stopped" => {
             match app.ports.rds.start_cluster(&cluster.id).await {
@@ -184,7 +188,7 @@ async fn start_if_stopped(app: &App, cluster: &ClusterInfo) -> Result<(), Teardo
 
 /// Deletes one of our clones and everything made for its password.
 pub async fn delete_clone(
-    app: &App,
+    app: &Context,
     cluster: &ClusterInfo,
     final_snapshot: bool,
 ) -> Result<TeardownReport, TeardownError> {
@@ -210,7 +214,7 @@ pub async fn delete_clone(
 }
 
 /// Deletes one of our copies (never a root: the role tag is checked again first).
-pub async fn delete_copy(app: &App, cluster_id: &str) -> Result<TeardownReport, TeardownError> {
+pub async fn delete_copy(app: &Context, cluster_id: &str) -> Result<TeardownReport, TeardownError> {
     let mut report = TeardownReport {
         cluster_id: cluster_id.to_string(),
         ..TeardownReport::default()
@@ -226,7 +230,7 @@ pub async fn delete_copy(app: &App, cluster_id: &str) -> Result<TeardownReport, 
 /// then finds any other secret of this cluster (one whose name nothing recorded).
 /// `granted_key_id` is the shared key on which readers were granted decrypt, if any.
 pub async fn delete_password_artifacts(
-    app: &App,
+    app: &Context,
     cluster_id: &str,
     known_secret: Option<&str>,
     granted_key_id: Option<&str>,
@@ -267,7 +271,10 @@ pub async fn delete_password_artifacts(
 }
 
 /// The disposable key made for one cluster's password, found by its alias.
-pub async fn disposable_key_of(app: &App, cluster_id: &str) -> Result<Option<String>, AwsError> {
+pub async fn disposable_key_of(
+    app: &Context,
+    cluster_id: &str,
+) -> Result<Option<String>, AwsError> {
     let alias = naming::disposable_key_alias(&app.config.stack_name, cluster_id);
     Ok(app
         .ports
@@ -282,7 +289,7 @@ pub async fn disposable_key_of(app: &App, cluster_id: &str) -> Result<Option<Str
 /// Schedules deletion of a key only if it carries our disposable tags: a key we did not
 /// make is never deleted.
 pub async fn schedule_disposable_key_deletion(
-    app: &App,
+    app: &Context,
     key_id: &str,
     report: &mut TeardownReport,
 ) -> Result<(), AwsError> {
@@ -305,7 +312,7 @@ pub async fn schedule_disposable_key_deletion(
 
 /// Revokes the grants made on a shared key for one cluster's secret.
 pub async fn revoke_grants(
-    app: &App,
+    app: &Context,
     key_id: &str,
     cluster_id: &str,
     report: &mut TeardownReport,

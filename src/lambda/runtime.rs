@@ -1,5 +1,5 @@
 //! The Lambda entry point: reads the configuration once, builds the SDK ports, and serves
-//! invocations through [`handle_event`](crate::handler::handle_event).
+//! invocations through [`handle_event`](crate::lambda::handler::handle_event).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -7,13 +7,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
-use crate::app::{App, Invocation};
 use crate::aws::sdk::{Connection, load_sdk_config, sdk_ports};
-use crate::cfn::{CfnResponse, Envelope, HttpResponder, Responder};
 use crate::clock::SystemClock;
 use crate::config::{Config, ConfigError};
-use crate::handler::handle_event;
+use crate::input::cfn::{CfnResponse, Envelope, HttpResponder, Responder};
+use crate::lambda::handler::handle_event;
 use crate::metrics::StdoutMetrics;
+use crate::run::context::{Context, Invocation};
 
 /// Runs the Lambda runtime loop until the process is stopped.
 pub async fn run() -> Result<(), lambda_runtime::Error> {
@@ -28,7 +28,7 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
         .map(|region| region.to_string())
         .unwrap_or_else(|| "us-east-1".to_string());
     let app = Arc::new(
-        App::new(
+        Context::new(
             config,
             sdk_ports(&sdk_config),
             Arc::new(HttpResponder::new()),

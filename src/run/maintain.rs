@@ -7,19 +7,19 @@ use futures::StreamExt;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-use crate::app::{App, Invocation};
 use crate::aws::AwsError;
-use crate::deferred;
-use crate::finish::{self, FinishMode, FinishOutcome};
-use crate::lease::Lease;
-use crate::maintenance_config::{
+use crate::input::maintenance_config::{
     ConfigProblem, MaintenanceConfig, RootTarget, UnreadableConfig, parse_maintenance_config,
 };
 use crate::metrics::{self, RootMetrics};
-use crate::observe::{load_inventory, load_password_artifacts};
 use crate::plan::maintenance::{MaintenanceInput, MaintenancePlan, RootPlan, plan_maintenance};
-use crate::provision::{restore_or_adopt, try_create_instance};
-use crate::teardown::{self, TeardownReport};
+use crate::run::context::{Context, Invocation};
+use crate::run::deferred;
+use crate::run::finish::{self, FinishMode, FinishOutcome};
+use crate::run::inventory::{load_inventory, load_password_artifacts};
+use crate::run::lease::Lease;
+use crate::run::provision::{restore_or_adopt, try_create_instance};
+use crate::run::teardown::{self, TeardownReport};
 
 /// How long a finishing chain follows a new copy: a full copy of a large volume takes hours;
 /// past this, the next maintenance sweep adds its instance.
@@ -79,7 +79,7 @@ pub struct RootReport {
 
 /// Reads the maintenance config; a missing parameter means nothing to maintain.
 pub async fn read_config(
-    app: &App,
+    app: &Context,
     source: &ConfigSource,
 ) -> Result<MaintenanceConfig, MaintainError> {
     let text = match source {
@@ -114,7 +114,7 @@ pub async fn read_config(
 
 /// Plans maintenance without changing anything.
 pub async fn plan_only(
-    app: &App,
+    app: &Context,
     config: &MaintenanceConfig,
 ) -> Result<MaintenancePlan, MaintainError> {
     // The inventory's pages come one after another; the other listings need not wait.
@@ -153,7 +153,7 @@ pub async fn plan_only(
 
 /// Runs maintenance. With `dry_run`, only plans.
 pub async fn run(
-    app: &App,
+    app: &Context,
     invocation: &Invocation,
     source: &ConfigSource,
     dry_run: bool,
@@ -292,13 +292,13 @@ pub async fn run(
     Ok(report)
 }
 
-async fn release(app: &App, lease: Lease) {
+async fn release(app: &Context, lease: Lease) {
     if let Err(error) = app.leases().release(lease).await {
         tracing::warn!(%error, "could not release a lease; it will expire");
     }
 }
 
-async fn execute_root(app: &App, plan: &RootPlan, report: &mut RootReport) {
+async fn execute_root(app: &Context, plan: &RootPlan, report: &mut RootReport) {
     for purge in &plan.purge {
         match teardown::delete_copy(app, &purge.cluster_id).await {
             Ok(_) => {
@@ -330,7 +330,7 @@ async fn execute_root(app: &App, plan: &RootPlan, report: &mut RootReport) {
 
 /// Gives every unfinished cluster one finisher pass; copies just started are left to the
 /// next pass because they cannot take their instance yet.
-async fn sweep_unfinished(app: &App, invocation: &Invocation, report: &mut MaintenanceReport) {
+async fn sweep_unfinished(app: &Context, invocation: &Invocation, report: &mut MaintenanceReport) {
     let targets: Vec<String> = report.plan.unfinished.clone();
     let outcomes: Vec<(String, FinishOutcome)> = futures::stream::iter(targets)
         .map(|cluster_id| async move {
@@ -356,7 +356,7 @@ async fn sweep_unfinished(app: &App, invocation: &Invocation, report: &mut Maint
 /// Gives every clone waiting for a copy one pass: restored once its copy is ready (the
 /// chain that followed the copy may have stopped long before).
 async fn restore_waiting_clones(
-    app: &App,
+    app: &Context,
     invocation: &Invocation,
     report: &mut MaintenanceReport,
 ) {
@@ -377,7 +377,7 @@ async fn restore_waiting_clones(
     }
 }
 
-async fn remove_orphans(app: &App, report: &mut MaintenanceReport) {
+async fn remove_orphans(app: &Context, report: &mut MaintenanceReport) {
     for secret in report.plan.orphaned_secrets.clone() {
         match app.ports.secrets.delete_secret(&secret.arn).await {
             Ok(()) => report.orphans_removed.push(secret.name),
@@ -408,7 +408,7 @@ async fn remove_orphans(app: &App, report: &mut MaintenanceReport) {
 
 /// One EMF line per root, computed from the plan and what was done, and one line with the
 /// run's failures.
-async fn emit_metrics(app: &App, report: &MaintenanceReport) {
+async fn emit_metrics(app: &Context, report: &MaintenanceReport) {
     let now = app.now();
     let mut total_failures = report.failures.len() as u32;
     for root in &report.roots {

@@ -9,13 +9,13 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::app::App;
 use crate::aws::{AwsError, BusEvent, ClusterInfo, Tags};
-use crate::maintain::{self, ConfigSource};
+use crate::input::properties::CloneProperties;
 use crate::plan::sweep::CloneLifecycle;
 use crate::plan::tags::{self, Role};
-use crate::properties::CloneProperties;
-use crate::teardown::{self, TeardownError};
+use crate::run::context::Context;
+use crate::run::maintain::{self, ConfigSource};
+use crate::run::teardown::{self, TeardownError};
 use crate::time::format_timestamp;
 
 /// `source` of every lifecycle event.
@@ -64,7 +64,7 @@ pub fn lifecycle_event(
 /// not say: the root's `:clone-ttl` in the maintenance config, else the stack's
 /// `DefaultCloneTtl`, else forever. A maintenance config that cannot be read falls back to
 /// the stack default (the provision itself must not fail over it).
-pub async fn default_clone_ttl(app: &App, root_id: &str) -> Option<TimeDelta> {
+pub async fn default_clone_ttl(app: &Context, root_id: &str) -> Option<TimeDelta> {
     match maintain::read_config(app, &ConfigSource::Parameter).await {
         Ok(config) => {
             if let Some(ttl) = config
@@ -129,7 +129,7 @@ pub struct LifecycleChange {
 
 /// One of this deployment's clones, by identifier, with its lifecycle tags read.
 async fn managed_clone(
-    app: &App,
+    app: &Context,
     cluster_id: &str,
 ) -> Result<(ClusterInfo, CloneLifecycle), ChangeError> {
     let cluster = app
@@ -155,7 +155,7 @@ async fn managed_clone(
 }
 
 async fn write_tags(
-    app: &App,
+    app: &Context,
     cluster: &ClusterInfo,
     set: Tags,
     remove: &[String],
@@ -182,7 +182,7 @@ async fn write_tags(
 /// Moves a clone's expiry `by` later, counted from its expiry or from now if that has
 /// passed; the clone is announced again before the new time.
 pub async fn extend(
-    app: &App,
+    app: &Context,
     cluster_id: &str,
     by: TimeDelta,
 ) -> Result<LifecycleChange, ChangeError> {
@@ -202,7 +202,7 @@ pub async fn extend(
 
 /// Protects a clone until `until`: it is neither expired nor stopped as idle before then.
 pub async fn protect(
-    app: &App,
+    app: &Context,
     cluster_id: &str,
     until: DateTime<Utc>,
 ) -> Result<LifecycleChange, ChangeError> {
@@ -222,7 +222,7 @@ pub async fn protect(
 
 /// Starts a stopped clone (StartDBCluster) and announces it with `clone-started`.
 /// AWS starts only a `stopped` cluster (StartDBCluster, InvalidDBClusterStateFault).
-pub async fn start(app: &App, cluster_id: &str) -> Result<ClusterInfo, ChangeError> {
+pub async fn start(app: &Context, cluster_id: &str) -> Result<ClusterInfo, ChangeError> {
     let (cluster, _) = managed_clone(app, cluster_id).await?;
     if cluster.status != "stopped" {
         return Err(ChangeError::NotStopped {
@@ -299,7 +299,7 @@ mod tests {
             db_parameter_group: None,
             publicly_accessible: false,
         };
-        let event = crate::finish::lifecycle_event("default", &clone, &instance);
+        let event = crate::run::finish::lifecycle_event("default", &clone, &instance);
         assert_eq!(event.detail_type, "lifecycle-event/instance-ready");
         let keys: Vec<&str> = event
             .detail

@@ -1,0 +1,12 @@
+//! Pure parsing of what comes in into the planner's types: the shapes of Lambda events, the
+//! CloudFormation request envelope, the `Custom::AuroraClone` properties and the
+//! maintenance config. No I/O and no clock: a parser gets text or JSON and returns a typed
+//! value or an error that names the field.
+//!
+//! May import: `plan/` (the types it parses into) and the base modules.
+//! Must not import: `run/`, `aws/`, `lambda/`, `cli/`. `tests/layering.rs` checks this.
+
+pub mod cfn;
+pub mod event;
+pub mod maintenance_config;
+pub mod properties;
