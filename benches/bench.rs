@@ -26,7 +26,6 @@ use aurora_clone_manager::aws::{
 };
 use aurora_clone_manager::clock::{Clock, SystemClock, TokioClock};
 use aurora_clone_manager::config::Config;
-use aurora_clone_manager::input::cfn::RecordingResponder;
 use aurora_clone_manager::input::maintenance_config::parse_maintenance_config;
 use aurora_clone_manager::input::properties::CloneProperties;
 use aurora_clone_manager::lambda::handler::handle_event;
@@ -39,6 +38,7 @@ use aurora_clone_manager::plan::tags;
 use aurora_clone_manager::run::context::{Context, Invocation};
 use aurora_clone_manager::run::inventory::CLUSTER_PAGE_SIZE;
 use aurora_clone_manager::run::maintain::{self, ConfigSource};
+use aurora_clone_manager::run::respond::RecordingResponder;
 use aurora_clone_manager::time::format_timestamp;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use serde_json::{Value, json};

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aurora_clone_manager::aws::{AwsError, Queue, QueueMessage};
-use aurora_clone_manager::input::cfn::Status;
 use aurora_clone_manager::run::answer::answer_from_queue;
+use aurora_clone_manager::run::respond::Status;
 use fake_harness::*;
 use serde_json::{Value, json};
 

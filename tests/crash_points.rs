@@ -9,8 +9,8 @@ mod fake_harness;
 use std::time::Duration;
 
 use aurora_clone_manager::aws::Params;
-use aurora_clone_manager::input::cfn::Status;
 use aurora_clone_manager::plan::tags;
+use aurora_clone_manager::run::respond::Status;
 use fake_harness::*;
 use serde_json::{Value, json};
 

@@ -14,9 +14,7 @@ use std::time::Duration;
 use aurora_clone_manager::aws::fake::FakeAws;
 use aurora_clone_manager::clock::{Clock, TokioClock};
 use aurora_clone_manager::config::Config;
-use aurora_clone_manager::input::cfn::{
-    MAX_RESPONSE_BYTES, RecordingResponder, Status, parse_request,
-};
+use aurora_clone_manager::input::cfn::parse_request;
 use aurora_clone_manager::input::event::{Event, dispatch};
 use aurora_clone_manager::input::maintenance_config::{
     MAX_TARGET_CLONE_SLOTS, MaintenanceConfig, parse_maintenance_config,
@@ -25,6 +23,7 @@ use aurora_clone_manager::input::properties::{PROPERTY_NAMES, PropertyError, par
 use aurora_clone_manager::lambda::handler::handle_payload;
 use aurora_clone_manager::plan::naming::check_rds_identifier;
 use aurora_clone_manager::run::context::{Context, Invocation};
+use aurora_clone_manager::run::respond::{MAX_RESPONSE_BYTES, RecordingResponder, Status};
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
 use proptest::sample::select;

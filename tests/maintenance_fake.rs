@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use aurora_clone_manager::aws::Params;
 use aurora_clone_manager::aws::fake::FakeClusterSeed;
-use aurora_clone_manager::input::cfn::Status;
 use aurora_clone_manager::plan::tags;
+use aurora_clone_manager::run::respond::Status;
 use aurora_clone_manager::time::format_timestamp;
 use fake_harness::*;
 use futures::future::join_all;

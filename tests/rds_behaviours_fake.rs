@@ -12,10 +12,10 @@ use aurora_clone_manager::aws::{
     AwsErrorKind, InstanceRequest, Params, Rds, RestoreRequest, RestoreSettings, RestoreType,
     ServerlessV2Scaling, Tags,
 };
-use aurora_clone_manager::input::cfn::Status;
 use aurora_clone_manager::plan::tags;
 use aurora_clone_manager::run::context::Invocation;
 use aurora_clone_manager::run::finish::{self, FinishMode, FinishOutcome};
+use aurora_clone_manager::run::respond::Status;
 use fake_harness::*;
 use serde_json::{Value, json};
 

@@ -1295,8 +1295,6 @@ mod tests {
                 assert!(!refused.message.contains(&bad), "never quote the password");
             }
         }
-        let generated = crate::run::password::generate_password().unwrap();
-        check_master_password("aurora-postgresql", generated.expose()).unwrap();
     }
 
     #[test]

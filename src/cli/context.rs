@@ -9,8 +9,8 @@ use crate::cli::args::GlobalArgs;
 use crate::cli::failure::Failure;
 use crate::clock::SystemClock;
 use crate::config::{Config, check_name_prefix};
-use crate::input::cfn::Responder;
 use crate::run::context::Context;
+use crate::run::respond::Responder;
 
 /// The configuration the CLI runs with: the deployment's defaults plus the global options.
 pub fn config_from(global: &GlobalArgs) -> Result<Config, Failure> {

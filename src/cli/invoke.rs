@@ -13,11 +13,11 @@ use crate::cli::args::{GlobalArgs, InvokeArgs};
 use crate::cli::context::build_app;
 use crate::cli::failure::Failure;
 use crate::cli::output::{print_json, print_text};
-use crate::input::cfn::{
-    CfnResponse, HttpResponder, RecordingResponder, Responder, ResponseError, Status,
-};
 use crate::lambda::handler::handle_payload;
 use crate::run::context::Invocation;
+use crate::run::respond::{
+    CfnResponse, HttpResponder, RecordingResponder, Responder, ResponseError, Status,
+};
 
 pub async fn run(global: &GlobalArgs, args: &InvokeArgs) -> Result<(), Failure> {
     let payload = read_event(&args.event)?;

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use crate::input::cfn::RecordingResponder;
+use crate::run::respond::RecordingResponder;
 use args::{Cli, Command, OutputTarget};
 use failure::Failure;
 

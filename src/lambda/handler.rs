@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::input::cfn::{AnswerSlot, Envelope, Status};
+use crate::input::cfn::Envelope;
 use crate::input::event::{Action, Event, RdsInstanceEvent, dispatch};
 use crate::input::properties::parse_properties;
 use crate::metrics;
@@ -18,6 +18,7 @@ use crate::run::lifecycle;
 use crate::run::maintain::{self, ConfigSource};
 use crate::run::provision::{self, Audience};
 use crate::run::resource;
+use crate::run::respond::{AnswerSlot, Status};
 use crate::run::status;
 use crate::run::sweep;
 

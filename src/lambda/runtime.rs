@@ -10,10 +10,11 @@ use serde_json::Value;
 use crate::aws::sdk::{Connection, load_sdk_config, sdk_ports};
 use crate::clock::SystemClock;
 use crate::config::{Config, ConfigError};
-use crate::input::cfn::{CfnResponse, Envelope, HttpResponder, Responder};
+use crate::input::cfn::Envelope;
 use crate::lambda::handler::handle_event;
 use crate::metrics::StdoutMetrics;
 use crate::run::context::{Context, Invocation};
+use crate::run::respond::{CfnResponse, HttpResponder, Responder};
 
 /// Runs the Lambda runtime loop until the process is stopped.
 pub async fn run() -> Result<(), lambda_runtime::Error> {

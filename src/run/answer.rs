@@ -17,12 +17,13 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::aws::{AwsError, Queue};
-use crate::input::cfn::{CfnResponse, Envelope, Status};
+use crate::input::cfn::Envelope;
 use crate::plan::naming;
 use crate::plan::provision::RequestOrigin;
 use crate::plan::tags::{self, Role};
 use crate::run::context::Context;
 use crate::run::inventory::load_inventory;
+use crate::run::respond::{CfnResponse, Status};
 
 /// How long a received record stays hidden from other readers: long enough to answer it
 /// and delete it; if this process dies first, the record shows up again.

@@ -9,10 +9,10 @@ use chrono::{DateTime, Utc};
 use crate::aws::{AwsError, CallerIdentity, Ports};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::input::cfn::Responder;
 use crate::metrics::{MetricsSink, NoMetrics};
 use crate::plan::provision::Placement;
 use crate::run::lease::Leases;
+use crate::run::respond::Responder;
 
 /// Shared, long-lived context: built once per process.
 pub struct Context {

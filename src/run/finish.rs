@@ -19,7 +19,7 @@ use crate::aws::{
     AwsError, AwsErrorKind, BusEvent, ClusterInfo, InstanceInfo, InstanceRequest, RestoreRequest,
     Tags,
 };
-use crate::input::cfn::{AnswerSlot, Envelope};
+use crate::input::cfn::Envelope;
 use crate::plan::naming;
 use crate::plan::pool::free_clone_slots;
 use crate::plan::tags::{self, LifecycleState, Role};
@@ -29,6 +29,7 @@ use crate::run::inventory::load_inventory;
 use crate::run::lease::Lease;
 use crate::run::password;
 use crate::run::provision::{CreateRecord, undo_create};
+use crate::run::respond::AnswerSlot;
 use crate::time::format_duration;
 
 pub use crate::run::lifecycle::EVENT_SOURCE;

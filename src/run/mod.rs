@@ -22,6 +22,7 @@ pub mod password;
 pub mod propagation;
 pub mod provision;
 pub mod resource;
+pub mod respond;
 pub mod status;
 pub mod sweep;
 pub mod teardown;

@@ -275,6 +275,14 @@ mod tests {
     }
 
     #[test]
+    fn a_generated_password_is_one_rds_accepts_for_either_engine() {
+        let generated = generate_password().unwrap();
+        for engine in ["aurora-postgresql", "aurora-mysql"] {
+            crate::aws::rules::check_master_password(engine, generated.expose()).unwrap();
+        }
+    }
+
+    #[test]
     fn the_credentials_document_round_trips_the_password_and_takes_the_endpoint() {
         let password = SecretString::new("p4ss".into());
         let document = credentials_document(

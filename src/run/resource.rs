@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::aws::ClusterInfo;
-use crate::input::cfn::{self, AnswerSlot, CfnRequest, Envelope};
+use crate::input::cfn::{self, CfnRequest, Envelope};
 use crate::input::properties::{CloneProperties, final_snapshot_requested, parse_properties};
 use crate::plan::inventory::data_timestamp;
 use crate::plan::naming;
@@ -23,6 +23,7 @@ use crate::run::finish::{
 use crate::run::password;
 use crate::run::propagation::{PolicyCallError, while_principals_propagate};
 use crate::run::provision::{Audience, Started, start_clone};
+use crate::run::respond::AnswerSlot;
 use crate::run::teardown::{self, TeardownReport};
 
 /// Handles one CloudFormation request; the answer goes through `slot`.

@@ -8,11 +8,11 @@ use aurora_clone_manager::aws::fake::{FakeAws, FakeClusterSeed};
 use aurora_clone_manager::aws::{ClusterInfo, Ports, Tags};
 use aurora_clone_manager::clock::{Clock, TokioClock};
 use aurora_clone_manager::config::Config;
-use aurora_clone_manager::input::cfn::{CfnResponse, RecordingResponder, Status};
 use aurora_clone_manager::lambda::handler::handle_event;
 use aurora_clone_manager::metrics::RecordedMetrics;
 use aurora_clone_manager::plan::tags;
 use aurora_clone_manager::run::context::{Context, Invocation};
+use aurora_clone_manager::run::respond::{CfnResponse, RecordingResponder, Status};
 use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 

@@ -12,9 +12,9 @@ use aurora_clone_manager::aws::{
 };
 use aurora_clone_manager::clock::SystemClock;
 use aurora_clone_manager::config::Config;
-use aurora_clone_manager::input::cfn::HttpResponder;
 use aurora_clone_manager::metrics::RecordedMetrics;
 use aurora_clone_manager::run::context::{Context, Invocation};
+use aurora_clone_manager::run::respond::HttpResponder;
 use aws_config::SdkConfig;
 
 use super::capture::{Capture, response_capture};
