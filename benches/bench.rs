@@ -225,6 +225,20 @@ impl Rds for CountingRds {
     ) -> Result<(), AwsError> {
         self.inner.set_master_password(cluster_id, password).await
     }
+    async fn rename_cluster(&self, cluster_id: &str, new_cluster_id: &str) -> Result<(), AwsError> {
+        self.inner.rename_cluster(cluster_id, new_cluster_id).await
+    }
+
+    async fn rename_instance(
+        &self,
+        instance_id: &str,
+        new_instance_id: &str,
+    ) -> Result<(), AwsError> {
+        self.inner
+            .rename_instance(instance_id, new_instance_id)
+            .await
+    }
+
     async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError> {
         self.inner.add_tags(arn, tags).await
     }

@@ -293,6 +293,33 @@ impl Rds for Recorder {
         self.fake.set_master_password(cluster_id, password).await
     }
 
+    async fn rename_cluster(&self, cluster_id: &str, new_cluster_id: &str) -> Result<(), AwsError> {
+        // Whether RDS also authorises a rename against the new name's ARN is not stated
+        // (unverified): both are recorded, so the policy must allow both.
+        let context = tag_context("aws:ResourceTag", &self.cluster_tags(cluster_id));
+        for id in [cluster_id, new_cluster_id] {
+            let cluster = arn("rds", &format!("cluster:{id}"));
+            self.record("rds:ModifyDBCluster", &cluster, context.clone());
+        }
+        self.fake.rename_cluster(cluster_id, new_cluster_id).await
+    }
+
+    async fn rename_instance(
+        &self,
+        instance_id: &str,
+        new_instance_id: &str,
+    ) -> Result<(), AwsError> {
+        let instance_tags = self.fake.instance_tags(instance_id).unwrap_or_default();
+        let context = tag_context("aws:ResourceTag", &instance_tags);
+        for id in [instance_id, new_instance_id] {
+            let instance = arn("rds", &format!("db:{id}"));
+            self.record("rds:ModifyDBInstance", &instance, context.clone());
+        }
+        self.fake
+            .rename_instance(instance_id, new_instance_id)
+            .await
+    }
+
     async fn add_tags(&self, resource: &str, new_tags: &Tags) -> Result<(), AwsError> {
         let mut context = request_tags(new_tags);
         context.extend(tag_context(
@@ -797,6 +824,23 @@ async fn run_every_flow() -> Vec<Value> {
     ))
     .await;
     assert_success(&env.only_answer(&response_url("req-2")));
+    calls.extend(recorder.calls());
+
+    // Renames, as a refresh swaps a clone: the cluster and its writer get new names that
+    // keep the prefix.
+    let (env, recorder) = recorded_env(false);
+    env.seed_root("prod");
+    env.send(create_event("Renamed", "req-1", with_password(json!({}))))
+        .await;
+    assert_success(&env.only_answer(&response_url("req-1")));
+    let clone = env.managed("clone").remove(0);
+    let writer = clone.writer_instance_id().unwrap().to_string();
+    Rds::rename_instance(recorder.as_ref(), &writer, &format!("{writer}-old"))
+        .await
+        .unwrap();
+    Rds::rename_cluster(recorder.as_ref(), &clone.id, &format!("{}-old", clone.id))
+        .await
+        .unwrap();
     calls.extend(recorder.calls());
     calls
 }

@@ -77,6 +77,24 @@ pub trait Rds: Send + Sync {
         password: &SecretString,
     ) -> Result<(), AwsError>;
 
+    /// Renames a cluster (ModifyDBCluster `NewDBClusterIdentifier`, applied immediately). The
+    /// cluster keeps its tags and instances; its ARN and endpoint hostname change at once and
+    /// it is `renaming` until the new name is in effect, meanwhile the endpoint does not
+    /// answer. `NotFound` when the cluster is gone, `AlreadyExists` when the new name is
+    /// taken, `InvalidState` unless it is available. Not idempotent: a replay finds the old
+    /// name gone, so callers check both names first.
+    async fn rename_cluster(&self, cluster_id: &str, new_cluster_id: &str) -> Result<(), AwsError>;
+
+    /// Renames an instance (ModifyDBInstance `NewDBInstanceIdentifier`, applied immediately;
+    /// AWS reboots it). It stays in its cluster and keeps its tags; its ARN and endpoint
+    /// change. `NotFound` when the instance is gone, `AlreadyExists` when the new name is
+    /// taken, `InvalidState` unless it is available. Not idempotent, as for clusters.
+    async fn rename_instance(
+        &self,
+        instance_id: &str,
+        new_instance_id: &str,
+    ) -> Result<(), AwsError>;
+
     /// Adds or overwrites tags. Idempotent. `NotFound` when the resource is gone.
     async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError>;
 

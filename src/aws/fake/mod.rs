@@ -19,7 +19,7 @@ use crate::aws::{AwsError, AwsErrorKind, BusEvent, Ports};
 use crate::clock::{Clock, SystemClock};
 
 pub use kms::{IdentityKeyCondition, IdentityKeyRight, KMS_TAG_AND_ALIAS_AUTHORIZATION_DELAY};
-pub use rds::FakeClusterSeed;
+pub use rds::{CLUSTER_RENAME_TAKES, FakeClusterSeed, INSTANCE_RENAME_TAKES};
 
 /// A failure to inject into calls of one operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,6 @@
 //! The fake RDS: clusters, instances, clone groups and status transitions, including
-//! stopped clusters (which AWS refuses to delete) and what a restore does not inherit.
+//! stopped clusters (which AWS refuses to delete), what a restore does not inherit, and
+//! renames, whose endpoints stop answering for a while on the fake's clock.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -22,6 +23,19 @@ const AWS_CLONE_LIMIT: usize = 15;
 /// DescribeDBClusters shows the moment as `AutomaticRestartTime`).
 const AUTOMATIC_RESTART_AFTER: TimeDelta = TimeDelta::days(7);
 
+/// How long a renamed cluster stays `renaming` before its new endpoint answers. AWS gives
+/// "about two minutes" for the new DNS name of a renamed Multi-AZ DB cluster (RDS user
+/// guide, https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/multi-az-db-cluster-rename.html);
+/// for an Aurora cluster the delay is unverified and the same value is used.
+pub const CLUSTER_RENAME_TAKES: TimeDelta = TimeDelta::minutes(2);
+
+/// How long a renamed instance stays `renaming` (it reboots) before it answers again: "The
+/// new DNS name for the renamed DB instance becomes effective in about 10 minutes. The
+/// renamed DB instance is not available until the new name becomes effective" (RDS user
+/// guide, https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_RenameInstance.html);
+/// unverified for Aurora instances.
+pub const INSTANCE_RENAME_TAKES: TimeDelta = TimeDelta::minutes(10);
+
 #[derive(Default)]
 pub(super) struct RdsState {
     clusters: BTreeMap<String, FakeCluster>,
@@ -41,12 +55,16 @@ struct FakeCluster {
     pending_password: Option<String>,
     /// When the cluster was stopped, for the automatic restart.
     stopped_at: Option<DateTime<Utc>>,
+    /// While `renaming`: when the new name is in effect.
+    renamed_at: Option<DateTime<Utc>>,
 }
 
 struct FakeInstance {
     info: InstanceInfo,
     tags: Tags,
     countdown: u32,
+    /// While `renaming`: when the new name is in effect and the instance answers again.
+    renamed_at: Option<DateTime<Utc>>,
 }
 
 /// A cluster to seed the fake with (a root that exists before the test).
@@ -91,6 +109,7 @@ impl FakeAws {
                 master_password: Some("root-password".into()),
                 pending_password: None,
                 stopped_at: None,
+                renamed_at: None,
             },
         );
         if let Some(class) = seed.instance_class {
@@ -110,6 +129,7 @@ impl FakeAws {
                     info: instance,
                     tags: Tags::new(),
                     countdown: 0,
+                    renamed_at: None,
                 },
             );
         }
@@ -245,6 +265,39 @@ impl FakeAws {
         }
     }
 
+    /// Whether a database endpoint answers connections now: some cluster has this writer
+    /// (or reader) endpoint, the cluster is not being renamed, stopped, created or deleted,
+    /// and its writer instance is available and not being renamed (a rename reboots it).
+    /// The old hostname of a renamed cluster answers no more at once; the new one answers
+    /// once the rename is in effect. Read on the fake's clock; counts no call.
+    pub fn endpoint_answers(&self, host: &str) -> bool {
+        let now = self.now();
+        let state = self.lock();
+        let rds = &state.rds;
+        let settled = |status: &str, renamed_at: Option<DateTime<Utc>>| match status {
+            "available" => true,
+            "renaming" => renamed_at.is_some_and(|at| now >= at),
+            _ => false,
+        };
+        let Some(cluster) = rds.clusters.values().find(|cluster| {
+            cluster.info.endpoint.as_deref() == Some(host)
+                || cluster.info.reader_endpoint.as_deref() == Some(host)
+        }) else {
+            return false;
+        };
+        if !settled(&cluster.info.status, cluster.renamed_at) {
+            return false;
+        }
+        let members = with_members(rds, &cluster.info);
+        let Some(writer) = members
+            .writer_instance_id()
+            .and_then(|id| rds.instances.get(id))
+        else {
+            return false;
+        };
+        settled(&writer.info.status, writer.renamed_at)
+    }
+
     /// Puts a cluster into a clone group (as AWS shows a source once it has been cloned).
     pub fn set_clone_group(&self, cluster_id: &str, group: &str) {
         if let Some(cluster) = self.lock().rds.clusters.get_mut(cluster_id) {
@@ -364,6 +417,13 @@ fn tick(state: &mut State, now: DateTime<Utc>) {
     // Instances follow their cluster through stop and start.
     let mut instance_status_by_cluster: HashMap<String, &'static str> = HashMap::new();
     for cluster in rds.clusters.values_mut() {
+        if cluster.info.status == "renaming" {
+            if cluster.renamed_at.is_some_and(|at| now >= at) {
+                cluster.info.status = "available".into();
+                cluster.renamed_at = None;
+            }
+            continue;
+        }
         if cluster.info.status == "stopped"
             && cluster
                 .stopped_at
@@ -429,6 +489,12 @@ fn tick(state: &mut State, now: DateTime<Utc>) {
             .as_ref()
             .is_some_and(|id| available_clusters.contains(id));
         match instance.info.status.as_str() {
+            "renaming" => {
+                if instance.renamed_at.is_some_and(|at| now >= at) {
+                    instance.info.status = "available".into();
+                    instance.renamed_at = None;
+                }
+            }
             "creating" if cluster_ready => {
                 if instance.countdown > 0 {
                     instance.countdown -= 1;
@@ -448,6 +514,15 @@ fn tick(state: &mut State, now: DateTime<Utc>) {
     }
     for id in gone_instances {
         rds.instances.remove(&id);
+    }
+}
+
+/// The ARN of a renamed resource: the identifier is its last part
+/// (`arn:aws:rds:<region>:<account>:cluster:<id>`, `...:db:<id>`).
+fn rename_arn(arn: &str, old_id: &str, new_id: &str) -> String {
+    match arn.strip_suffix(old_id) {
+        Some(base) => format!("{base}{new_id}"),
+        None => arn.to_string(),
     }
 }
 
@@ -645,6 +720,7 @@ impl Rds for FakeAws {
                 master_password: source_password,
                 pending_password: None,
                 stopped_at: None,
+                renamed_at: None,
             },
         );
         Ok(info)
@@ -703,6 +779,7 @@ impl Rds for FakeAws {
                 info: info.clone(),
                 tags: request.tags.clone(),
                 countdown,
+                renamed_at: None,
             },
         );
         Ok(info)
@@ -834,6 +911,84 @@ impl Rds for FakeAws {
             .rds
             .password_changes
             .push((cluster_id.to_string(), password.expose().to_string()));
+        Ok(())
+    }
+
+    async fn rename_cluster(&self, cluster_id: &str, new_cluster_id: &str) -> Result<(), AwsError> {
+        const OPERATION: &str = "rds:ModifyDBCluster";
+        self.enter(OPERATION, true).await?;
+        rules::check_new_cluster_identifier(new_cluster_id)
+            .map_err(|refused| refused.into_aws_error(OPERATION))?;
+        // RDS stores the new identifier in lower case.
+        let new_id = new_cluster_id.to_ascii_lowercase();
+        let now = self.now();
+        let mut state = self.lock();
+        let region = state.settings.region.clone();
+        let rds = &mut state.rds;
+        let Some(cluster) = rds.clusters.get(cluster_id) else {
+            return Err(cluster_not_found(OPERATION, cluster_id));
+        };
+        rules::check_cluster_renamable(
+            cluster_id,
+            &cluster.info.status,
+            &new_id,
+            rds.clusters.contains_key(&new_id),
+        )
+        .map_err(|refused| refused.into_aws_error(OPERATION))?;
+        let mut cluster = rds.clusters.remove(cluster_id).expect("looked up above");
+        let info = &mut cluster.info;
+        info.arn = rename_arn(&info.arn, cluster_id, &new_id);
+        info.endpoint = Some(format!("{new_id}.cluster-fake.{region}.rds.amazonaws.com"));
+        info.reader_endpoint = Some(format!(
+            "{new_id}.cluster-ro-fake.{region}.rds.amazonaws.com"
+        ));
+        info.id = new_id.clone();
+        info.status = "renaming".into();
+        cluster.renamed_at = Some(now + CLUSTER_RENAME_TAKES);
+        rds.clusters.insert(new_id.clone(), cluster);
+        // The instances stay members of the renamed cluster.
+        for instance in rds.instances.values_mut() {
+            if instance.info.cluster_id.as_deref() == Some(cluster_id) {
+                instance.info.cluster_id = Some(new_id.clone());
+            }
+        }
+        Ok(())
+    }
+
+    async fn rename_instance(
+        &self,
+        instance_id: &str,
+        new_instance_id: &str,
+    ) -> Result<(), AwsError> {
+        const OPERATION: &str = "rds:ModifyDBInstance";
+        self.enter(OPERATION, true).await?;
+        rules::check_new_instance_identifier(new_instance_id)
+            .map_err(|refused| refused.into_aws_error(OPERATION))?;
+        let new_id = new_instance_id.to_ascii_lowercase();
+        let now = self.now();
+        let mut state = self.lock();
+        let region = state.settings.region.clone();
+        let rds = &mut state.rds;
+        let Some(instance) = rds.instances.get(instance_id) else {
+            return Err(not_found(
+                OPERATION,
+                format!("DBInstance {instance_id} not found."),
+            ));
+        };
+        rules::check_instance_renamable(
+            instance_id,
+            &instance.info.status,
+            &new_id,
+            rds.instances.contains_key(&new_id),
+        )
+        .map_err(|refused| refused.into_aws_error(OPERATION))?;
+        let mut instance = rds.instances.remove(instance_id).expect("looked up above");
+        instance.info.arn = rename_arn(&instance.info.arn, instance_id, &new_id);
+        instance.info.endpoint = Some(format!("{new_id}.fake.{region}.rds.amazonaws.com"));
+        instance.info.id = new_id.clone();
+        instance.info.status = "renaming".into();
+        instance.renamed_at = Some(now + INSTANCE_RENAME_TAKES);
+        rds.instances.insert(new_id, instance);
         Ok(())
     }
 
