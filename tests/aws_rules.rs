@@ -317,6 +317,104 @@ async fn the_proxy_refuses_to_start_a_cluster_that_is_not_stopped() {
     account.assert_one_refusal(rules::RDS_START_STOPPED_CLUSTER);
 }
 
+#[tokio::test]
+async fn the_proxy_refuses_a_cluster_rename_to_an_invalid_identifier() {
+    let account = account().await;
+    let error = account
+        .ports
+        .rds
+        .rename_cluster("prod", "prod--old")
+        .await
+        .unwrap_err();
+    assert_code(&error, "InvalidParameterValue");
+    account.assert_one_refusal(rules::RDS_NEW_CLUSTER_IDENTIFIER);
+    assert!(cluster_exists(&account.sdk, "prod").await);
+}
+
+#[tokio::test]
+async fn the_proxy_refuses_an_instance_rename_to_an_invalid_identifier() {
+    let account = account().await;
+    let error = account
+        .ports
+        .rds
+        .rename_instance(&account.root.writer_instance_id, "9-writer")
+        .await
+        .unwrap_err();
+    assert_code(&error, "InvalidParameterValue");
+    account.assert_one_refusal(rules::RDS_NEW_INSTANCE_IDENTIFIER);
+}
+
+#[tokio::test]
+async fn the_proxy_refuses_a_cluster_rename_to_a_name_in_use() {
+    let account = account().await;
+    seed_root(&account.sdk, "other").await;
+    // moto would rename over `other`; AWS refuses.
+    let error = account
+        .ports
+        .rds
+        .rename_cluster("prod", "Other")
+        .await
+        .unwrap_err();
+    assert_code(&error, "DBClusterAlreadyExistsFault");
+    account.assert_one_refusal(rules::RDS_RENAME_CLUSTER_NAME_TAKEN);
+    assert!(cluster_exists(&account.sdk, "prod").await);
+    assert!(cluster_exists(&account.sdk, "other").await);
+}
+
+#[tokio::test]
+async fn the_proxy_refuses_an_instance_rename_to_a_name_in_use() {
+    let account = account().await;
+    let other = seed_root(&account.sdk, "other").await;
+    let error = account
+        .ports
+        .rds
+        .rename_instance(&account.root.writer_instance_id, &other.writer_instance_id)
+        .await
+        .unwrap_err();
+    assert_code(&error, "DBInstanceAlreadyExists");
+    account.assert_one_refusal(rules::RDS_RENAME_INSTANCE_NAME_TAKEN);
+}
+
+#[tokio::test]
+async fn the_proxy_refuses_to_rename_a_cluster_that_is_not_available() {
+    let account = account().await;
+    account
+        .rds()
+        .stop_db_cluster()
+        .db_cluster_identifier("prod")
+        .send()
+        .await
+        .unwrap();
+    let error = account
+        .ports
+        .rds
+        .rename_cluster("prod", "prod-old")
+        .await
+        .unwrap_err();
+    assert_code(&error, "InvalidDBClusterStateFault");
+    account.assert_one_refusal(rules::RDS_RENAME_AVAILABLE_CLUSTER);
+}
+
+#[tokio::test]
+async fn the_proxy_refuses_to_rename_an_instance_that_is_not_available() {
+    let account = account().await;
+    account
+        .rds()
+        .stop_db_instance()
+        .db_instance_identifier(&account.root.writer_instance_id)
+        .send()
+        .await
+        .unwrap();
+    let error = account
+        .ports
+        .rds
+        .rename_instance(&account.root.writer_instance_id, "prod-old-writer")
+        .await
+        .unwrap_err();
+    assert_code(&error, "InvalidDBInstanceState");
+    account.assert_one_refusal(rules::RDS_RENAME_AVAILABLE_INSTANCE);
+}
+
 fn secret(name: &str, tags: Tags) -> SecretRequest {
     SecretRequest {
         name: name.to_string(),

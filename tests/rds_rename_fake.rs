@@ -55,7 +55,13 @@ async fn a_renamed_cluster_keeps_its_tags_and_instances_and_gets_a_new_arn_and_e
         "arn:aws:rds:us-east-1:123456789012:cluster:acm-app-old"
     );
     assert_ne!(after.endpoint, before.endpoint);
-    assert!(after.endpoint.as_deref().unwrap().starts_with("acm-app-old."));
+    assert!(
+        after
+            .endpoint
+            .as_deref()
+            .unwrap()
+            .starts_with("acm-app-old.")
+    );
     assert_eq!(after.writer_instance_id(), Some("acm-app-writer"));
     let instance = Rds::describe_instance(fake.as_ref(), "acm-app-writer")
         .await

@@ -94,6 +94,7 @@ RDS_CHANGES = [
     "rds:DeleteDBCluster",
     "rds:DeleteDBInstance",
     "rds:ModifyDBCluster",
+    "rds:ModifyDBInstance",
     "rds:RemoveTagsFromResource",
     "rds:CreateDBClusterSnapshot",
     "rds:StartDBCluster",
@@ -383,6 +384,16 @@ def a_root_can_never_be_made_to_look_like_ours(res: Resolver) -> Problems:
     d.expect(False, "rds:DeleteDBInstance", ROOT_INSTANCE, tagged, "deleting a root's instance tagged as ours")
     # Add an instance to a root.
     d.expect(False, "rds:CreateDBInstance", ROOT_CLUSTER, request, "an instance in a root")
+    # Rename a root out of the way (and a clone into its name), or a clone out of our names.
+    # A rename is authorised on the current ARN; the tests/iam_calls.rs recorder also asks
+    # for the new name's ARN (whether RDS does is unverified), so both must be denied.
+    clone, clone_instance = ours(res, "cluster", "prod-db-clone-1"), ours(res, "db", "prod-db-clone-1-1")
+    d.expect(False, "rds:ModifyDBCluster", ROOT_CLUSTER, tagged, "renaming a root tagged as ours")
+    d.expect(False, "rds:ModifyDBInstance", ROOT_INSTANCE, tagged, "renaming a root's instance tagged as ours")
+    d.expect(False, "rds:ModifyDBCluster", ROOT_CLUSTER, tags("aws:ResourceTag", OURS), "renaming a clone into a root's name")
+    d.expect(False, "rds:ModifyDBInstance", arn("rds", "db:outside-1"), tagged, "renaming our instance out of our names")
+    d.expect(True, "rds:ModifyDBCluster", clone, tagged, "renaming our clone within our names")
+    d.expect(True, "rds:ModifyDBInstance", clone_instance, tagged, "renaming our instance within our names")
     return d.problems
 
 
@@ -976,9 +987,10 @@ class TemplateChecks(unittest.TestCase):
 
 
 def raw_documents(template: dict) -> dict[str, dict]:
-    """The function's raw policy documents by name ("rds" is the managed one)."""
+    """The function's raw policy documents by name ("rds" and "rds-deny" are the managed ones)."""
     documents = {p["PolicyName"]: p["PolicyDocument"] for p in template["Resources"]["FunctionRole"]["Properties"]["Policies"]}
     documents["rds"] = template["Resources"]["FunctionRdsPolicy"]["Properties"]["PolicyDocument"]
+    documents["rds-deny"] = template["Resources"]["FunctionRdsDenyPolicy"]["Properties"]["PolicyDocument"]
     return documents
 
 

@@ -26,7 +26,7 @@ use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::faults::{FaultKind, FaultSchedule, error_response, fault_response};
-use super::validate::{self, ClusterFacts, Refusal};
+use super::validate::{self, ClusterFacts, Refusal, Renamed};
 
 /// The header moto reads to decide which account a request belongs to.
 const ACCOUNT_HEADER: &str = "x-moto-account-id";
@@ -314,13 +314,78 @@ async fn check_request(
         query: parts.uri.query(),
         body,
     };
-    match validate::validate(&request)? {
+    let state_check = validate::validate(&request)?;
+    if let Some(rename) = validate::rename_of(&request) {
+        let (status, new_name_taken) = match rename.of {
+            Renamed::Cluster => (
+                cluster_facts(forwarder, &rename.id)
+                    .await
+                    .map(|facts| facts.status),
+                cluster_facts(forwarder, &rename.new_id).await.is_some(),
+            ),
+            Renamed::Instance => (
+                instance_status(forwarder, &rename.id).await,
+                instance_status(forwarder, &rename.new_id).await.is_some(),
+            ),
+        };
+        rename.check(status.as_deref(), new_name_taken)?;
+    }
+    match state_check {
         None => Ok(()),
         Some(check) => {
             let facts = cluster_facts(forwarder, check.cluster_id()).await;
             check.check(facts.as_ref())
         }
     }
+}
+
+/// One RDS describe sent straight to moto as this account; the body when it succeeded.
+async fn describe_in_moto(
+    forwarder: &Forwarder,
+    action: &str,
+    id_name: &str,
+    id: &str,
+) -> Option<String> {
+    let body = format!(
+        "Action={action}&Version=2014-10-31&{id_name}={}",
+        id.bytes()
+            .map(|byte| match byte {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' => (byte as char).to_string(),
+                other => format!("%{other:02X}"),
+            })
+            .collect::<String>()
+    );
+    let response = forwarder
+        .client
+        .post(format!("{}/", forwarder.upstream))
+        .header(ACCOUNT_HEADER, forwarder.account_id.clone())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/rds/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .body(body)
+        .send()
+        .await
+        .ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    response.text().await.ok()
+}
+
+/// An instance's status as moto reports it (None when it does not know the instance).
+async fn instance_status(forwarder: &Forwarder, instance_id: &str) -> Option<String> {
+    let xml = describe_in_moto(
+        forwarder,
+        "DescribeDBInstances",
+        "DBInstanceIdentifier",
+        instance_id,
+    )
+    .await?;
+    let start = xml.find("<DBInstanceStatus>")? + "<DBInstanceStatus>".len();
+    let end = start + xml[start..].find("</DBInstanceStatus>")?;
+    Some(xml[start..end].to_string())
 }
 
 /// What moto says about one cluster of this account (None when it does not know it).

@@ -124,6 +124,76 @@ impl StateCheck {
     }
 }
 
+/// What a rename depends on besides the request: the state of the resource and whether
+/// its new name is taken, which the proxy learns from moto (moto renames over an existing
+/// cluster and in any state).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rename {
+    pub of: Renamed,
+    pub id: String,
+    pub new_id: String,
+}
+
+/// What a [`Rename`] renames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renamed {
+    Cluster,
+    Instance,
+}
+
+impl Rename {
+    /// Applies the rename rules; `status` is `None` when moto does not know the resource
+    /// (left to moto's own NotFound answer).
+    pub fn check(&self, status: Option<&str>, new_name_taken: bool) -> Result<(), Refusal> {
+        let Some(status) = status else {
+            return Ok(());
+        };
+        match self.of {
+            Renamed::Cluster => {
+                rules::check_cluster_renamable(&self.id, status, &self.new_id, new_name_taken)?
+            }
+            Renamed::Instance => {
+                rules::check_instance_renamable(&self.id, status, &self.new_id, new_name_taken)?
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The rename a request asks for (ModifyDBCluster with `NewDBClusterIdentifier`,
+/// ModifyDBInstance with `NewDBInstanceIdentifier`), if any. The new name is compared in
+/// lower case, as RDS stores it.
+pub fn rename_of(request: &Request<'_>) -> Option<Rename> {
+    if request.service != "rds" {
+        return None;
+    }
+    let mut form = Form::new();
+    for text in [
+        request.query.unwrap_or_default(),
+        std::str::from_utf8(request.body).unwrap_or_default(),
+    ] {
+        form.extend(parse_form(text));
+    }
+    let (of, id, new_id) = match form.get("Action").map(String::as_str) {
+        Some("ModifyDBCluster") => (
+            Renamed::Cluster,
+            form.get("DBClusterIdentifier")?,
+            form.get("NewDBClusterIdentifier")?,
+        ),
+        Some("ModifyDBInstance") => (
+            Renamed::Instance,
+            form.get("DBInstanceIdentifier")?,
+            form.get("NewDBInstanceIdentifier")?,
+        ),
+        _ => return None,
+    };
+    Some(Rename {
+        of,
+        id: id.clone(),
+        new_id: new_id.to_ascii_lowercase(),
+    })
+}
+
 /// One request as the proxy received it.
 pub struct Request<'a> {
     /// The signing name: `rds`, `ssm`, ...
@@ -305,12 +375,21 @@ fn rds_rules(operation: &str, form: &Form) -> Result<Option<StateCheck>, Refusal
             Ok(None)
         }
         "ModifyDBCluster" => {
+            if let Some(new_id) = get("NewDBClusterIdentifier") {
+                rules::check_new_cluster_identifier(new_id)?;
+            }
             Ok(
                 get("MasterUserPassword").map(|password| StateCheck::MasterPassword {
                     cluster_id: get("DBClusterIdentifier").unwrap_or_default().to_string(),
                     password: password.to_string(),
                 }),
             )
+        }
+        "ModifyDBInstance" => {
+            if let Some(new_id) = get("NewDBInstanceIdentifier") {
+                rules::check_new_instance_identifier(new_id)?;
+            }
+            Ok(None)
         }
         "DeleteDBCluster" => Ok(Some(StateCheck::DeleteCluster {
             cluster_id: get("DBClusterIdentifier").unwrap_or_default().to_string(),

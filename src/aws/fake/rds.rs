@@ -489,11 +489,9 @@ fn tick(state: &mut State, now: DateTime<Utc>) {
             .as_ref()
             .is_some_and(|id| available_clusters.contains(id));
         match instance.info.status.as_str() {
-            "renaming" => {
-                if instance.renamed_at.is_some_and(|at| now >= at) {
-                    instance.info.status = "available".into();
-                    instance.renamed_at = None;
-                }
+            "renaming" if instance.renamed_at.is_some_and(|at| now >= at) => {
+                instance.info.status = "available".into();
+                instance.renamed_at = None;
             }
             "creating" if cluster_ready => {
                 if instance.countdown > 0 {
