@@ -27,13 +27,13 @@ use aurora_clone_manager::aws::{
 use aurora_clone_manager::clock::{Clock, SystemClock, TokioClock};
 use aurora_clone_manager::config::Config;
 use aurora_clone_manager::input::maintenance_config::parse_maintenance_config;
-use aurora_clone_manager::input::properties::CloneProperties;
 use aurora_clone_manager::lambda::handler::handle_event;
 use aurora_clone_manager::plan::inventory::Inventory;
 use aurora_clone_manager::plan::maintenance::{MaintenanceInput, plan_maintenance};
 use aurora_clone_manager::plan::provision::{
     CloneRequest, Placement, ProvisionInput, ProvisionOutcome, RequestOrigin, plan_provision,
 };
+use aurora_clone_manager::plan::request::CloneProperties;
 use aurora_clone_manager::plan::tags;
 use aurora_clone_manager::run::context::{Context, Invocation};
 use aurora_clone_manager::run::inventory::CLUSTER_PAGE_SIZE;

@@ -39,7 +39,7 @@ fn the_create_sample_parses_with_string_typed_properties() {
     assert_eq!(properties.access_principal_arns.len(), 2);
     assert!(properties.copy_created_since.is_some());
     let typed = serde_json::to_value(&properties).unwrap();
-    let round_trip: aurora_clone_manager::input::properties::CloneProperties =
+    let round_trip: aurora_clone_manager::plan::request::CloneProperties =
         serde_json::from_value(typed).unwrap();
     assert_eq!(round_trip, properties);
 }

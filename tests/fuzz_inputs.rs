@@ -19,9 +19,10 @@ use aurora_clone_manager::input::event::{Event, dispatch};
 use aurora_clone_manager::input::maintenance_config::{
     MAX_TARGET_CLONE_SLOTS, MaintenanceConfig, parse_maintenance_config,
 };
-use aurora_clone_manager::input::properties::{PROPERTY_NAMES, PropertyError, parse_properties};
+use aurora_clone_manager::input::properties::{PROPERTY_NAMES, parse_properties};
 use aurora_clone_manager::lambda::handler::handle_payload;
 use aurora_clone_manager::plan::naming::check_rds_identifier;
+use aurora_clone_manager::plan::request::PropertyError;
 use aurora_clone_manager::run::context::{Context, Invocation};
 use aurora_clone_manager::run::respond::{MAX_RESPONSE_BYTES, RecordingResponder, Status};
 use chrono::{TimeZone, Utc};

@@ -2,6 +2,11 @@
 //!
 //! Every method documents what happens when the thing is missing and whether it is
 //! idempotent, because the executor relies on both to make retries and replays safe.
+//!
+//! May import: the base modules only.
+//! Must not import: `plan/`, `input/`, `run/`, `lambda/`, `cli/`. The fake in particular
+//! keeps its own copy of every AWS behaviour, so a bug in a planner rule cannot hide in
+//! the model meant to catch it. `tests/layering.rs` checks this.
 
 pub mod error;
 #[cfg(any(test, feature = "fake"))]

@@ -2,6 +2,10 @@
 //! Lambda function, for people. Results go to standard output (tables, or one JSON document
 //! with `--json`); logs, progress and errors go to standard error. Exit codes: 0 success,
 //! 1 failure, 2 usage error.
+//!
+//! May import: `run/` (the workflows), `input/`, `plan/`, `aws/`, the base modules, and
+//! `lambda::handler` for `invoke`, which runs an event through the Lambda dispatch locally.
+//! Must not import: nothing imports the CLI but `main.rs`.
 
 mod answer;
 mod args;

@@ -11,9 +11,9 @@ use crate::cli::failure::Failure;
 use crate::cli::github::{StepOutputs, provision_outputs};
 use crate::cli::output::{note, print_json, print_text};
 use crate::cli::progress::Progress;
-use crate::input::properties::CloneProperties;
 use crate::plan::pool::SourceKind;
 use crate::plan::provision::{CloneRequest, ProvisionOutcome, RequestOrigin};
+use crate::plan::request::CloneProperties;
 use crate::run::context::{Context, Invocation};
 use crate::run::finish::{self, FinishJob, FinishMode, FinishOutcome, clone_outputs};
 use crate::run::lifecycle;
@@ -94,7 +94,7 @@ async fn clone_request(app: &Context, args: &ProvisionArgs) -> Result<CloneReque
     properties.expires_at = args.expires_at;
     properties.idle_after = args.idle_after;
     if args.delete_when_idle {
-        properties.idle_action = crate::input::properties::IdleAction::Delete;
+        properties.idle_action = crate::plan::request::IdleAction::Delete;
     }
     properties
         .validate()

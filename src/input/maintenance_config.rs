@@ -10,28 +10,13 @@ use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
 use crate::config::AWS_MAX_CLONES_PER_SOURCE;
-use crate::input::properties::check_instance_class;
+use crate::plan::maintenance::RootTarget;
 use crate::plan::naming::check_rds_identifier;
+use crate::plan::request::check_instance_class;
 use crate::time::parse_duration;
 
 /// Most spare slots one root may ask for: 100 copies' worth.
 pub const MAX_TARGET_CLONE_SLOTS: u32 = 1_500;
-
-/// What maintenance keeps for one root.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RootTarget {
-    pub cluster_id: String,
-    pub target_clone_slots: u32,
-    pub dry_run: bool,
-    pub max_copy_age: Option<TimeDelta>,
-    pub instance_class: Option<String>,
-    pub purge_obsolete_copies: bool,
-    pub max_clones_per_source: Option<u32>,
-    /// How long clones of this root made outside CloudFormation live (`:clone-ttl`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub clone_ttl: Option<TimeDelta>,
-}
 
 /// A config entry or setting that could not be used, named by its path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

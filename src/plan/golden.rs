@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use chrono::TimeDelta;
 use serde::Serialize;
 
-use crate::input::maintenance_config::RootTarget;
-use crate::input::properties::CloneProperties;
 use crate::plan::inventory::Inventory;
+use crate::plan::maintenance::RootTarget;
+use crate::plan::request::CloneProperties;
 use crate::plan::testing::{cluster, copy_of, now, tagged_clone};
 use crate::plan::tests::{config, maintain, plan_for, request, root_with_clones};
 

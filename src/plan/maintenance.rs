@@ -7,12 +7,27 @@ use serde::Serialize;
 
 use crate::aws::{KeyAlias, SecretSummary, StrayKey};
 use crate::config::Config;
-use crate::input::maintenance_config::RootTarget;
 use crate::plan::inventory::Inventory;
 use crate::plan::naming;
 use crate::plan::pool::{FreshnessRule, PoolView};
 use crate::plan::provision::{CopyPlan, PurgePlan, plan_copies, plan_purges, root_named_like_ours};
 use crate::plan::tags::{self, LifecycleState, Role};
+
+/// What maintenance keeps for one root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RootTarget {
+    pub cluster_id: String,
+    pub target_clone_slots: u32,
+    pub dry_run: bool,
+    pub max_copy_age: Option<TimeDelta>,
+    pub instance_class: Option<String>,
+    pub purge_obsolete_copies: bool,
+    pub max_clones_per_source: Option<u32>,
+    /// How long clones of this root made outside CloudFormation live (`:clone-ttl`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clone_ttl: Option<TimeDelta>,
+}
 
 /// Everything maintenance looks at besides the inventory.
 #[derive(Debug, Clone, Copy)]

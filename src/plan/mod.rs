@@ -12,6 +12,7 @@ pub mod maintenance;
 pub mod naming;
 pub mod pool;
 pub mod provision;
+pub mod request;
 pub mod sweep;
 pub mod tags;
 

@@ -9,11 +9,11 @@ use crate::aws::{
     ClusterInfo, InstanceInfo, InstanceRequest, RestoreRequest, RestoreSettings, RestoreType, Tags,
 };
 use crate::config::Config;
-use crate::input::properties::{CloneProperties, PropertyError};
 use crate::plan::choice::{NoCloneSlot, SourceChoice, choose_clone_source};
 use crate::plan::inventory::Inventory;
 use crate::plan::naming;
 use crate::plan::pool::{FreshnessRule, PoolView, SourceKind, SourceView};
+use crate::plan::request::{CloneProperties, PropertyError};
 use crate::plan::tags::{self, LifecycleState, Role};
 use crate::time::format_timestamp;
 

@@ -12,7 +12,7 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde::Serialize;
 
 use crate::aws::ClusterInfo;
-use crate::input::properties::IdleAction;
+use crate::plan::request::IdleAction;
 use crate::plan::tags::{self, Role};
 use crate::time::{format_duration, format_timestamp, parse_timestamp};
 

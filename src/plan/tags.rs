@@ -160,7 +160,7 @@ pub fn check_user_tags(tags: &Tags) -> Result<(), String> {
 /// The `idle` tag's value: `PT12H stop`.
 pub fn idle_tag_value(
     idle_after: chrono::TimeDelta,
-    action: crate::input::properties::IdleAction,
+    action: crate::plan::request::IdleAction,
 ) -> String {
     format!(
         "{} {}",
@@ -172,11 +172,11 @@ pub fn idle_tag_value(
 /// Reads an `idle` tag's value; `None` when it does not read.
 pub fn parse_idle_tag(
     value: &str,
-) -> Option<(chrono::TimeDelta, crate::input::properties::IdleAction)> {
+) -> Option<(chrono::TimeDelta, crate::plan::request::IdleAction)> {
     let (after, action) = value.split_once(' ')?;
     Some((
         crate::time::parse_duration(after).ok()?,
-        crate::input::properties::IdleAction::parse(action)?,
+        crate::plan::request::IdleAction::parse(action)?,
     ))
 }
 

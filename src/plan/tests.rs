@@ -8,15 +8,15 @@ use crate::aws::{
     ClusterInfo, InstanceInfo, KeyAlias, RestoreSettings, SecretSummary, ServerlessV2Scaling,
 };
 use crate::config::Config;
-use crate::input::maintenance_config::RootTarget;
-use crate::input::properties::CloneProperties;
 use crate::plan::inventory::Inventory;
+use crate::plan::maintenance::RootTarget;
 use crate::plan::maintenance::{MaintenanceInput, plan_maintenance};
 use crate::plan::pool::SourceKind;
 use crate::plan::provision::{
     CloneRequest, KeyPlan, Placement, PlanError, ProvisionInput, ProvisionOutcome, ProvisionPlan,
     RequestOrigin, plan_provision,
 };
+use crate::plan::request::CloneProperties;
 use crate::plan::tags;
 use crate::plan::testing::{cluster, copy_of, now, tagged_clone};
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::aws::{AwsError, BusEvent, ClusterInfo, Tags};
-use crate::input::properties::CloneProperties;
+use crate::plan::request::CloneProperties;
 use crate::plan::sweep::CloneLifecycle;
 use crate::plan::tags::{self, Role};
 use crate::run::context::Context;

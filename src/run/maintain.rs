@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 
 use crate::aws::AwsError;
 use crate::input::maintenance_config::{
-    ConfigProblem, MaintenanceConfig, RootTarget, UnreadableConfig, parse_maintenance_config,
+    ConfigProblem, MaintenanceConfig, UnreadableConfig, parse_maintenance_config,
 };
 use crate::metrics::{self, RootMetrics};
+use crate::plan::maintenance::RootTarget;
 use crate::plan::maintenance::{MaintenanceInput, MaintenancePlan, RootPlan, plan_maintenance};
 use crate::run::context::{Context, Invocation};
 use crate::run::deferred;

@@ -10,10 +10,11 @@ use serde_json::{Value, json};
 
 use crate::aws::ClusterInfo;
 use crate::input::cfn::{self, CfnRequest, Envelope};
-use crate::input::properties::{CloneProperties, final_snapshot_requested, parse_properties};
+use crate::input::properties::{final_snapshot_requested, parse_properties};
 use crate::plan::inventory::data_timestamp;
 use crate::plan::naming;
 use crate::plan::provision::{CloneRequest, RequestOrigin};
+use crate::plan::request::CloneProperties;
 use crate::plan::tags::{self, Role};
 use crate::run::context::{Context, Invocation};
 use crate::run::deferred;
