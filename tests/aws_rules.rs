@@ -12,7 +12,7 @@ use aurora_clone_manager::aws::rules;
 use aurora_clone_manager::aws::sdk::sdk_ports;
 use aurora_clone_manager::aws::{
     AwsError, BusEvent, InstanceRequest, KeyRequest, Ports, RestoreRequest, RestoreType,
-    SecretRequest, SecretString, Tags,
+    SecretRequest, SecretString, ServerlessV2Scaling, Tags,
 };
 use aurora_clone_manager::plan::tags;
 use aws_config::SdkConfig;
@@ -661,4 +661,110 @@ async fn a_clone_with_its_own_password_passes_the_proxy_without_one_refusal() {
     let clone_id = answers[0].json["Data"]["ClusterId"].as_str().unwrap();
     let owner = cluster_tags(&env.sdk, clone_id).await[tags::OWNER].clone();
     assert_eq!(owner, format!("{STACK_ID}/TestDb"));
+}
+
+/// Makes a root of Aurora PostgreSQL `version` to restore from, with raw SDK calls.
+async fn root_of_version(account: &Account, cluster_id: &str, version: &str) {
+    account
+        .rds()
+        .create_db_cluster()
+        .db_cluster_identifier(cluster_id)
+        .engine("aurora-postgresql")
+        .engine_version(version)
+        .master_username("postgres")
+        .master_user_password("root-password-for-tests-only")
+        .send()
+        .await
+        .expect("create a root of a given version");
+}
+
+fn serverless_restore(
+    cluster_id: &str,
+    source: &str,
+    min: f64,
+    max: f64,
+    seconds: Option<i32>,
+) -> RestoreRequest {
+    let mut request = restore(cluster_id, Tags::new());
+    request.source_cluster_id = source.to_string();
+    request.settings.serverless_v2_scaling = Some(ServerlessV2Scaling {
+        min_capacity: Some(min),
+        max_capacity: Some(max),
+        seconds_until_auto_pause: seconds,
+    });
+    request
+}
+
+#[tokio::test]
+async fn the_proxy_refuses_a_restore_with_a_capacity_that_is_not_a_half_step() {
+    let account = account().await;
+    let error = account
+        .ports
+        .rds
+        .restore_cluster(&serverless_restore("clone-1", "prod", 0.75, 4.0, None))
+        .await
+        .unwrap_err();
+    assert_code(&error, "InvalidParameterValue");
+    account.assert_one_refusal(rules::RDS_SERVERLESS_CAPACITY_RANGE);
+    assert!(error.message().contains("MinCapacity 0.75"), "{error}");
+}
+
+#[tokio::test]
+async fn the_proxy_refuses_a_restore_that_pauses_after_less_than_five_minutes() {
+    let account = account().await;
+    let error = account
+        .ports
+        .rds
+        .restore_cluster(&serverless_restore(
+            "clone-1",
+            "prod",
+            0.0,
+            4.0,
+            Some(86_401),
+        ))
+        .await
+        .unwrap_err();
+    assert_code(&error, "InvalidParameterValue");
+    account.assert_one_refusal(rules::RDS_SERVERLESS_AUTO_PAUSE_SECONDS);
+}
+
+#[tokio::test]
+async fn the_proxy_refuses_to_scale_to_zero_a_restore_of_a_version_without_auto_pause() {
+    let account = account().await;
+    root_of_version(&account, "old", "14.9").await;
+    let error = account
+        .ports
+        .rds
+        .restore_cluster(&serverless_restore("clone-1", "old", 0.0, 4.0, Some(600)))
+        .await
+        .unwrap_err();
+    assert_code(&error, "InvalidParameterCombination");
+    account.assert_one_refusal(rules::RDS_SERVERLESS_SCALE_TO_ZERO_VERSION);
+    assert!(
+        error.message().contains("aurora-postgresql 14.9"),
+        "{error}"
+    );
+
+    // A version with auto-pause takes the same range, and moto reports it back.
+    root_of_version(&account, "new", "16.3").await;
+    let made = account
+        .ports
+        .rds
+        .restore_cluster(&serverless_restore("clone-2", "new", 0.0, 4.0, Some(600)))
+        .await
+        .unwrap();
+    assert_eq!(account.proxy.stats().refusals.len(), 1);
+    let described = account
+        .ports
+        .rds
+        .describe_cluster(&made.id)
+        .await
+        .unwrap()
+        .expect("the restored cluster");
+    assert_eq!(
+        described
+            .serverless_v2_scaling
+            .map(|scaling| scaling.min_capacity),
+        Some(Some(0.0))
+    );
 }

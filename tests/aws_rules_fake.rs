@@ -10,7 +10,7 @@ use aurora_clone_manager::aws::fake::{FakeAws, FakeClusterSeed};
 use aurora_clone_manager::aws::rules;
 use aurora_clone_manager::aws::{
     AwsError, AwsErrorKind, BusEvent, InstanceRequest, KeyRequest, Ports, RestoreRequest,
-    RestoreType, SecretRequest, SecretString, Tags,
+    RestoreType, SecretRequest, SecretString, ServerlessV2Scaling, Tags,
 };
 use fake_harness::*;
 use serde_json::json;
@@ -344,4 +344,81 @@ async fn a_user_tag_rds_refuses_fails_the_stack_naming_the_tag_before_anything_i
     assert_failed_with(&answer, rules::RDS_TAG_CHARSET);
     assert!(env.managed("clone").is_empty());
     assert!(env.fake.restores().is_empty());
+}
+
+fn serverless_restore(min: f64, max: f64, seconds: Option<i32>) -> RestoreRequest {
+    let mut request = restore("clone-1", Tags::new());
+    request.settings.serverless_v2_scaling = Some(ServerlessV2Scaling {
+        min_capacity: Some(min),
+        max_capacity: Some(max),
+        seconds_until_auto_pause: seconds,
+    });
+    request
+}
+
+#[tokio::test]
+async fn the_fake_refuses_a_restore_with_a_capacity_that_is_not_a_half_step() {
+    let (fake, ports) = fake_with_root();
+    let error = ports
+        .rds
+        .restore_cluster(&serverless_restore(0.5, 4.25, None))
+        .await
+        .unwrap_err();
+    assert_refused(
+        &error,
+        rules::RDS_SERVERLESS_CAPACITY_RANGE,
+        "InvalidParameterValue",
+    );
+    assert!(error.message().contains("MaxCapacity 4.25"), "{error}");
+    assert!(fake.cluster_snapshot("clone-1").is_none(), "nothing made");
+}
+
+#[tokio::test]
+async fn the_fake_refuses_a_restore_that_pauses_after_less_than_five_minutes() {
+    let (fake, ports) = fake_with_root();
+    fake.modify_cluster("prod", |root| root.engine_version = Some("16.3".into()));
+    let error = ports
+        .rds
+        .restore_cluster(&serverless_restore(0.0, 4.0, Some(299)))
+        .await
+        .unwrap_err();
+    assert_refused(
+        &error,
+        rules::RDS_SERVERLESS_AUTO_PAUSE_SECONDS,
+        "InvalidParameterValue",
+    );
+    assert!(fake.cluster_snapshot("clone-1").is_none(), "nothing made");
+}
+
+#[tokio::test]
+async fn the_fake_refuses_to_scale_to_zero_a_restore_of_a_version_without_auto_pause() {
+    let (fake, ports) = fake_with_root();
+    fake.modify_cluster("prod", |root| root.engine_version = Some("14.9".into()));
+    let error = ports
+        .rds
+        .restore_cluster(&serverless_restore(0.0, 4.0, Some(600)))
+        .await
+        .unwrap_err();
+    assert_refused(
+        &error,
+        rules::RDS_SERVERLESS_SCALE_TO_ZERO_VERSION,
+        "InvalidParameterCombination",
+    );
+    assert!(
+        error.message().contains("aurora-postgresql 14.9"),
+        "{error}"
+    );
+    assert!(fake.cluster_snapshot("clone-1").is_none(), "nothing made");
+
+    fake.modify_cluster("prod", |root| root.engine_version = Some("14.12".into()));
+    let made = ports
+        .rds
+        .restore_cluster(&serverless_restore(0.0, 4.0, Some(600)))
+        .await
+        .unwrap();
+    assert_eq!(made.engine_version.as_deref(), Some("14.12"));
+    assert_eq!(
+        made.serverless_v2_scaling.unwrap().seconds_until_auto_pause,
+        Some(600)
+    );
 }

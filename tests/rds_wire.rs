@@ -449,3 +449,39 @@ async fn renames_send_the_new_identifier_with_apply_immediately_and_map_refusals
     assert_eq!(error.kind(), AwsErrorKind::InvalidState);
     assert_eq!(error.code(), Some("InvalidDBInstanceState"));
 }
+
+#[tokio::test]
+async fn a_restore_that_scales_to_zero_sends_a_minimum_of_zero_and_the_pause_interval() {
+    let endpoint = ScriptedRds::start(accepting()).await;
+    let settings = RestoreSettings {
+        serverless_v2_scaling: Some(ServerlessV2Scaling {
+            min_capacity: Some(0.0),
+            max_capacity: Some(4.0),
+            seconds_until_auto_pause: Some(600),
+        }),
+        ..RestoreSettings::default()
+    };
+    endpoint
+        .rds()
+        .restore_cluster(&restore_request(settings))
+        .await
+        .unwrap();
+    let form = &endpoint.requests("RestoreDBClusterToPointInTime")[0];
+    let scaling: Vec<(&str, &str)> = form
+        .iter()
+        .filter(|(key, _)| key.starts_with("ServerlessV2ScalingConfiguration."))
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+        .collect();
+    assert_eq!(
+        scaling,
+        vec![
+            ("ServerlessV2ScalingConfiguration.MaxCapacity", "4.0"),
+            ("ServerlessV2ScalingConfiguration.MinCapacity", "0.0"),
+            (
+                "ServerlessV2ScalingConfiguration.SecondsUntilAutoPause",
+                "600"
+            ),
+        ],
+        "{form:#?}"
+    );
+}

@@ -12,7 +12,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::aws::{AwsError, AwsErrorKind, BusEvent, InstanceRequest, RestoreRequest, Tags};
+use crate::aws::{
+    AwsError, AwsErrorKind, BusEvent, InstanceRequest, RestoreRequest, ServerlessV2Scaling, Tags,
+};
 use crate::text::shorten;
 
 /// One rule AWS enforces.
@@ -57,6 +59,9 @@ pub const RDS_RENAME_CLUSTER_NAME_TAKEN: &str = "rds-rename-cluster-name-taken";
 pub const RDS_RENAME_INSTANCE_NAME_TAKEN: &str = "rds-rename-instance-name-taken";
 pub const RDS_RENAME_AVAILABLE_CLUSTER: &str = "rds-rename-available-cluster";
 pub const RDS_RENAME_AVAILABLE_INSTANCE: &str = "rds-rename-available-instance";
+pub const RDS_SERVERLESS_CAPACITY_RANGE: &str = "rds-serverless-capacity-range";
+pub const RDS_SERVERLESS_AUTO_PAUSE_SECONDS: &str = "rds-serverless-auto-pause-seconds";
+pub const RDS_SERVERLESS_SCALE_TO_ZERO_VERSION: &str = "rds-serverless-scale-to-zero-version";
 pub const SECRETS_TAG_LENGTH: &str = "secretsmanager-tag-length";
 pub const SECRETS_TAG_RESERVED_PREFIX: &str = "secretsmanager-tag-reserved-prefix";
 pub const SECRETS_SECRET_NAME: &str = "secretsmanager-secret-name";
@@ -76,6 +81,8 @@ const RDS_CREATE_INSTANCE_PAGE: &str =
 const RDS_MODIFY_CLUSTER_PAGE: &str =
     "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBCluster.html";
 const AURORA_SERVERLESS_PAGE: &str = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.upgrade.html#aurora-serverless-v2.switch-from-provisioned";
+const RDS_SCALING_PAGE: &str = "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ServerlessV2ScalingConfiguration.html";
+const AURORA_AUTO_PAUSE_PAGE: &str = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2-auto-pause.html";
 const RDS_START_CLUSTER_PAGE: &str =
     "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_StartDBCluster.html";
 const RDS_STOP_CLUSTER_PAGE: &str =
@@ -442,6 +449,74 @@ pub static RULES: &[Rule] = &[
         note: "ModifyDBInstance lists InvalidDBInstanceStateFault (wire code \
                InvalidDBInstanceState); which states refuse a rename is not stated on AWS's \
                pages (unverified), so the fake and the proxy refuse every state but `available`.",
+    },
+    Rule {
+        id: RDS_SERVERLESS_CAPACITY_RANGE,
+        api: "rds:RestoreDBClusterToPointInTime",
+        field: "ServerlessV2ScalingConfiguration.MinCapacity, MaxCapacity",
+        rule: "Capacities are in half-step ACU increments (0, 0.5, 1, 1.5, ...); MinCapacity is \
+               at least 0 and MaxCapacity at most 256; MaxCapacity is at least 1 and not below \
+               MinCapacity.",
+        source: RDS_SCALING_PAGE,
+        error_code: "InvalidParameterValue",
+        kind: AwsErrorKind::InvalidRequest,
+        tests: &[
+            "src/aws/rules.rs::serverless_capacities_are_half_steps_within_the_documented_range",
+            "src/plan/capacity.rs::an_impossible_capacity_range_is_refused_naming_the_field_and_the_rule",
+            "tests/aws_rules_fake.rs::the_fake_refuses_a_restore_with_a_capacity_that_is_not_a_half_step",
+            "tests/aws_rules.rs::the_proxy_refuses_a_restore_with_a_capacity_that_is_not_a_half_step",
+        ],
+        note: "The API reference gives the half steps, the floor of 0 (0.5 on versions without \
+               auto-pause, rule rds-serverless-scale-to-zero-version) and the ceiling of 256 \
+               (128 on older versions: which versions is unverified, so only 256 is checked). \
+               \"The maximum capacity must be higher than 0.5 ACUs\" is the CloudFormation \
+               page's (AWS::RDS::DBCluster ServerlessV2ScalingConfiguration), not the API \
+               reference's. That AWS refuses a maximum below the minimum, and the error code, \
+               are unverified.",
+    },
+    Rule {
+        id: RDS_SERVERLESS_AUTO_PAUSE_SECONDS,
+        api: "rds:RestoreDBClusterToPointInTime",
+        field: "ServerlessV2ScalingConfiguration.SecondsUntilAutoPause",
+        rule: "Between 300 seconds (five minutes) and 86,400 seconds (one day); the default is \
+               300.",
+        source: RDS_SCALING_PAGE,
+        error_code: "InvalidParameterValue",
+        kind: AwsErrorKind::InvalidRequest,
+        tests: &[
+            "src/aws/rules.rs::seconds_until_auto_pause_lie_between_five_minutes_and_a_day",
+            "src/plan/capacity.rs::an_impossible_capacity_range_is_refused_naming_the_field_and_the_rule",
+            "tests/aws_rules_fake.rs::the_fake_refuses_a_restore_that_pauses_after_less_than_five_minutes",
+            "tests/aws_rules.rs::the_proxy_refuses_a_restore_that_pauses_after_less_than_five_minutes",
+        ],
+        note: "The auto-pause page gives the same range. DescribeDBClusters shows the value \
+               only while MinCapacity is 0 (ServerlessV2ScalingConfigurationInfo); what AWS \
+               does with it beside a nonzero minimum is unverified, so we never send it then. \
+               The error code is unverified.",
+    },
+    Rule {
+        id: RDS_SERVERLESS_SCALE_TO_ZERO_VERSION,
+        api: "rds:RestoreDBClusterToPointInTime",
+        field: "ServerlessV2ScalingConfiguration.MinCapacity",
+        rule: "MinCapacity 0 (auto-pause) needs Aurora PostgreSQL 16.3, 15.7, 14.12 or 13.15 \
+               or later, or Aurora MySQL 3.08.0 or later; other versions take 0.5 at the least. \
+               A restored cluster has its source's engine version.",
+        source: AURORA_AUTO_PAUSE_PAGE,
+        error_code: "InvalidParameterCombination",
+        kind: AwsErrorKind::InvalidRequest,
+        tests: &[
+            "src/aws/rules.rs::only_the_documented_engine_versions_scale_to_zero",
+            "src/plan/capacity.rs::a_version_that_cannot_scale_to_zero_gets_half_an_acu_and_the_plan_says_why",
+            "tests/aws_rules_fake.rs::the_fake_refuses_to_scale_to_zero_a_restore_of_a_version_without_auto_pause",
+            "tests/aws_rules.rs::the_proxy_refuses_to_scale_to_zero_a_restore_of_a_version_without_auto_pause",
+        ],
+        note: "\"You can't turn on auto-pause if you're using an engine version that doesn't \
+               support it\" (Prerequisites and Limitations); the page names no error code, so \
+               the code is unverified. Major versions after 16 are taken as supported (\"at \
+               least version 16.3\"); an Aurora MySQL version string without its \
+               `mysql_aurora.3.x` part, and the legacy `aurora` engine, are taken as not \
+               supported. DescribeDBEngineVersions reports it per version \
+               (ServerlessV2FeaturesSupport.MinCapacity); we do not call it.",
     },
     Rule {
         id: SECRETS_TAG_LENGTH,
@@ -1001,6 +1076,174 @@ pub fn check_serverless_instance(
     Ok(())
 }
 
+/// The step of Serverless v2 capacities, in ACUs (ServerlessV2ScalingConfiguration).
+pub const ACU_STEP: f64 = 0.5;
+/// Largest MaxCapacity of recent Aurora versions (older versions: 128).
+pub const MAX_ACU: f64 = 256.0;
+/// Smallest MaxCapacity: CloudFormation's page says it "must be higher than 0.5 ACUs".
+pub const MIN_MAX_ACU: f64 = 1.0;
+/// Smallest MinCapacity of a version without auto-pause.
+pub const MIN_ACU_WITHOUT_AUTO_PAUSE: f64 = 0.5;
+/// Shortest SecondsUntilAutoPause (five minutes), also AWS's default.
+pub const MIN_SECONDS_UNTIL_AUTO_PAUSE: i32 = 300;
+/// Longest SecondsUntilAutoPause (one day).
+pub const MAX_SECONDS_UNTIL_AUTO_PAUSE: i32 = 86_400;
+
+fn is_half_step(value: f64) -> bool {
+    value.is_finite() && (value / ACU_STEP).fract() == 0.0
+}
+
+/// Checks a MinCapacity on its own (its engine version is checked apart).
+pub fn check_min_capacity(min: f64) -> Result<(), RuleViolation> {
+    if !is_half_step(min) || !(0.0..=MAX_ACU).contains(&min) {
+        return Err(RuleViolation::new(
+            RDS_SERVERLESS_CAPACITY_RANGE,
+            format!(
+                "MinCapacity {min} is not a half-step ACU value from 0 to {MAX_ACU} (0, 0.5, 1, 1.5, ...)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a MaxCapacity against the range and the minimum beside it.
+pub fn check_max_capacity(min: f64, max: f64) -> Result<(), RuleViolation> {
+    if !is_half_step(max) || !(MIN_MAX_ACU..=MAX_ACU).contains(&max) {
+        return Err(RuleViolation::new(
+            RDS_SERVERLESS_CAPACITY_RANGE,
+            format!(
+                "MaxCapacity {max} is not a half-step ACU value from {MIN_MAX_ACU} to {MAX_ACU}"
+            ),
+        ));
+    }
+    if max < min {
+        return Err(RuleViolation::new(
+            RDS_SERVERLESS_CAPACITY_RANGE,
+            format!("MaxCapacity {max} is below MinCapacity {min}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a SecondsUntilAutoPause.
+pub fn check_seconds_until_auto_pause(seconds: i32) -> Result<(), RuleViolation> {
+    if !(MIN_SECONDS_UNTIL_AUTO_PAUSE..=MAX_SECONDS_UNTIL_AUTO_PAUSE).contains(&seconds) {
+        return Err(RuleViolation::new(
+            RDS_SERVERLESS_AUTO_PAUSE_SECONDS,
+            format!(
+                "SecondsUntilAutoPause {seconds} is outside {MIN_SECONDS_UNTIL_AUTO_PAUSE} to {MAX_SECONDS_UNTIL_AUTO_PAUSE} (five minutes to one day)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a whole ServerlessV2ScalingConfiguration as sent, except the engine version rule.
+pub fn check_serverless_scaling(scaling: &ServerlessV2Scaling) -> Result<(), RuleViolation> {
+    if let Some(min) = scaling.min_capacity {
+        check_min_capacity(min)?;
+    }
+    if let Some(max) = scaling.max_capacity {
+        check_max_capacity(scaling.min_capacity.unwrap_or(0.0), max)?;
+    }
+    if let Some(seconds) = scaling.seconds_until_auto_pause {
+        check_seconds_until_auto_pause(seconds)?;
+    }
+    Ok(())
+}
+
+/// The first Aurora PostgreSQL minor version of each major that scales to 0 ACUs.
+const AURORA_POSTGRESQL_SCALE_TO_ZERO: &[(u32, u32)] = &[(13, 15), (14, 12), (15, 7), (16, 3)];
+/// The first Aurora MySQL version (`<mysql>.mysql_aurora.<aurora version>`) that scales to 0.
+const AURORA_MYSQL_SCALE_TO_ZERO: (u32, u32, u32) = (3, 8, 0);
+
+/// Whether an engine version can take MinCapacity 0.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScaleToZero {
+    Allowed,
+    /// Not this version: `needs` says which versions can ("14.12 or later").
+    NotThisVersion {
+        needs: String,
+    },
+    /// The engine version is not known or not understood, so it cannot be told.
+    Unknown,
+}
+
+/// Which engine versions can scale to 0 ACUs (the auto-pause page's prerequisites).
+pub fn scale_to_zero(engine: &str, engine_version: Option<&str>) -> ScaleToZero {
+    let numbers = |text: &str| -> Option<Vec<u32>> {
+        text.split('.').map(|part| part.parse().ok()).collect()
+    };
+    match engine {
+        "aurora-postgresql" => {
+            let Some(version) = engine_version.and_then(numbers) else {
+                return ScaleToZero::Unknown;
+            };
+            let (major, minor) = match version.as_slice() {
+                [major, minor, ..] => (*major, *minor),
+                _ => return ScaleToZero::Unknown,
+            };
+            let all = "13.15, 14.12, 15.7 or 16.3 or later".to_string();
+            match AURORA_POSTGRESQL_SCALE_TO_ZERO
+                .iter()
+                .find(|(first_major, _)| *first_major == major)
+            {
+                Some((_, first_minor)) if minor >= *first_minor => ScaleToZero::Allowed,
+                Some((_, first_minor)) => ScaleToZero::NotThisVersion {
+                    needs: format!("{major}.{first_minor}+"),
+                },
+                None if major > 16 => ScaleToZero::Allowed,
+                None => ScaleToZero::NotThisVersion { needs: all },
+            }
+        }
+        "aurora-mysql" => {
+            let (major, minor, patch) = AURORA_MYSQL_SCALE_TO_ZERO;
+            let needs = format!("Aurora MySQL {major}.{minor:02}.{patch}+");
+            let Some(aurora) = engine_version
+                .and_then(|version| version.split_once(".mysql_aurora."))
+                .and_then(|(_, aurora)| numbers(aurora))
+            else {
+                return ScaleToZero::Unknown;
+            };
+            match aurora.as_slice() {
+                [a, b, c, ..] if (*a, *b, *c) >= AURORA_MYSQL_SCALE_TO_ZERO => ScaleToZero::Allowed,
+                [_, _, _, ..] => ScaleToZero::NotThisVersion { needs },
+                _ => ScaleToZero::Unknown,
+            }
+        }
+        _ => ScaleToZero::NotThisVersion {
+            needs: "aurora-postgresql or aurora-mysql".to_string(),
+        },
+    }
+}
+
+/// Checks that a restore of a cluster of `engine` `engine_version` may ask for `min_capacity`.
+pub fn check_scale_to_zero(
+    engine: &str,
+    engine_version: Option<&str>,
+    min_capacity: f64,
+) -> Result<(), RuleViolation> {
+    if min_capacity > 0.0 {
+        return Ok(());
+    }
+    let version = engine_version.unwrap_or("of unknown version");
+    match scale_to_zero(engine, engine_version) {
+        ScaleToZero::Allowed => Ok(()),
+        ScaleToZero::NotThisVersion { needs } => Err(RuleViolation::new(
+            RDS_SERVERLESS_SCALE_TO_ZERO_VERSION,
+            format!(
+                "{engine} {version} cannot scale to 0 ACUs (needs {needs}); MinCapacity must be at least {MIN_ACU_WITHOUT_AUTO_PAUSE}"
+            ),
+        )),
+        ScaleToZero::Unknown => Err(RuleViolation::new(
+            RDS_SERVERLESS_SCALE_TO_ZERO_VERSION,
+            format!(
+                "{engine} {version} is not known to scale to 0 ACUs; MinCapacity must be at least {MIN_ACU_WITHOUT_AUTO_PAUSE}"
+            ),
+        )),
+    }
+}
+
 /// Cluster statuses in which a cluster cannot be deleted: `stopped` (the user guide), and
 /// the transitions to and from it.
 const UNDELETABLE_CLUSTER_STATUSES: &[&str] = &["stopped", "stopping", "starting"];
@@ -1477,6 +1720,99 @@ mod tests {
         assert_eq!(refused.rule_id, RDS_SERVERLESS_NEEDS_SCALING);
         assert_eq!(refused.error_code, "InvalidDBClusterStateFault");
         assert_eq!(refused.kind, AwsErrorKind::InvalidState);
+    }
+
+    #[test]
+    fn serverless_capacities_are_half_steps_within_the_documented_range() {
+        let scaling = |min: f64, max: f64| ServerlessV2Scaling {
+            min_capacity: Some(min),
+            max_capacity: Some(max),
+            seconds_until_auto_pause: None,
+        };
+        for (min, max) in [(0.0, 1.0), (0.5, 4.0), (8.5, 256.0), (2.0, 2.0)] {
+            check_serverless_scaling(&scaling(min, max)).unwrap();
+        }
+        for (min, max) in [
+            (0.25, 4.0),
+            (-0.5, 4.0),
+            (0.0, 0.5),
+            (0.0, 256.5),
+            (4.0, 2.0),
+            (0.0, f64::NAN),
+        ] {
+            let refused = check_serverless_scaling(&scaling(min, max)).unwrap_err();
+            assert_eq!(
+                refused.rule_id, RDS_SERVERLESS_CAPACITY_RANGE,
+                "{min}-{max}"
+            );
+            assert_eq!(refused.error_code, "InvalidParameterValue");
+        }
+        assert!(
+            check_max_capacity(4.0, 2.0)
+                .unwrap_err()
+                .message
+                .contains("MaxCapacity 2 is below MinCapacity 4")
+        );
+    }
+
+    #[test]
+    fn seconds_until_auto_pause_lie_between_five_minutes_and_a_day() {
+        check_seconds_until_auto_pause(300).unwrap();
+        check_seconds_until_auto_pause(86_400).unwrap();
+        for seconds in [0, 299, 86_401] {
+            let refused = check_seconds_until_auto_pause(seconds).unwrap_err();
+            assert_eq!(refused.rule_id, RDS_SERVERLESS_AUTO_PAUSE_SECONDS);
+        }
+    }
+
+    #[test]
+    fn only_the_documented_engine_versions_scale_to_zero() {
+        for version in ["13.15", "14.12", "15.7", "16.3", "16.4", "17.4", "14.13.1"] {
+            assert_eq!(
+                scale_to_zero("aurora-postgresql", Some(version)),
+                ScaleToZero::Allowed,
+                "{version}"
+            );
+        }
+        assert_eq!(
+            scale_to_zero("aurora-postgresql", Some("14.9")),
+            ScaleToZero::NotThisVersion {
+                needs: "14.12+".into()
+            }
+        );
+        assert!(matches!(
+            scale_to_zero("aurora-postgresql", Some("12.22")),
+            ScaleToZero::NotThisVersion { .. }
+        ));
+        assert_eq!(
+            scale_to_zero("aurora-mysql", Some("8.0.mysql_aurora.3.08.0")),
+            ScaleToZero::Allowed
+        );
+        assert_eq!(
+            scale_to_zero("aurora-mysql", Some("8.0.mysql_aurora.3.10.1")),
+            ScaleToZero::Allowed
+        );
+        assert_eq!(
+            scale_to_zero("aurora-mysql", Some("8.0.mysql_aurora.3.05.2")),
+            ScaleToZero::NotThisVersion {
+                needs: "Aurora MySQL 3.08.0+".into()
+            }
+        );
+        assert_eq!(
+            scale_to_zero("aurora-mysql", Some("8.0")),
+            ScaleToZero::Unknown
+        );
+        assert_eq!(
+            scale_to_zero("aurora-postgresql", None),
+            ScaleToZero::Unknown
+        );
+        check_scale_to_zero("aurora-postgresql", Some("14.9"), 0.5).unwrap();
+        let refused = check_scale_to_zero("aurora-postgresql", Some("14.9"), 0.0).unwrap_err();
+        assert_eq!(refused.rule_id, RDS_SERVERLESS_SCALE_TO_ZERO_VERSION);
+        assert_eq!(
+            refused.message,
+            "aurora-postgresql 14.9 cannot scale to 0 ACUs (needs 14.12+); MinCapacity must be at least 0.5"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! Must not import: `input/`, `run/`, `lambda/`, `cli/`, nor any port trait or adapter.
 //! `tests/layering.rs` checks this.
 
+pub mod capacity;
 pub mod choice;
 pub mod inventory;
 pub mod maintenance;

@@ -426,6 +426,7 @@ async fn cluster_facts(forwarder: &Forwarder, cluster_id: &str) -> Option<Cluste
         status: element("Status")?,
         engine: element("Engine").unwrap_or_default(),
         has_serverless_v2_scaling: xml.contains("<ServerlessV2ScalingConfiguration>"),
+        engine_version: element("EngineVersion"),
     })
 }
 

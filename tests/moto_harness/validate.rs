@@ -20,8 +20,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use aurora_clone_manager::aws::Tags;
 use aurora_clone_manager::aws::rules::{self, EventEntry, RuleViolation};
+use aurora_clone_manager::aws::{ServerlessV2Scaling, Tags};
 use regex::Regex;
 use serde_json::Value;
 
@@ -69,6 +69,9 @@ pub enum StateCheck {
         cluster_id: String,
         instance_class: String,
     },
+    /// RestoreDBClusterToPointInTime with MinCapacity 0: the source's engine version must
+    /// allow it (the restore keeps that version).
+    ScaleToZero { source_cluster_id: String },
     /// ModifyDBCluster with a new master password: its limits depend on the engine.
     MasterPassword {
         cluster_id: String,
@@ -82,6 +85,7 @@ pub struct ClusterFacts {
     pub status: String,
     pub engine: String,
     pub has_serverless_v2_scaling: bool,
+    pub engine_version: Option<String>,
 }
 
 impl StateCheck {
@@ -92,6 +96,7 @@ impl StateCheck {
             | StateCheck::StartCluster { cluster_id }
             | StateCheck::ServerlessInstance { cluster_id, .. }
             | StateCheck::MasterPassword { cluster_id, .. } => cluster_id,
+            StateCheck::ScaleToZero { source_cluster_id } => source_cluster_id,
         }
     }
 
@@ -118,6 +123,9 @@ impl StateCheck {
             )?,
             StateCheck::MasterPassword { password, .. } => {
                 rules::check_master_password(&facts.engine, password)?
+            }
+            StateCheck::ScaleToZero { .. } => {
+                rules::check_scale_to_zero(&facts.engine, facts.engine_version.as_deref(), 0.0)?
             }
         }
         Ok(())
@@ -355,7 +363,25 @@ fn rds_rules(operation: &str, form: &Form) -> Result<Option<StateCheck>, Refusal
                 .map(|name| name.split('.').next().unwrap_or_default())
                 .collect();
             rules::check_aurora_restore_members(top_level)?;
-            Ok(None)
+            let capacity = |member: &str| {
+                get(&format!("ServerlessV2ScalingConfiguration.{member}"))
+                    .map(|text| text.parse::<f64>().unwrap_or(f64::NAN))
+            };
+            let scaling = ServerlessV2Scaling {
+                min_capacity: capacity("MinCapacity"),
+                max_capacity: capacity("MaxCapacity"),
+                seconds_until_auto_pause: get(
+                    "ServerlessV2ScalingConfiguration.SecondsUntilAutoPause",
+                )
+                .map(|text| text.parse::<i32>().unwrap_or(i32::MIN)),
+            };
+            rules::check_serverless_scaling(&scaling)?;
+            match (scaling.min_capacity, get("SourceDBClusterIdentifier")) {
+                (Some(0.0), Some(source)) => Ok(Some(StateCheck::ScaleToZero {
+                    source_cluster_id: source.to_string(),
+                })),
+                _ => Ok(None),
+            }
         }
         "CreateDBInstance" => {
             rules::check_instance_identifier(get("DBInstanceIdentifier").unwrap_or_default())?;

@@ -640,6 +640,19 @@ impl Rds for FakeAws {
                 ),
             ));
         }
+        if let Some(scaling) = &request.settings.serverless_v2_scaling {
+            rules::check_serverless_scaling(scaling)
+                .and_then(|()| {
+                    rules::check_scale_to_zero(
+                        &source.info.engine,
+                        source.info.engine_version.as_deref(),
+                        scaling
+                            .min_capacity
+                            .unwrap_or(rules::MIN_ACU_WITHOUT_AUTO_PAUSE),
+                    )
+                })
+                .map_err(|refused| refused.into_aws_error(OPERATION))?;
+        }
         let source_info = source.info.clone();
         let source_password = source.master_password.clone();
         let account = state.settings.account_id.clone();
@@ -665,7 +678,16 @@ impl Rds for FakeAws {
             info.storage_type = Some(storage_type.clone());
         }
         info.enabled_cloudwatch_logs_exports = settings.enable_cloudwatch_logs_exports.clone();
-        info.serverless_v2_scaling = settings.serverless_v2_scaling;
+        // DescribeDBClusters shows SecondsUntilAutoPause only while the minimum is 0
+        // (ServerlessV2ScalingConfigurationInfo).
+        info.serverless_v2_scaling = settings.serverless_v2_scaling.map(|mut scaling| {
+            if scaling.min_capacity != Some(0.0) {
+                scaling.seconds_until_auto_pause = None;
+            }
+            scaling
+        });
+        // A restore keeps its source's engine version.
+        info.engine_version = source_info.engine_version.clone();
         if let Some(group) = &request.db_subnet_group_name {
             info.db_subnet_group = Some(group.clone());
         }
