@@ -392,6 +392,7 @@ fn parse_entry(entry: &Value, path: &str) -> Result<RootTarget, ConfigProblem> {
         purge_obsolete_copies: purge,
         max_clones_per_source: max_clones,
         clone_ttl,
+        copy_capacity: None,
     })
 }
 

@@ -125,6 +125,7 @@ pub fn parse_properties(value: &Value) -> Result<CloneProperties, PropertyError>
                 )
             })?,
         },
+        serverless: None,
     };
     properties.validate()?;
     Ok(properties)

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use chrono::TimeDelta;
 use serde::Serialize;
 
+use crate::plan::capacity::CapacityRequest;
 use crate::plan::inventory::Inventory;
 use crate::plan::maintenance::RootTarget;
 use crate::plan::request::CloneProperties;
@@ -52,6 +53,7 @@ fn target(cluster_id: &str, target_clone_slots: u32) -> RootTarget {
         purge_obsolete_copies: true,
         max_clones_per_source: None,
         clone_ttl: None,
+        copy_capacity: None,
     }
 }
 
@@ -143,5 +145,40 @@ fn maintenance_with_a_failed_copy() {
     assert_golden(
         "maintain-failed-copy",
         &maintain(&inventory, &[target("prod", 5)]),
+    );
+}
+
+#[test]
+fn a_serverless_clone_of_a_root_whose_version_cannot_scale_to_zero() {
+    let mut clusters = root_with_clones(0);
+    clusters[0].engine_version = Some("14.9".into());
+    let inventory = Inventory::new(clusters);
+    let mut properties = CloneProperties::for_source("prod");
+    properties.serverless = Some(CapacityRequest {
+        min_acu: 0.0,
+        max_acu: 4.0,
+        auto_pause_seconds: Some(600),
+    });
+    let outcome = plan_for(&request(properties), &inventory, &config());
+    assert_golden(
+        "clone-serverless-no-scale-to-zero",
+        &outcome.expect("a plan"),
+    );
+}
+
+#[test]
+fn maintenance_makes_serverless_copies_that_scale_to_zero() {
+    let mut clusters = root_with_clones(5);
+    clusters[0].engine_version = Some("16.3".into());
+    let inventory = Inventory::new(clusters);
+    let mut serverless = target("prod", 20);
+    serverless.copy_capacity = Some(CapacityRequest {
+        min_acu: 0.0,
+        max_acu: 4.0,
+        auto_pause_seconds: Some(600),
+    });
+    assert_golden(
+        "maintain-serverless-copies",
+        &maintain(&inventory, &[serverless]),
     );
 }

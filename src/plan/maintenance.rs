@@ -7,10 +7,13 @@ use serde::Serialize;
 
 use crate::aws::{KeyAlias, SecretSummary, StrayKey};
 use crate::config::Config;
+use crate::plan::capacity::{CapacityField, CapacityRequest, choose_capacity};
 use crate::plan::inventory::Inventory;
 use crate::plan::naming;
 use crate::plan::pool::{FreshnessRule, PoolView};
-use crate::plan::provision::{CopyPlan, PurgePlan, plan_copies, plan_purges, root_named_like_ours};
+use crate::plan::provision::{
+    CopyInstance, CopyPlan, PurgePlan, plan_copies, plan_purges, root_named_like_ours,
+};
 use crate::plan::tags::{self, LifecycleState, Role};
 
 /// What maintenance keeps for one root.
@@ -27,6 +30,10 @@ pub struct RootTarget {
     /// How long clones of this root made outside CloudFormation live (`:clone-ttl`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clone_ttl: Option<TimeDelta>,
+    /// A Serverless v2 capacity range for new copies (`:copy-capacity`), instead of
+    /// `instance_class`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy_capacity: Option<CapacityRequest>,
 }
 
 /// Everything maintenance looks at besides the inventory.
@@ -244,14 +251,28 @@ fn plan_root(input: MaintenanceInput<'_>, target: &RootTarget) -> RootPlan {
     plan.free_slots = pool.free_slots();
     let deficit = target.target_clone_slots.saturating_sub(plan.free_slots);
     let copies_needed = deficit.div_ceil(max_clones) as usize;
-    let instance_class = target
-        .instance_class
-        .clone()
-        .unwrap_or_else(|| config.copy_instance_class.clone());
+    let instance = match &target.copy_capacity {
+        Some(wanted) => match choose_capacity(root, wanted) {
+            Ok(choice) => CopyInstance::Serverless(choice),
+            Err(problem) => {
+                plan.problem = Some(format!(
+                    "copy-capacity {}: {problem}",
+                    capacity_key(problem.field)
+                ));
+                return plan;
+            }
+        },
+        None => CopyInstance::Class(
+            target
+                .instance_class
+                .clone()
+                .unwrap_or_else(|| config.copy_instance_class.clone()),
+        ),
+    };
     plan.copies = plan_copies(
         root,
         config,
-        &instance_class,
+        &instance,
         input.now,
         copies_needed,
         input.inventory,
@@ -259,4 +280,13 @@ fn plan_root(input: MaintenanceInput<'_>, target: &RootTarget) -> RootPlan {
     plan.free_slots_after = plan.free_slots + max_clones * plan.copies.len() as u32;
     plan.pool = Some(pool);
     plan
+}
+
+/// The maintenance config's key for one part of `:copy-capacity`.
+fn capacity_key(field: CapacityField) -> &'static str {
+    match field {
+        CapacityField::Min => ":min",
+        CapacityField::Max => ":max",
+        CapacityField::AutoPause => ":auto-pause",
+    }
 }

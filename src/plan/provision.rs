@@ -9,6 +9,7 @@ use crate::aws::{
     ClusterInfo, InstanceInfo, InstanceRequest, RestoreRequest, RestoreSettings, RestoreType, Tags,
 };
 use crate::config::Config;
+use crate::plan::capacity::{self, CapacityChoice, CapacityField, choose_capacity};
 use crate::plan::choice::{NoCloneSlot, SourceChoice, choose_clone_source};
 use crate::plan::inventory::Inventory;
 use crate::plan::naming;
@@ -139,6 +140,21 @@ pub struct CopyPlan {
     pub cluster_id: String,
     pub restore: RestoreRequest,
     pub instance: InstanceRequest,
+    /// The Serverless v2 capacity range in words, for a `db.serverless` copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<String>,
+    /// Why the capacity differs from what was asked (the engine version rule), if it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_note: Option<String>,
+}
+
+/// The instance new copies get.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CopyInstance {
+    /// A provisioned instance class.
+    Class(String),
+    /// A `db.serverless` instance; the copy is restored with this capacity range.
+    Serverless(CapacityChoice),
 }
 
 /// A copy to delete, instances first.
@@ -261,7 +277,25 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
     check_the_requester_can_wait(request, &choice, &root.id)?;
 
     let cluster_id = choose_cluster_id(request, inventory, &config.name_prefix)?;
+    let capacity = match &properties.serverless {
+        Some(wanted) => Some(choose_capacity(root, wanted).map_err(|problem| {
+            PropertyError::new(capacity_property(problem.field), problem.message)
+        })?),
+        None => None,
+    };
     let instance_class = match (&properties.instance_class, root_writer) {
+        (Some(class), _) if capacity.is_some() && class != rules::SERVERLESS_INSTANCE_CLASS => {
+            return Err(PropertyError::new(
+                "InstanceClass",
+                format!(
+                    "'{class}' cannot be combined with ServerlessMinCapacity and \
+                     ServerlessMaxCapacity, which make a {} instance; leave one out",
+                    rules::SERVERLESS_INSTANCE_CLASS
+                ),
+            )
+            .into());
+        }
+        _ if capacity.is_some() => rules::SERVERLESS_INSTANCE_CLASS.to_string(),
         (Some(class), _) => class.clone(),
         (None, Some(writer)) => writer.instance_class.clone(),
         (None, None) => {
@@ -275,7 +309,10 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
             .into());
         }
     };
-    if instance_class == rules::SERVERLESS_INSTANCE_CLASS && root.serverless_v2_scaling.is_none() {
+    if instance_class == rules::SERVERLESS_INSTANCE_CLASS
+        && capacity.is_none()
+        && root.serverless_v2_scaling.is_none()
+    {
         return Err(PropertyError::new(
             "InstanceClass",
             format!(
@@ -312,8 +349,8 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
             (planned_source(copy, now, true), None)
         }
         SourceChoice::MakeCopy => {
-            let copy =
-                plan_copies(root, config, &config.copy_instance_class, now, 1, inventory).remove(0);
+            let instance = CopyInstance::Class(config.copy_instance_class.clone());
+            let copy = plan_copies(root, config, &instance, now, 1, inventory).remove(0);
             summary.push(format!(
                 "no free clone slot: make copy {} of {} (slow, full copy), then clone it into {cluster_id}",
                 copy.cluster_id, root.id
@@ -415,8 +452,8 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
             .clone()
             .or_else(|| root.db_cluster_parameter_group.clone()),
         // From the root even when cloning a copy: the clone looks like the root whatever
-        // it was cloned from.
-        settings: RestoreSettings::of(root),
+        // it was cloned from; a capacity range asked for replaces the root's.
+        settings: with_capacity(RestoreSettings::of(root), capacity.as_ref()),
     };
     let instance = InstanceRequest {
         instance_id: unique_identifier(naming::first_instance_id(&cluster_id), inventory),
@@ -431,6 +468,13 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
         "add instance {} ({})",
         instance.instance_id, instance.instance_class
     ));
+    if let Some(capacity) = &capacity {
+        summary.push(format!(
+            "capacity {}",
+            capacity::describe(&capacity.scaling)
+        ));
+        summary.extend(capacity.note.clone());
+    }
 
     let purge = if properties.purge_obsolete_copies {
         plan_purges(
@@ -473,6 +517,26 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
     };
     check_plan_against_aws_rules(&plan)?;
     Ok(ProvisionOutcome::Make(Box::new(plan)))
+}
+
+/// The property that sets one part of a capacity range.
+fn capacity_property(field: CapacityField) -> &'static str {
+    match field {
+        CapacityField::Min => "ServerlessMinCapacity",
+        CapacityField::Max => "ServerlessMaxCapacity",
+        CapacityField::AutoPause => "AutoPauseAfter",
+    }
+}
+
+/// Restore settings with a decided capacity range instead of the root's, if one is given.
+fn with_capacity(settings: RestoreSettings, capacity: Option<&CapacityChoice>) -> RestoreSettings {
+    match capacity {
+        Some(capacity) => RestoreSettings {
+            serverless_v2_scaling: Some(capacity.scaling),
+            ..settings
+        },
+        None => settings,
+    }
 }
 
 /// Checks every name and tag set the plan will send against AWS's rules, so that a plan AWS
@@ -625,7 +689,7 @@ const COPY_PUBLICLY_ACCESSIBLE: bool = false;
 pub fn plan_copies(
     root: &ClusterInfo,
     config: &Config,
-    instance_class: &str,
+    instance: &CopyInstance,
     now: DateTime<Utc>,
     count: usize,
     inventory: &Inventory,
@@ -636,6 +700,10 @@ pub fn plan_copies(
             || planned.iter().any(|copy| {
                 copy.cluster_id == identifier || copy.instance.instance_id == identifier
             })
+    };
+    let (instance_class, capacity) = match instance {
+        CopyInstance::Class(class) => (class.as_str(), None),
+        CopyInstance::Serverless(choice) => (rules::SERVERLESS_INSTANCE_CLASS, Some(choice)),
     };
     let mut index = 0;
     while planned.len() < count {
@@ -660,7 +728,7 @@ pub fn plan_copies(
                 db_subnet_group_name: root.db_subnet_group.clone(),
                 vpc_security_group_ids: root.vpc_security_group_ids.clone(),
                 db_cluster_parameter_group_name: root.db_cluster_parameter_group.clone(),
-                settings: RestoreSettings::of(root),
+                settings: with_capacity(RestoreSettings::of(root), capacity),
             },
             instance: InstanceRequest {
                 instance_id,
@@ -671,6 +739,8 @@ pub fn plan_copies(
                 publicly_accessible: COPY_PUBLICLY_ACCESSIBLE,
                 tags: instance_tags(&cluster_tags),
             },
+            capacity: capacity.map(|choice| capacity::describe(&choice.scaling)),
+            capacity_note: capacity.and_then(|choice| choice.note.clone()),
             cluster_id,
         });
     }

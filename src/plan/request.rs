@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::Tags;
 use crate::config::check_secret_prefix;
+use crate::plan::capacity::CapacityRequest;
 use crate::plan::naming::check_rds_identifier;
 use crate::plan::tags::check_user_tags;
 use crate::text::shorten;
@@ -70,6 +71,9 @@ pub struct CloneProperties {
     /// What to do to an idle clone (`IdleAction`).
     #[serde(default)]
     pub idle_action: IdleAction,
+    /// A Serverless v2 capacity range: the clone gets a `db.serverless` instance with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serverless: Option<CapacityRequest>,
 }
 
 /// What the sweep does to a clone that had no connections for its `IdleAfter`.
@@ -134,6 +138,7 @@ impl CloneProperties {
             expires_at: None,
             idle_after: None,
             idle_action: IdleAction::Stop,
+            serverless: None,
         }
     }
 

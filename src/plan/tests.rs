@@ -574,7 +574,7 @@ fn a_clone_and_a_copy_carry_the_roots_port_iam_auth_storage_logs_and_scaling() {
     let copies = crate::plan::provision::plan_copies(
         &root,
         &config(),
-        "db.t4g.medium",
+        &crate::plan::provision::CopyInstance::Class("db.t4g.medium".into()),
         now(),
         1,
         &inventory,
@@ -649,7 +649,7 @@ fn the_clone_instance_is_as_public_as_the_root_writer_and_a_copy_never_is() {
     let copies = crate::plan::provision::plan_copies(
         &cluster("prod"),
         &config(),
-        "db.t4g.medium",
+        &crate::plan::provision::CopyInstance::Class("db.t4g.medium".into()),
         now(),
         1,
         &inventory,
@@ -756,6 +756,7 @@ fn target(cluster_id: &str, slots: u32) -> RootTarget {
         purge_obsolete_copies: true,
         max_clones_per_source: None,
         clone_ttl: None,
+        copy_capacity: None,
     }
 }
 
@@ -1036,4 +1037,81 @@ proptest! {
         let second = maintain(&Inventory::new(after), &[target("prod", slots)]);
         prop_assert!(second.roots[0].copies.is_empty());
     }
+}
+
+fn serverless(min: f64, max: f64, auto_pause_seconds: Option<i32>) -> CloneProperties {
+    let mut properties = CloneProperties::for_source("prod");
+    properties.serverless = Some(crate::plan::capacity::CapacityRequest {
+        min_acu: min,
+        max_acu: max,
+        auto_pause_seconds,
+    });
+    properties
+}
+
+#[test]
+fn a_serverless_clone_gets_a_serverless_instance_and_the_range_asked_for() {
+    let mut clusters = root_with_clones(0);
+    clusters[0].engine_version = Some("16.3".into());
+    let inventory = Inventory::new(clusters);
+    let plan = made(plan_for(
+        &request(serverless(0.0, 4.0, Some(600))),
+        &inventory,
+        &config(),
+    ));
+    assert_eq!(plan.instance.instance_class, "db.serverless");
+    assert_eq!(
+        plan.restore.settings.serverless_v2_scaling,
+        Some(ServerlessV2Scaling {
+            min_capacity: Some(0.0),
+            max_capacity: Some(4.0),
+            seconds_until_auto_pause: Some(600),
+        })
+    );
+    assert!(
+        plan.summary
+            .contains(&"capacity 0-4 ACU, pauses after 600 s without connections".to_string()),
+        "{:#?}",
+        plan.summary
+    );
+}
+
+#[test]
+fn an_impossible_serverless_clone_is_refused_naming_the_property_before_anything_is_made() {
+    let inventory = Inventory::new(root_with_clones(0));
+    let error = plan_for(&request(serverless(4.0, 2.0, None)), &inventory, &config()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "ServerlessMaxCapacity: MaxCapacity 2 is below MinCapacity 4 (AWS rule rds-serverless-capacity-range)"
+    );
+    let mut both = serverless(0.5, 2.0, None);
+    both.instance_class = Some("db.r6g.large".into());
+    let error = plan_for(&request(both), &inventory, &config()).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("InstanceClass: 'db.r6g.large' cannot be combined"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_copy_capacity_maintenance_cannot_use_is_reported_for_its_root() {
+    let inventory = Inventory::new(root_with_clones(0));
+    let mut target = target("prod", 20);
+    target.copy_capacity = Some(crate::plan::capacity::CapacityRequest {
+        min_acu: 0.5,
+        max_acu: 4.0,
+        auto_pause_seconds: Some(600),
+    });
+    let plan = maintain(&inventory, &[target]);
+    let root = &plan.roots[0];
+    assert!(root.copies.is_empty());
+    assert!(
+        root.problem.as_deref().unwrap().starts_with(
+            "copy-capacity :auto-pause: an instance pauses only with a minimum of 0 ACUs"
+        ),
+        "{:?}",
+        root.problem
+    );
 }
