@@ -1445,3 +1445,88 @@ async fn delete_with_output_github_writes_the_deleted_cluster_and_missing_ok_acc
     assert!(ran.stdout.contains("nothing to delete"), "{}", ran.stdout);
     assert_eq!(step_outputs(&github_output)["deleted"], "false");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provision_with_reuse_reports_the_clone_it_made_before_and_never_reuses_another_cluster() {
+    let account = Account::with_root().await;
+    let cluster_id = format!("{PREFIX}pr-10");
+    let provision = |extra: &'static [&'static str]| {
+        let mut args = vec![
+            "--output".to_string(),
+            "github".to_string(),
+            "provision".to_string(),
+            "--source".to_string(),
+            ROOT.to_string(),
+            "--cluster-id".to_string(),
+            cluster_id.clone(),
+            "--wait".to_string(),
+        ];
+        args.extend(extra.iter().map(|arg| arg.to_string()));
+        args
+    };
+    let first_output = scratch_file("github-output", "");
+    let args = provision(&["--reuse"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    account
+        .cli_in_actions(&first_output, &args)
+        .await
+        .expect_code(0);
+    let instance_ids = || async {
+        moto_harness::cluster_instances(&account.sdk, &cluster_id)
+            .await
+            .iter()
+            .map(|instance| instance.db_instance_identifier().unwrap_or("").to_string())
+            .collect::<Vec<_>>()
+    };
+    let instances = instance_ids().await;
+    assert_eq!(instances.len(), 1);
+
+    // The next push to the pull request: the same clone, the same outputs.
+    let again_output = scratch_file("github-output", "");
+    let ran = account
+        .cli_in_actions(&again_output, &args)
+        .await
+        .expect_code(0);
+    assert!(
+        ran.stderr.contains(&format!(
+            "{cluster_id} exists already (a clone of {ROOT}): using it as it is"
+        )),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(step_outputs(&again_output), step_outputs(&first_output));
+    assert_eq!(step_outputs(&again_output)["ready"], "true");
+    assert_eq!(instance_ids().await, instances);
+
+    // Without --reuse the name is taken.
+    let args = provision(&[]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let taken_output = scratch_file("github-output", "");
+    account
+        .cli_in_actions(&taken_output, &args)
+        .await
+        .expect_code(1);
+    assert_eq!(std::fs::read_to_string(&taken_output).unwrap(), "");
+
+    // A cluster of that name that this clone manager did not make is never reused.
+    let foreign = format!("{PREFIX}pr-11");
+    moto_harness::seed_root(&account.sdk, &foreign).await;
+    let ran = account
+        .cli(&[
+            "provision",
+            "--source",
+            ROOT,
+            "--cluster-id",
+            &foreign,
+            "--reuse",
+        ])
+        .await
+        .expect_code(1);
+    assert!(
+        ran.stderr.contains(&format!(
+            "--reuse: {foreign} exists but is not a clone made by this clone manager"
+        )),
+        "{}",
+        ran.stderr
+    );
+}

@@ -188,6 +188,12 @@ pub struct ProvisionArgs {
     /// Stay until the clone is usable, showing progress, then print how to connect
     #[arg(long)]
     pub wait: bool,
+
+    /// When this deployment already made a clone of --source named --cluster-id, use it as
+    /// it is instead of failing (for a job that runs again, e.g. on each push to a pull
+    /// request); its expiry and settings stay as they were
+    #[arg(long, requires = "cluster_id")]
+    pub reuse: bool,
 }
 
 #[derive(Debug, Args)]

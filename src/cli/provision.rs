@@ -6,14 +6,17 @@ use std::io::IsTerminal;
 
 use serde_json::{Value, json};
 
+use crate::aws::ClusterInfo;
 use crate::cli::args::ProvisionArgs;
 use crate::cli::failure::Failure;
 use crate::cli::github::{StepOutputs, provision_outputs};
 use crate::cli::output::{note, print_json, print_text};
 use crate::cli::progress::Progress;
+use crate::plan::naming::cluster_id_from_arn;
 use crate::plan::pool::SourceKind;
 use crate::plan::provision::{CloneRequest, ProvisionOutcome, RequestOrigin};
 use crate::plan::request::CloneProperties;
+use crate::plan::tags::{self, Role};
 use crate::run::context::{Context, Invocation};
 use crate::run::finish::{self, FinishJob, FinishMode, FinishOutcome, clone_outputs};
 use crate::run::lifecycle;
@@ -45,9 +48,25 @@ pub async fn run(
     if args.dry_run {
         return dry_run(app, &request, json).await;
     }
-    let started = start_clone(app, &request)
-        .await
-        .map_err(|error| explain(app, &error))?;
+    let existing = match (&args.cluster_id, args.reuse) {
+        (Some(cluster_id), true) => existing_clone(app, cluster_id, &args.source).await?,
+        _ => None,
+    };
+    let started = match existing {
+        Some(existing) => {
+            note(&format!(
+                "{} exists already (a clone of {}): using it as it is",
+                existing.id, args.source
+            ));
+            Started::Existing {
+                cluster_id: existing.id,
+                arn: existing.arn,
+            }
+        }
+        None => start_clone(app, &request)
+            .await
+            .map_err(|error| explain(app, &error))?,
+    };
     let started = StartedClone::from(app, started);
     if !json {
         for line in &started.summary {
@@ -79,6 +98,41 @@ pub async fn run(
         .await
     };
     report(&started, outcome, json, step_outputs)
+}
+
+/// With `--reuse`: the clone named `cluster_id` when this deployment made it from
+/// `source`; `None` when there is no cluster of that name. Any other cluster of that name
+/// is an error, never reused.
+async fn existing_clone(
+    app: &Context,
+    cluster_id: &str,
+    source: &str,
+) -> Result<Option<ClusterInfo>, Failure> {
+    let Some(cluster) = app
+        .ports
+        .rds
+        .describe_cluster(cluster_id)
+        .await
+        .map_err(|error| Failure::aws(&format!("looking up {cluster_id}"), &error))?
+    else {
+        return Ok(None);
+    };
+    if tags::managed_role(&cluster, &app.config.stack_name) != Some(Role::Clone) {
+        return Err(Failure::new(format!(
+            "--reuse: {cluster_id} exists but is not a clone made by this clone manager \
+             (is --stack '{}' right?); choose another --cluster-id",
+            app.config.stack_name
+        )));
+    }
+    let root_arn = cluster.tag(tags::ROOT_ARN).unwrap_or_default();
+    if cluster_id_from_arn(root_arn) != Some(source) {
+        return Err(Failure::new(format!(
+            "--reuse: {cluster_id} exists but is a clone of {}, not of {source}; delete it or \
+             choose another --cluster-id",
+            cluster_id_from_arn(root_arn).unwrap_or("another cluster")
+        )));
+    }
+    Ok(Some(cluster))
 }
 
 /// The request as the CloudFormation resource would carry it, from the flags.
