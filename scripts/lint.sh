@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Lints the deployment side: cfn-lint on every template, checkov on the
-# templates that create IAM and compute resources, shellcheck on the shell
-# scripts. Fails on any finding that is not skipped in the template with a
+# templates that create IAM and compute resources, actionlint on the GitHub
+# workflows, the example workflow and the action's metadata, shellcheck on the
+# shell scripts. Fails on any finding that is not skipped in the template with a
 # reason. Idempotent; prints one line on success and the tools' output on
 # failure. Tool pins: scripts/requirements-lint.txt (PyPI); the shell linter
 # is Debian's package.
@@ -30,7 +31,7 @@ quietly() {
 ensure_venv() {
   local wanted stamp="$venv/.requirements.sha256"
   wanted="$(sha256sum "$requirements" | cut -d' ' -f1)"
-  if [[ -x "$venv/bin/cfn-lint" && -x "$venv/bin/checkov" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
+  if [[ -x "$venv/bin/cfn-lint" && -x "$venv/bin/checkov" && -x "$venv/bin/actionlint" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
     return
   fi
   [[ -x "$venv/bin/python" ]] || quietly "creating $venv" python3 -m venv "$venv"
@@ -67,10 +68,32 @@ done
 quietly "checkov" env BC_SKIP_MAPPING=TRUE "$venv/bin/checkov" "${checkov_args[@]}" \
   --framework cloudformation --quiet --compact --skip-download
 
+# actionlint: the workflows and the example as they are (with shellcheck on their run:
+# scripts), then action.yml through a copy of the example that uses the action from a
+# local checkout: actionlint checks a local action's metadata and the inputs and outputs
+# a workflow uses against it (an empty .git marks the copy's project root).
+readonly workflows=(.github/workflows/*.yml example/pr-database.yml)
+quietly "actionlint" "$venv/bin/actionlint" -no-color -- "${workflows[@]}"
+action_check="$(mktemp -d)"
+trap 'rm -f "$log"; rm -rf "$action_check"' EXIT
+mkdir -p "$action_check/.git" "$action_check/.github/workflows"
+cp action.yml "$action_check/"
+sed -E 's#uses: [A-Za-z0-9_.-]+/aurora-clone-manager@[^ ]+#uses: ./#' example/pr-database.yml \
+  >"$action_check/.github/workflows/pr-database.yml"
+if ! grep -q 'uses: \./$' "$action_check/.github/workflows/pr-database.yml"; then
+  echo "lint: example/pr-database.yml does not use the action (uses: OWNER/aurora-clone-manager@TAG)" >&2
+  exit 1
+fi
+actionlint_in_copy() {
+  local actionlint="$PWD/$venv/bin/actionlint"
+  (cd "$action_check" && "$actionlint" -no-color)
+}
+quietly "actionlint (action.yml through example/pr-database.yml)" actionlint_in_copy
+
 shell_scripts=()
 while IFS= read -r -d '' script; do
   shell_scripts+=("$script")
-done < <(find . scripts -maxdepth 1 -name '*.sh' -type f -not -path './.venv*' -print0 | sort -z -u)
+done < <(find . scripts scripts/action -maxdepth 1 -name '*.sh' -type f -not -path './.venv*' -print0 | sort -z -u)
 quietly "shellcheck" shellcheck -x -- "${shell_scripts[@]}"
 
-echo "lint: ok (cfn-lint: ${#templates[@]} templates, checkov: ${#checkov_templates[@]} templates, shellcheck: ${#shell_scripts[@]} scripts)"
+echo "lint: ok (cfn-lint: ${#templates[@]} templates, checkov: ${#checkov_templates[@]} templates, actionlint: ${#workflows[@]} workflows and action.yml, shellcheck: ${#shell_scripts[@]} scripts)"

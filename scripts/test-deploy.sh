@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Checks the deployment side: scripts/lint.sh (cfn-lint, checkov, shell
-# linting), then the unittests under tests/deploy (template least privilege,
-# build.sh and create-build-stack.sh in dry-run, scripts/aws-smoke.sh's dry run
-# and its cleanup against stand-ins for aws). Needs no AWS account, no
-# network after the first run and no Rust build. Ends with a line
-# "deploy: N passed, N failed".
+# Checks the deployment side: scripts/lint.sh (cfn-lint, checkov, actionlint,
+# shell linting), then the unittests under tests/deploy (template least
+# privilege, build.sh and create-build-stack.sh in dry-run, scripts/aws-smoke.sh's
+# dry run and its cleanup against stand-ins for aws, the GitHub Action's install
+# script against a fake release and its entry script against moto). Needs no AWS
+# account and no network after the first run; the action's moto test needs the
+# CLI binary that `cargo build` (or scripts/test.sh's `cargo test`) makes, and
+# moto in .venv. Ends with a line "deploy: N passed, N failed".
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
