@@ -215,3 +215,21 @@ fn the_scanner_sees_an_upward_import_in_every_spelling() {
         .collect();
     assert_eq!(modules, ["cli", "lambda", "run"]);
 }
+
+#[test]
+fn the_finisher_and_provisioning_are_siblings_over_the_executor() {
+    for (file, sibling) in [("finish.rs", "run::provision"), ("provision.rs", "run::finish")] {
+        let text = std::fs::read_to_string(src().join("run").join(file)).unwrap();
+        assert!(
+            !text.contains(&format!("crate::{sibling}")),
+            "src/run/{file} calls into {sibling}"
+        );
+    }
+    let executor = std::fs::read_to_string(src().join("run/execute.rs")).unwrap();
+    for workflow in ["run::provision", "run::finish"] {
+        assert!(
+            !executor.contains(&format!("crate::{workflow}")),
+            "the executor calls up into {workflow}"
+        );
+    }
+}

@@ -18,9 +18,10 @@ use crate::plan::provision::{CloneRequest, ProvisionOutcome, RequestOrigin};
 use crate::plan::request::CloneProperties;
 use crate::plan::tags::{self, Role};
 use crate::run::context::{Context, Invocation};
+use crate::run::execute::{ExecuteError, Started};
 use crate::run::finish::{self, FinishJob, FinishMode, FinishOutcome, clone_outputs};
 use crate::run::lifecycle;
-use crate::run::provision::{Audience, ProvisionError, Started, plan_clone, start_clone};
+use crate::run::provision::{Audience, ProvisionError, plan_clone, start_clone};
 
 /// The `stack` part of the origin of clones made here: their derived names start with it.
 const CLI_ORIGIN: &str = "cli";
@@ -353,7 +354,8 @@ fn connection_text(cluster_id: &str, from: &str, outputs: &BTreeMap<String, Stri
 
 fn explain(app: &Context, error: &ProvisionError) -> Failure {
     let text = match error {
-        ProvisionError::Aws { step, source } => {
+        ProvisionError::Aws { step, source }
+        | ProvisionError::Execute(ExecuteError::Aws { step, source }) => {
             format!(
                 "{step}: {}",
                 crate::cli::failure::describe_aws_error(source)

@@ -25,10 +25,10 @@ use crate::plan::pool::free_clone_slots;
 use crate::plan::tags::{self, LifecycleState, Role};
 use crate::run::context::{Context, Invocation};
 use crate::run::deferred;
+use crate::run::execute::{CreateRecord, undo_create};
 use crate::run::inventory::load_inventory;
 use crate::run::lease::Lease;
 use crate::run::password;
-use crate::run::provision::{CreateRecord, undo_create};
 use crate::run::respond::AnswerSlot;
 use crate::time::format_duration;
 
@@ -525,7 +525,7 @@ async fn restore_when_source_ready(
                 inventory.clones_using_slots_of(source).len()
             )));
         }
-        let restored = crate::run::provision::restore_or_adopt(app, &deferred.restore).await?;
+        let restored = crate::run::execute::restore_or_adopt(app, &deferred.restore).await?;
         if job.recorded {
             // A Delete that came between the check above and the restore removed the
             // record and found no cluster: the clone it was told is gone must not stay.
@@ -901,10 +901,10 @@ pub fn sweep_job(app: &Context, cluster_id: &str) -> FinishJob {
 
 /// The job that finishes a clone just started outside CloudFormation (no answer owed, nothing
 /// to undo); when the clone waits for a copy, the job carries its restore.
-pub fn job_for_started(app: &Context, started: &crate::run::provision::Started) -> FinishJob {
+pub fn job_for_started(app: &Context, started: &crate::run::execute::Started) -> FinishJob {
     match started {
-        crate::run::provision::Started::Existing { cluster_id, .. } => sweep_job(app, cluster_id),
-        crate::run::provision::Started::Made {
+        crate::run::execute::Started::Existing { cluster_id, .. } => sweep_job(app, cluster_id),
+        crate::run::execute::Started::Made {
             plan,
             restore,
             restored,

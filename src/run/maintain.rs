@@ -16,10 +16,10 @@ use crate::plan::maintenance::RootTarget;
 use crate::plan::maintenance::{MaintenanceInput, MaintenancePlan, RootPlan, plan_maintenance};
 use crate::run::context::{Context, Invocation};
 use crate::run::deferred;
+use crate::run::execute::{restore_or_adopt, try_create_instance};
 use crate::run::finish::{self, FinishMode, FinishOutcome};
 use crate::run::inventory::{load_inventory, load_password_artifacts};
 use crate::run::lease::Lease;
-use crate::run::provision::{restore_or_adopt, try_create_instance};
 use crate::run::teardown::{self, TeardownReport};
 
 /// How long a finishing chain follows a new copy: a full copy of a large volume takes hours;

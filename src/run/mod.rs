@@ -13,6 +13,7 @@
 pub mod answer;
 pub mod context;
 pub mod deferred;
+pub mod execute;
 pub mod finish;
 pub mod inventory;
 pub mod lease;

@@ -18,12 +18,13 @@ use crate::plan::request::CloneProperties;
 use crate::plan::tags::{self, Role};
 use crate::run::context::{Context, Invocation};
 use crate::run::deferred;
+use crate::run::execute::Started;
 use crate::run::finish::{
     self, DeferredRestore, FinishJob, FinishMode, PendingResponse, RespondWhen,
 };
 use crate::run::password;
 use crate::run::propagation::{PolicyCallError, while_principals_propagate};
-use crate::run::provision::{Audience, Started, start_clone};
+use crate::run::provision::{Audience, start_clone};
 use crate::run::respond::AnswerSlot;
 use crate::run::teardown::{self, TeardownReport};
 
