@@ -218,7 +218,10 @@ fn the_scanner_sees_an_upward_import_in_every_spelling() {
 
 #[test]
 fn the_finisher_and_provisioning_are_siblings_over_the_executor() {
-    for (file, sibling) in [("finish.rs", "run::provision"), ("provision.rs", "run::finish")] {
+    for (file, sibling) in [
+        ("finish.rs", "run::provision"),
+        ("provision.rs", "run::finish"),
+    ] {
         let text = std::fs::read_to_string(src().join("run").join(file)).unwrap();
         assert!(
             !text.contains(&format!("crate::{sibling}")),

@@ -20,9 +20,13 @@ use crate::aws::{
     Tags,
 };
 use crate::input::cfn::Envelope;
+use crate::plan::finish::{
+    FAILED_CLUSTER_STATUSES, FinishStep, FirstLook, first_instance, first_instance_request,
+    look_at_cluster, next_step,
+};
 use crate::plan::naming;
 use crate::plan::pool::free_clone_slots;
-use crate::plan::tags::{self, LifecycleState, Role};
+use crate::plan::tags::{self, LifecycleState};
 use crate::run::context::{Context, Invocation};
 use crate::run::deferred;
 use crate::run::execute::{CreateRecord, undo_create};
@@ -40,30 +44,6 @@ pub const FULL_COPY_DETAIL_TYPE: &str = "lifecycle-event/full-copy-fallback";
 
 /// Time kept free at the end of an invocation for handing over to the next one.
 const HANDOVER_ALLOWANCE: Duration = Duration::from_secs(5);
-
-/// Cluster statuses from which a clone will not become usable by waiting.
-const FAILED_CLUSTER_STATUSES: &[&str] = &[
-    "failed",
-    "inaccessible-encryption-credentials",
-    "inaccessible-encryption-credentials-recoverable",
-    "incompatible-parameters",
-    "incompatible-restore",
-    "migration-failed",
-    "stopped",
-    "deleting",
-];
-
-/// Instance statuses from which an instance will not become available by waiting.
-const FAILED_INSTANCE_STATUSES: &[&str] = &[
-    "failed",
-    "incompatible-network",
-    "incompatible-option-group",
-    "incompatible-parameters",
-    "incompatible-restore",
-    "inaccessible-encryption-credentials",
-    "storage-full",
-    "deleting",
-];
 
 /// When the CloudFormation answer is due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -342,7 +322,7 @@ async fn describe_status(app: &Context, cluster_id: &str) -> Option<String> {
         .map(|cluster| cluster.status)
 }
 
-/// One look at the world and the next step.
+/// One look at the world and the next step, as the planner decides it.
 async fn advance(app: &Context, job: &mut FinishJob) -> Result<Pass, Failure> {
     if let Some(deferred) = job.deferred.clone() {
         return restore_when_source_ready(app, job, &deferred).await;
@@ -354,100 +334,62 @@ async fn advance(app: &Context, job: &mut FinishJob) -> Result<Pass, Failure> {
             job.cluster_id
         )));
     };
-    let Some(role) = tags::managed_role(&cluster, &app.config.stack_name) else {
-        return Err(Failure::Permanent(format!(
-            "cluster {} is not managed by this clone manager",
-            cluster.id
-        )));
-    };
-    let state = tags::lifecycle_state(&cluster);
-    if state == Some(LifecycleState::Ready) {
-        return Ok(Pass::Ready(Box::new(cluster)));
-    }
-    if FAILED_CLUSTER_STATUSES.contains(&cluster.status.as_str()) {
-        return Err(Failure::Permanent(format!(
-            "cluster {} is {}",
-            cluster.id, cluster.status
-        )));
-    }
-    if cluster.is_creating() {
-        return Ok(Pass::Waiting(format!("cluster {} is creating", cluster.id)));
-    }
-    let instances = rds.describe_cluster_instances(&cluster.id).await?;
-    let Some(instance) = first_instance(&cluster, &instances) else {
-        if !cluster.is_available() {
-            return Ok(Pass::Waiting(format!(
-                "cluster {} is {}",
-                cluster.id, cluster.status
-            )));
+    let stack_name = &app.config.stack_name;
+    // The instances are read only when the cluster alone does not decide the step.
+    let step = match look_at_cluster(&cluster, stack_name) {
+        FirstLook::Decided(step) => step,
+        FirstLook::NeedsInstances => {
+            let instances = rds.describe_cluster_instances(&cluster.id).await?;
+            next_step(&cluster, stack_name, &instances)
         }
-        return add_first_instance(app, &cluster).await;
     };
-    if FAILED_INSTANCE_STATUSES.contains(&instance.status.as_str()) {
-        return Err(Failure::Permanent(format!(
-            "instance {} is {}",
-            instance.id, instance.status
-        )));
-    }
-    if !instance.is_available() {
-        return Ok(Pass::Waiting(format!(
-            "instance {} is {}",
-            instance.id, instance.status
-        )));
-    }
-    if !cluster.is_available() {
-        return Ok(Pass::Waiting(format!(
-            "cluster {} is {}",
-            cluster.id, cluster.status
-        )));
-    }
-    // Right after ModifyDBCluster a describe may still say `available` with the new
-    // password only pending: announcing then would hand out a password that fails.
-    if cluster.pending_master_password {
-        return Ok(Pass::Waiting(format!(
-            "cluster {}'s new master password is still pending",
-            cluster.id
-        )));
-    }
-    let secret_id = password_secret_id(&cluster);
-    if role == Role::Clone
-        && state == Some(LifecycleState::Pending)
-        && let Some(secret_id) = &secret_id
-    {
-        let document = read_secret(app, secret_id).await?;
-        let new_password = password::password_from_document(&document).ok_or_else(|| {
-            Failure::Permanent(format!("password secret {secret_id} holds no password"))
-        })?;
-        rds.set_master_password(&cluster.id, &new_password).await?;
-        set_state(app, &cluster, LifecycleState::PasswordSet).await?;
-        return Ok(Pass::Waiting("setting the master password".into()));
-    }
-    if let Some(secret_id) = &secret_id {
-        let document = read_secret(app, secret_id).await?;
-        let host = cluster.endpoint.clone().unwrap_or_default();
-        if let Some(completed) = password::with_endpoint(&document, &host, cluster.port)
-            && completed != document
-        {
-            app.ports.secrets.put_value(secret_id, &completed).await?;
+    match step {
+        FinishStep::Fail(reason) => Err(Failure::Permanent(reason)),
+        FinishStep::AlreadyReady => Ok(Pass::Ready(Box::new(cluster))),
+        FinishStep::Wait(reason) => Ok(Pass::Waiting(reason)),
+        FinishStep::AddFirstInstance(request) => add_first_instance(app, &cluster, request).await,
+        FinishStep::SetPassword { secret_id } => {
+            let document = read_secret(app, &secret_id).await?;
+            let new_password = password::password_from_document(&document).ok_or_else(|| {
+                Failure::Permanent(format!("password secret {secret_id} holds no password"))
+            })?;
+            rds.set_master_password(&cluster.id, &new_password).await?;
+            set_state(app, &cluster, LifecycleState::PasswordSet).await?;
+            Ok(Pass::Waiting("setting the master password".into()))
+        }
+        FinishStep::MakeReady {
+            secret_id,
+            announce,
+            instance,
+        } => {
+            if let Some(secret_id) = &secret_id {
+                let document = read_secret(app, secret_id).await?;
+                let host = cluster.endpoint.clone().unwrap_or_default();
+                if let Some(completed) = password::with_endpoint(&document, &host, cluster.port)
+                    && completed != document
+                {
+                    app.ports.secrets.put_value(secret_id, &completed).await?;
+                }
+            }
+            if announce {
+                record_full_copy_fallback(app, &cluster).await?;
+                app.ports
+                    .events
+                    .put_event(&lifecycle_event(
+                        &app.config.event_bus_name,
+                        &cluster,
+                        &instance,
+                    ))
+                    .await?;
+            }
+            set_state(app, &cluster, LifecycleState::Ready).await?;
+            let mut ready = cluster;
+            ready
+                .tags
+                .insert(tags::STATE.into(), LifecycleState::Ready.as_str().into());
+            Ok(Pass::Ready(Box::new(ready)))
         }
     }
-    if role == Role::Clone {
-        record_full_copy_fallback(app, &cluster).await?;
-        app.ports
-            .events
-            .put_event(&lifecycle_event(
-                &app.config.event_bus_name,
-                &cluster,
-                instance,
-            ))
-            .await?;
-    }
-    set_state(app, &cluster, LifecycleState::Ready).await?;
-    let mut ready = cluster;
-    ready
-        .tags
-        .insert(tags::STATE.into(), LifecycleState::Ready.as_str().into());
-    Ok(Pass::Ready(Box::new(ready)))
 }
 
 /// The deferred restore of a clone whose source copy is still being made.
@@ -477,7 +419,9 @@ async fn restore_when_source_ready(
     }
     let instances = rds.describe_cluster_instances(source_id).await?;
     match first_instance(&source, &instances) {
-        None => return add_first_instance(app, &source).await,
+        None => {
+            return add_first_instance(app, &source, first_instance_request(&source)).await;
+        }
         Some(instance) if !instance.is_available() => {
             return Ok(Pass::Waiting(format!(
                 "copy {source_id}'s instance is {}",
@@ -569,8 +513,11 @@ fn cancelled(clone_id: &str, copy_id: &str) -> Failure {
 /// look shows the cluster `available`: then the refusal will not clear by waiting (a
 /// `db.serverless` instance in a cluster without a capacity range, for one) and the
 /// clone fails at once with AWS's message.
-async fn add_first_instance(app: &Context, cluster: &ClusterInfo) -> Result<Pass, Failure> {
-    let request = instance_request_from_tags(cluster);
+async fn add_first_instance(
+    app: &Context,
+    cluster: &ClusterInfo,
+    request: InstanceRequest,
+) -> Result<Pass, Failure> {
     match app.ports.rds.create_instance(&request).await {
         Ok(_) => Ok(Pass::Waiting(format!(
             "adding instance {} to {}",
@@ -598,46 +545,6 @@ async fn add_first_instance(app: &Context, cluster: &ClusterInfo) -> Result<Pass
     }
 }
 
-/// The writer instance, or any instance when no writer is flagged yet.
-fn first_instance<'a>(
-    cluster: &ClusterInfo,
-    instances: &'a [InstanceInfo],
-) -> Option<&'a InstanceInfo> {
-    let writer = cluster.writer_instance_id();
-    instances
-        .iter()
-        .find(|instance| Some(instance.id.as_str()) == writer)
-        .or_else(|| instances.first())
-}
-
-/// The instance a managed cluster gets when the finisher has to add it: class and
-/// parameter group come from the tags the plan wrote.
-fn instance_request_from_tags(cluster: &ClusterInfo) -> InstanceRequest {
-    let tags: Tags = cluster
-        .tags
-        .iter()
-        .filter(|(key, _)| {
-            !key.starts_with(tags::TAG_PREFIX)
-                || [tags::ROLE, tags::STACK, tags::OWNER, tags::ROOT_ARN].contains(&key.as_str())
-        })
-        .map(|(key, value)| (key.clone(), value.clone()))
-        .collect();
-    InstanceRequest {
-        instance_id: naming::first_instance_id(&cluster.id),
-        cluster_id: cluster.id.clone(),
-        instance_class: cluster
-            .tag(tags::INSTANCE_CLASS)
-            .unwrap_or("db.t4g.medium")
-            .to_string(),
-        engine: cluster.engine.clone(),
-        db_parameter_group_name: cluster
-            .tag(tags::INSTANCE_PARAMETER_GROUP)
-            .map(str::to_string),
-        publicly_accessible: cluster.tag(tags::INSTANCE_PUBLICLY_ACCESSIBLE) == Some("true"),
-        tags,
-    }
-}
-
 /// A clone's password secret, which must still exist.
 async fn read_secret(app: &Context, secret_id: &str) -> Result<crate::aws::SecretString, Failure> {
     app.ports
@@ -645,13 +552,6 @@ async fn read_secret(app: &Context, secret_id: &str) -> Result<crate::aws::Secre
         .get_value(secret_id)
         .await?
         .ok_or_else(|| Failure::Permanent(format!("password secret {secret_id} no longer exists")))
-}
-
-fn password_secret_id(cluster: &ClusterInfo) -> Option<String> {
-    cluster
-        .tag(tags::PASSWORD_SECRET_ARN)
-        .or_else(|| cluster.tag(tags::PASSWORD_SECRET))
-        .map(str::to_string)
 }
 
 /// Compares a usable clone's clone group with its source's. Different groups mean AWS
