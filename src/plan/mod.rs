@@ -17,6 +17,7 @@ pub mod provision;
 pub mod request;
 pub mod sweep;
 pub mod tags;
+pub mod update;
 
 #[cfg(test)]
 mod golden;

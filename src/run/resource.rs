@@ -11,11 +11,11 @@ use serde_json::{Value, json};
 use crate::aws::ClusterInfo;
 use crate::input::cfn::{self, CfnRequest, Envelope};
 use crate::input::properties::{final_snapshot_requested, parse_properties};
-use crate::plan::inventory::data_timestamp;
 use crate::plan::naming;
 use crate::plan::provision::{CloneRequest, RequestOrigin};
 use crate::plan::request::CloneProperties;
 use crate::plan::tags::{self, Role};
+use crate::plan::update::{InPlaceChanges, UpdateDecision, decide_update};
 use crate::run::context::{Context, Invocation};
 use crate::run::deferred;
 use crate::run::execute::Started;
@@ -384,23 +384,22 @@ async fn update_clone(
         slot.fail(app.responder.as_ref(), &reason).await;
         return;
     }
-    let same_clone = old
-        .as_ref()
-        .is_some_and(|old| old.identity() == new.identity());
-    let data_still_new_enough = match new.copy_created_since {
-        None => true,
-        Some(since) => data_timestamp(&cluster).is_some_and(|taken| taken > since),
-    };
-    if !same_clone || !data_still_new_enough {
-        tracing::info!(
+    let changes = match decide_update(old.as_ref(), &new, &cluster) {
+        UpdateDecision::Replace {
             same_clone,
             data_still_new_enough,
-            "making a replacement clone"
-        );
-        return create_clone(app, invocation, new, origin, slot).await;
-    }
-    let old = old.expect("same_clone implies old properties");
-    match update_in_place(app, &cluster, &old, &new).await {
+        } => {
+            tracing::info!(
+                same_clone,
+                data_still_new_enough,
+                "making a replacement clone"
+            );
+            return create_clone(app, invocation, new, origin, slot).await;
+        }
+        UpdateDecision::NoChange => InPlaceChanges::default(),
+        UpdateDecision::InPlace(changes) => changes,
+    };
+    match update_in_place(app, &cluster, &changes, &new).await {
         Ok(()) => {
             let refreshed = app
                 .ports
@@ -427,20 +426,15 @@ async fn update_clone(
     }
 }
 
-/// Applies changed user tags and password readers to an existing clone.
+/// Applies the planner's in-place changes to an existing clone: user tags on the clone and
+/// its instances, the password's readers, the tags that carry its lifetime.
 async fn update_in_place(
     app: &Context,
     cluster: &ClusterInfo,
-    old: &CloneProperties,
+    changes: &InPlaceChanges,
     new: &CloneProperties,
 ) -> Result<(), PolicyCallError> {
-    if old.tags != new.tags {
-        let removed: Vec<String> = old
-            .tags
-            .keys()
-            .filter(|key| !new.tags.contains_key(*key))
-            .cloned()
-            .collect();
+    if let Some(change) = &changes.tags {
         let mut arns = vec![cluster.arn.clone()];
         arns.extend(
             app.ports
@@ -451,21 +445,18 @@ async fn update_in_place(
                 .map(|instance| instance.arn),
         );
         for arn in &arns {
-            if !removed.is_empty() {
-                app.ports.rds.remove_tags(arn, &removed).await?;
+            if !change.removed.is_empty() {
+                app.ports.rds.remove_tags(arn, &change.removed).await?;
             }
-            if !new.tags.is_empty() {
-                app.ports.rds.add_tags(arn, &new.tags).await?;
+            if !change.set.is_empty() {
+                app.ports.rds.add_tags(arn, &change.set).await?;
             }
         }
     }
-    if new.set_password && old.access_principal_arns != new.access_principal_arns {
-        rewrite_readers(app, cluster, &new.access_principal_arns).await?;
+    if let Some(readers) = &changes.readers {
+        rewrite_readers(app, cluster, readers).await?;
     }
-    if (old.expires_after, old.expires_at, old.final_snapshot)
-        != (new.expires_after, new.expires_at, new.final_snapshot)
-        || (old.idle_after, old.idle_action) != (new.idle_after, new.idle_action)
-    {
+    if changes.lifetime {
         retag_expiry(app, cluster, new).await?;
     }
     Ok(())
