@@ -41,7 +41,7 @@ pub enum FinishStep {
     /// Nothing to do until AWS moves on; says what is awaited.
     Wait(String),
     /// Add the cluster's first instance, as its tags describe it.
-    AddFirstInstance(InstanceRequest),
+    AddFirstInstance(Box<InstanceRequest>),
     /// Set the clone's master password to the value of its secret.
     SetPassword { secret_id: String },
     /// Complete the secret with the endpoint, announce a clone (after checking for a silent
@@ -49,7 +49,7 @@ pub enum FinishStep {
     MakeReady {
         secret_id: Option<String>,
         announce: bool,
-        instance: InstanceInfo,
+        instance: Box<InstanceInfo>,
     },
 }
 
@@ -103,7 +103,7 @@ pub fn next_step(
         if !cluster.is_available() {
             return FinishStep::Wait(format!("cluster {} is {}", cluster.id, cluster.status));
         }
-        return FinishStep::AddFirstInstance(first_instance_request(cluster));
+        return FinishStep::AddFirstInstance(Box::new(first_instance_request(cluster)));
     };
     if FAILED_INSTANCE_STATUSES.contains(&instance.status.as_str()) {
         return FinishStep::Fail(format!("instance {} is {}", instance.id, instance.status));
@@ -132,7 +132,7 @@ pub fn next_step(
     FinishStep::MakeReady {
         secret_id,
         announce: role == Some(Role::Clone),
-        instance: instance.clone(),
+        instance: Box::new(instance.clone()),
     }
 }
 
@@ -273,7 +273,7 @@ mod tests {
             FinishStep::MakeReady {
                 secret_id: Some("arn:secret".into()),
                 announce: true,
-                instance: instances[0].clone(),
+                instance: Box::new(instances[0].clone()),
             }
         );
     }

@@ -347,7 +347,7 @@ async fn advance(app: &Context, job: &mut FinishJob) -> Result<Pass, Failure> {
         FinishStep::Fail(reason) => Err(Failure::Permanent(reason)),
         FinishStep::AlreadyReady => Ok(Pass::Ready(Box::new(cluster))),
         FinishStep::Wait(reason) => Ok(Pass::Waiting(reason)),
-        FinishStep::AddFirstInstance(request) => add_first_instance(app, &cluster, request).await,
+        FinishStep::AddFirstInstance(request) => add_first_instance(app, &cluster, *request).await,
         FinishStep::SetPassword { secret_id } => {
             let document = read_secret(app, &secret_id).await?;
             let new_password = password::password_from_document(&document).ok_or_else(|| {
