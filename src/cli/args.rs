@@ -160,6 +160,17 @@ pub struct ProvisionArgs {
     #[arg(long, value_name = "CLASS")]
     pub instance_class: Option<String>,
 
+    /// Give the clone a Serverless v2 (db.serverless) instance with this capacity range in
+    /// ACUs, e.g. 0-4; a minimum of 0 lets it pause when idle, on engine versions that allow
+    /// it (others get 0.5, and the plan says so)
+    #[arg(long, value_name = "MIN-MAX", value_parser = crate::input::capacity::parse_acu_range, conflicts_with = "instance_class")]
+    pub serverless: Option<(f64, f64)>,
+
+    /// With --serverless 0-MAX: pause after this long without connections (ISO-8601,
+    /// PT5M to P1D) [default: AWS's, five minutes]
+    #[arg(long, value_name = "DURATION", value_parser = crate::input::capacity::parse_auto_pause, requires = "serverless")]
+    pub auto_pause: Option<i32>,
+
     /// Extra tag for the clone (repeat for more)
     #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
     pub tags: Vec<(String, String)>,
@@ -364,6 +375,50 @@ mod tests {
             cli.command,
             Command::Sweep(SweepArgs { dry_run: true })
         ));
+    }
+
+    #[test]
+    fn serverless_takes_a_min_max_range_and_an_optional_auto_pause() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args);
+        let cli = parse(&[
+            "acm",
+            "provision",
+            "--source",
+            "db",
+            "--serverless",
+            "0-4",
+            "--auto-pause",
+            "PT10M",
+        ])
+        .unwrap();
+        let Command::Provision(args) = cli.command else {
+            panic!("not provision");
+        };
+        assert_eq!(args.serverless, Some((0.0, 4.0)));
+        assert_eq!(args.auto_pause, Some(600));
+        for refused in [
+            &["acm", "provision", "--source", "db", "--serverless", "4"][..],
+            &[
+                "acm",
+                "provision",
+                "--source",
+                "db",
+                "--auto-pause",
+                "PT10M",
+            ][..],
+            &[
+                "acm",
+                "provision",
+                "--source",
+                "db",
+                "--serverless",
+                "0-4",
+                "--instance-class",
+                "db.r6g.large",
+            ][..],
+        ] {
+            assert!(parse(refused).is_err(), "{refused:?}");
+        }
     }
 
     #[test]

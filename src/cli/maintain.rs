@@ -140,10 +140,18 @@ pub fn render(report: &MaintenanceReport, origin: &str) -> String {
             continue;
         }
         for copy in &root.copies {
+            let capacity = copy
+                .capacity
+                .as_ref()
+                .map(|capacity| format!(", {capacity}"))
+                .unwrap_or_default();
             text.push_str(&format!(
-                "  {}: would make copy {} ({})\n",
+                "  {}: would make copy {} ({}{capacity})\n",
                 root.cluster_id, copy.cluster_id, copy.instance.instance_class
             ));
+            if let Some(note) = &copy.capacity_note {
+                text.push_str(&format!("  {}: {note}\n", root.cluster_id));
+            }
         }
         for purge in &root.purge {
             text.push_str(&format!(

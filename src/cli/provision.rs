@@ -37,6 +37,9 @@ const PROPERTY_FLAGS: &[(&str, &str)] = &[
     ("ExpiresAt", "--expires-at"),
     ("IdleAfter", "--idle-after"),
     ("IdleAction", "--delete-when-idle"),
+    ("ServerlessMinCapacity", "--serverless"),
+    ("ServerlessMaxCapacity", "--serverless"),
+    ("AutoPauseAfter", "--auto-pause"),
 ];
 
 pub async fn run(
@@ -144,6 +147,14 @@ async fn clone_request(app: &Context, args: &ProvisionArgs) -> Result<CloneReque
     properties.set_password = args.set_password;
     properties.access_principal_arns = args.principals.clone();
     properties.instance_class = args.instance_class.clone();
+    properties.serverless =
+        args.serverless.map(
+            |(min_acu, max_acu)| crate::plan::capacity::CapacityRequest {
+                min_acu,
+                max_acu,
+                auto_pause_seconds: args.auto_pause,
+            },
+        );
     properties.tags = args.tags.iter().cloned().collect();
     properties.expires_after = args.ttl;
     properties.expires_at = args.expires_at;

@@ -10,6 +10,8 @@ use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
 use crate::config::AWS_MAX_CLONES_PER_SOURCE;
+use crate::input::capacity::{parse_acu, parse_auto_pause};
+use crate::plan::capacity::{CapacityField, CapacityRequest, check_request};
 use crate::plan::maintenance::RootTarget;
 use crate::plan::naming::check_rds_identifier;
 use crate::plan::request::check_instance_class;
@@ -315,6 +317,8 @@ fn parse_entry(entry: &Value, path: &str) -> Result<RootTarget, ConfigProblem> {
     let mut purge = true;
     let mut max_clones = None;
     let mut clone_ttl = None;
+    let mut copy_capacity = None;
+    let mut class_key = None;
     for (raw_key, value) in object {
         let key = normalize_key(raw_key);
         match key.as_str() {
@@ -361,12 +365,22 @@ fn parse_entry(entry: &Value, path: &str) -> Result<RootTarget, ConfigProblem> {
                 }
                 clone_ttl = Some(ttl);
             }
-            "instance-class" => {
+            "instance-class" | "copy-instance-class" => {
                 let text = value.as_str().ok_or_else(|| {
                     problem(&key, "expected a string like \"db.t4g.medium\"".into())
                 })?;
                 check_instance_class(text).map_err(|text| problem(&key, text))?;
+                if let Some(other) = &class_key {
+                    return Err(problem(&key, format!("is given twice, also as {other}")));
+                }
                 instance_class = Some(text.to_string());
+                class_key = Some(key.clone());
+            }
+            "copy-capacity" => {
+                copy_capacity = Some(
+                    parse_copy_capacity(value)
+                        .map_err(|(part, text)| problem(&format!("{key}{part}"), text))?,
+                );
             }
             "max-clones-per-source" => {
                 max_clones = Some(
@@ -382,6 +396,15 @@ fn parse_entry(entry: &Value, path: &str) -> Result<RootTarget, ConfigProblem> {
             }
         }
     }
+    if let (Some(_), Some(class_key)) = (&copy_capacity, &class_key) {
+        return Err(problem(
+            "copy-capacity",
+            format!(
+                "cannot be combined with {class_key}: copies get either a db.serverless \
+                 instance with copy-capacity or an instance of {class_key}; keep one"
+            ),
+        ));
+    }
     Ok(RootTarget {
         cluster_id: cluster_id.ok_or_else(|| problem("cluster-id", "is required".into()))?,
         target_clone_slots: target
@@ -392,8 +415,56 @@ fn parse_entry(entry: &Value, path: &str) -> Result<RootTarget, ConfigProblem> {
         purge_obsolete_copies: purge,
         max_clones_per_source: max_clones,
         clone_ttl,
-        copy_capacity: None,
+        copy_capacity,
     })
+}
+
+/// `{:min 0 :max 4 :auto-pause "PT10M"}`; an error names the part (`.min`) and the problem.
+fn parse_copy_capacity(value: &Value) -> Result<CapacityRequest, (String, String)> {
+    let shape = || {
+        (
+            String::new(),
+            "expected a map like {:min 0 :max 4 :auto-pause \"PT10M\"}".to_string(),
+        )
+    };
+    let object = value.as_object().ok_or_else(shape)?;
+    let mut min = None;
+    let mut max = None;
+    let mut auto_pause_seconds = None;
+    for (raw_key, value) in object {
+        let key = normalize_key(raw_key);
+        let at = |text: String| (format!(".{key}"), text);
+        match key.as_str() {
+            "min" => min = Some(parse_acu(value).map_err(at)?),
+            "max" => max = Some(parse_acu(value).map_err(at)?),
+            "auto-pause" => {
+                let text = value.as_str().ok_or_else(|| {
+                    at("expected an ISO-8601 duration string like \"PT10M\"".into())
+                })?;
+                auto_pause_seconds = Some(parse_auto_pause(text).map_err(at)?);
+            }
+            _ => {
+                return Err((
+                    format!(".{}", display_key(raw_key)),
+                    "is not a copy-capacity setting (min, max, auto-pause)".into(),
+                ));
+            }
+        }
+    }
+    let wanted = CapacityRequest {
+        min_acu: min.ok_or_else(|| (".min".to_string(), "is required".to_string()))?,
+        max_acu: max.ok_or_else(|| (".max".to_string(), "is required".to_string()))?,
+        auto_pause_seconds,
+    };
+    check_request(&wanted).map_err(|problem| {
+        let part = match problem.field {
+            CapacityField::Min => ".min",
+            CapacityField::Max => ".max",
+            CapacityField::AutoPause => ".auto-pause",
+        };
+        (part.to_string(), problem.message)
+    })?;
+    Ok(wanted)
 }
 
 fn positive_integer(value: &Value, max: u32) -> Result<u32, String> {

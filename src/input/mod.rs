@@ -6,6 +6,7 @@
 //! May import: `plan/` (the types it parses into) and the base modules.
 //! Must not import: `run/`, `aws/`, `lambda/`, `cli/`. `tests/layering.rs` checks this.
 
+pub mod capacity;
 pub mod cfn;
 pub mod event;
 pub mod maintenance_config;

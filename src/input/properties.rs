@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use crate::input::capacity::{parse_acu, parse_auto_pause};
+use crate::plan::capacity::CapacityRequest;
 use crate::plan::request::{CloneProperties, IdleAction, PropertyError};
 use crate::text::shorten;
 use crate::time::{parse_duration, parse_timestamp};
@@ -37,6 +39,9 @@ pub const PROPERTY_NAMES: &[&str] = &[
     "ExpiresAt",
     "IdleAfter",
     "IdleAction",
+    "ServerlessMinCapacity",
+    "ServerlessMaxCapacity",
+    "AutoPauseAfter",
 ];
 
 /// Parses CloudFormation's `ResourceProperties` into validated properties.
@@ -125,10 +130,52 @@ pub fn parse_properties(value: &Value) -> Result<CloneProperties, PropertyError>
                 )
             })?,
         },
-        serverless: None,
+        serverless: serverless_capacity(&fields)?,
     };
     properties.validate()?;
     Ok(properties)
+}
+
+/// `ServerlessMinCapacity`, `ServerlessMaxCapacity` and `AutoPauseAfter`: both capacities
+/// or none, and the pause only with them.
+fn serverless_capacity(fields: &Fields<'_>) -> Result<Option<CapacityRequest>, PropertyError> {
+    let acu = |name: &str| -> Result<Option<f64>, PropertyError> {
+        match fields.object.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
+            Some(value) => parse_acu(value)
+                .map(Some)
+                .map_err(|problem| PropertyError::new(name, problem)),
+        }
+    };
+    let min = acu("ServerlessMinCapacity")?;
+    let max = acu("ServerlessMaxCapacity")?;
+    let auto_pause_seconds = fields
+        .string("AutoPauseAfter")?
+        .map(|text| parse_auto_pause(&text))
+        .transpose()
+        .map_err(|problem| PropertyError::new("AutoPauseAfter", problem))?;
+    match (min, max) {
+        (Some(min_acu), Some(max_acu)) => Ok(Some(CapacityRequest {
+            min_acu,
+            max_acu,
+            auto_pause_seconds,
+        })),
+        (Some(_), None) => Err(PropertyError::new(
+            "ServerlessMaxCapacity",
+            "is required with ServerlessMinCapacity",
+        )),
+        (None, Some(_)) => Err(PropertyError::new(
+            "ServerlessMinCapacity",
+            "is required with ServerlessMaxCapacity",
+        )),
+        (None, None) if auto_pause_seconds.is_some() => Err(PropertyError::new(
+            "AutoPauseAfter",
+            "needs ServerlessMinCapacity 0 and a ServerlessMaxCapacity: only a Serverless v2 \
+             instance with a minimum of 0 ACUs pauses",
+        )),
+        (None, None) => Ok(None),
+    }
 }
 
 /// Reads only `FinalSnapshot`, leniently: a Delete must work even when the stored

@@ -54,11 +54,9 @@ pub struct CapacityChoice {
     pub note: Option<String>,
 }
 
-/// Decides the capacity range of a copy or clone of `root`.
-pub fn choose_capacity(
-    root: &ClusterInfo,
-    wanted: &CapacityRequest,
-) -> Result<CapacityChoice, CapacityProblem> {
+/// Checks what AWS would refuse of a range whatever the engine version: half steps, the
+/// range, the pause interval, and a pause asked for beside a nonzero minimum.
+pub fn check_request(wanted: &CapacityRequest) -> Result<(), CapacityProblem> {
     let problem = |field: CapacityField| {
         move |violation: rules::RuleViolation| CapacityProblem {
             field,
@@ -82,6 +80,15 @@ pub fn choose_capacity(
             });
         }
     }
+    Ok(())
+}
+
+/// Decides the capacity range of a copy or clone of `root`.
+pub fn choose_capacity(
+    root: &ClusterInfo,
+    wanted: &CapacityRequest,
+) -> Result<CapacityChoice, CapacityProblem> {
+    check_request(wanted)?;
     if wanted.min_acu > 0.0 {
         return Ok(CapacityChoice {
             scaling: scaling(wanted.min_acu, wanted.max_acu, None),

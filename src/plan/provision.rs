@@ -9,12 +9,12 @@ use crate::aws::{
     ClusterInfo, InstanceInfo, InstanceRequest, RestoreRequest, RestoreSettings, RestoreType, Tags,
 };
 use crate::config::Config;
-use crate::plan::capacity::{self, CapacityChoice, CapacityField, choose_capacity};
+use crate::plan::capacity::{self, CapacityChoice, choose_capacity};
 use crate::plan::choice::{NoCloneSlot, SourceChoice, choose_clone_source};
 use crate::plan::inventory::Inventory;
 use crate::plan::naming;
 use crate::plan::pool::{FreshnessRule, PoolView, SourceKind, SourceView};
-use crate::plan::request::{CloneProperties, PropertyError};
+use crate::plan::request::{CloneProperties, PropertyError, capacity_property};
 use crate::plan::tags::{self, LifecycleState, Role};
 use crate::time::format_timestamp;
 
@@ -283,18 +283,8 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
         })?),
         None => None,
     };
+    // validate() has refused any other class beside a capacity range.
     let instance_class = match (&properties.instance_class, root_writer) {
-        (Some(class), _) if capacity.is_some() && class != rules::SERVERLESS_INSTANCE_CLASS => {
-            return Err(PropertyError::new(
-                "InstanceClass",
-                format!(
-                    "'{class}' cannot be combined with ServerlessMinCapacity and \
-                     ServerlessMaxCapacity, which make a {} instance; leave one out",
-                    rules::SERVERLESS_INSTANCE_CLASS
-                ),
-            )
-            .into());
-        }
         _ if capacity.is_some() => rules::SERVERLESS_INSTANCE_CLASS.to_string(),
         (Some(class), _) => class.clone(),
         (None, Some(writer)) => writer.instance_class.clone(),
@@ -517,15 +507,6 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
     };
     check_plan_against_aws_rules(&plan)?;
     Ok(ProvisionOutcome::Make(Box::new(plan)))
-}
-
-/// The property that sets one part of a capacity range.
-fn capacity_property(field: CapacityField) -> &'static str {
-    match field {
-        CapacityField::Min => "ServerlessMinCapacity",
-        CapacityField::Max => "ServerlessMaxCapacity",
-        CapacityField::AutoPause => "AutoPauseAfter",
-    }
 }
 
 /// Restore settings with a decided capacity range instead of the root's, if one is given.

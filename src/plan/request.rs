@@ -7,8 +7,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::aws::Tags;
+use crate::aws::rules::SERVERLESS_INSTANCE_CLASS;
 use crate::config::check_secret_prefix;
-use crate::plan::capacity::CapacityRequest;
+use crate::plan::capacity::{CapacityField, CapacityRequest, check_request};
 use crate::plan::naming::check_rds_identifier;
 use crate::plan::tags::check_user_tags;
 use crate::text::shorten;
@@ -185,6 +186,25 @@ impl CloneProperties {
             check_instance_class(class)
                 .map_err(|problem| PropertyError::new("InstanceClass", problem))?;
         }
+        if let Some(wanted) = &self.serverless {
+            check_request(wanted).map_err(|problem| {
+                PropertyError::new(capacity_property(problem.field), problem.message)
+            })?;
+            if let Some(class) = self
+                .instance_class
+                .as_ref()
+                .filter(|class| *class != SERVERLESS_INSTANCE_CLASS)
+            {
+                return Err(PropertyError::new(
+                    "InstanceClass",
+                    format!(
+                        "'{class}' cannot be combined with ServerlessMinCapacity and \
+                         ServerlessMaxCapacity, which make a {SERVERLESS_INSTANCE_CLASS} \
+                         instance; leave one out"
+                    ),
+                ));
+            }
+        }
         if let Some(prefix) = &self.secret_prefix {
             check_secret_prefix(prefix)
                 .map_err(|problem| PropertyError::new("SecretPrefix", problem))?;
@@ -336,6 +356,15 @@ fn valid_iam_path_and_name(text: &str) -> bool {
 }
 
 /// Instance classes look like `db.r6g.large` or `db.serverless`.
+/// The property that sets one part of a capacity range.
+pub fn capacity_property(field: CapacityField) -> &'static str {
+    match field {
+        CapacityField::Min => "ServerlessMinCapacity",
+        CapacityField::Max => "ServerlessMaxCapacity",
+        CapacityField::AutoPause => "AutoPauseAfter",
+    }
+}
+
 pub fn check_instance_class(class: &str) -> Result<(), String> {
     let parts: Vec<&str> = class.split('.').collect();
     let shape_ok = match parts.as_slice() {
