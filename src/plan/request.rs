@@ -287,6 +287,7 @@ impl CloneProperties {
             vpc_security_group_ids: self.vpc_security_group_ids.clone(),
             db_cluster_parameter_group_name: self.db_cluster_parameter_group_name.clone(),
             db_parameter_group_name: self.db_parameter_group_name.clone(),
+            serverless: self.serverless,
         }
     }
 }
@@ -305,6 +306,7 @@ pub struct CloneIdentity {
     vpc_security_group_ids: Option<Vec<String>>,
     db_cluster_parameter_group_name: Option<String>,
     db_parameter_group_name: Option<String>,
+    serverless: Option<CapacityRequest>,
 }
 
 /// Checks an IAM principal ARN: an account root, user, role or assumed-role session in one

@@ -162,6 +162,27 @@ mod tests {
     }
 
     #[test]
+    fn a_changed_serverless_capacity_range_replaces_the_clone() {
+        let mut new = properties();
+        new.serverless = Some(crate::plan::capacity::CapacityRequest {
+            min_acu: 0.0,
+            max_acu: 4.0,
+            auto_pause_seconds: None,
+        });
+        assert_eq!(
+            decide_update(Some(&properties()), &new, &clone()),
+            UpdateDecision::Replace {
+                same_clone: false,
+                data_still_new_enough: true
+            }
+        );
+        assert_eq!(
+            decide_update(Some(&new), &new.clone(), &clone()),
+            UpdateDecision::NoChange
+        );
+    }
+
+    #[test]
     fn a_changed_identity_or_unreadable_old_properties_replace_the_clone() {
         let mut new = properties();
         new.instance_class = Some("db.r6g.large".into());
