@@ -204,11 +204,11 @@ async fn drive(
             Err(error) => Ok(Pass::Waiting(format!("lease unavailable: {error}"))),
         };
         match pass {
-            Err(Failure::Permanent(reason)) => {
+            Err(StepError::Permanent(reason)) => {
                 release_finish_lease(app, held).await;
                 return fail(app, job, slot, &reason).await;
             }
-            Err(Failure::Transient(reason)) => {
+            Err(StepError::Transient(reason)) => {
                 tracing::warn!(cluster = %job.cluster_id, %reason, "finisher step failed; will retry");
                 progress(&reason);
                 if mode == FinishMode::OnePass {
@@ -295,19 +295,19 @@ async fn hold_finish_lease(
 }
 
 /// A step that could not be done.
-enum Failure {
+enum StepError {
     /// Waiting will not help: answer FAILED and undo.
     Permanent(String),
     /// Worth trying again on the next pass (throttling, a blip).
     Transient(String),
 }
 
-impl From<AwsError> for Failure {
-    fn from(error: AwsError) -> Failure {
+impl From<AwsError> for StepError {
+    fn from(error: AwsError) -> StepError {
         if error.is_retryable() {
-            Failure::Transient(error.to_string())
+            StepError::Transient(error.to_string())
         } else {
-            Failure::Permanent(error.to_string())
+            StepError::Permanent(error.to_string())
         }
     }
 }
@@ -323,13 +323,13 @@ async fn describe_status(app: &Context, cluster_id: &str) -> Option<String> {
 }
 
 /// One look at the world and the next step, as the planner decides it.
-async fn advance(app: &Context, job: &mut FinishJob) -> Result<Pass, Failure> {
+async fn advance(app: &Context, job: &mut FinishJob) -> Result<Pass, StepError> {
     if let Some(deferred) = job.deferred.clone() {
         return restore_when_source_ready(app, job, &deferred).await;
     }
     let rds = &app.ports.rds;
     let Some(cluster) = rds.describe_cluster(&job.cluster_id).await? else {
-        return Err(Failure::Permanent(format!(
+        return Err(StepError::Permanent(format!(
             "cluster {} no longer exists",
             job.cluster_id
         )));
@@ -344,14 +344,14 @@ async fn advance(app: &Context, job: &mut FinishJob) -> Result<Pass, Failure> {
         }
     };
     match step {
-        FinishStep::Fail(reason) => Err(Failure::Permanent(reason)),
+        FinishStep::Fail(reason) => Err(StepError::Permanent(reason)),
         FinishStep::AlreadyReady => Ok(Pass::Ready(Box::new(cluster))),
         FinishStep::Wait(reason) => Ok(Pass::Waiting(reason)),
         FinishStep::AddFirstInstance(request) => add_first_instance(app, &cluster, *request).await,
         FinishStep::SetPassword { secret_id } => {
             let document = read_secret(app, &secret_id).await?;
             let new_password = password::password_from_document(&document).ok_or_else(|| {
-                Failure::Permanent(format!("password secret {secret_id} holds no password"))
+                StepError::Permanent(format!("password secret {secret_id} holds no password"))
             })?;
             rds.set_master_password(&cluster.id, &new_password).await?;
             set_state(app, &cluster, LifecycleState::PasswordSet).await?;
@@ -397,16 +397,16 @@ async fn restore_when_source_ready(
     app: &Context,
     job: &mut FinishJob,
     deferred: &DeferredRestore,
-) -> Result<Pass, Failure> {
+) -> Result<Pass, StepError> {
     let rds = &app.ports.rds;
     let source_id = &deferred.restore.source_cluster_id;
     let Some(source) = rds.describe_cluster(source_id).await? else {
-        return Err(Failure::Permanent(format!(
+        return Err(StepError::Permanent(format!(
             "copy {source_id} no longer exists"
         )));
     };
     if FAILED_CLUSTER_STATUSES.contains(&source.status.as_str()) {
-        return Err(Failure::Permanent(format!(
+        return Err(StepError::Permanent(format!(
             "copy {source_id} is {}",
             source.status
         )));
@@ -436,7 +436,7 @@ async fn restore_when_source_ready(
     let lease = leases
         .acquire(&deferred.root_id, job.request_id(), app.config.lease_wait)
         .await
-        .map_err(|error| Failure::Transient(error.to_string()))?;
+        .map_err(|error| StepError::Transient(error.to_string()))?;
     let restored = async {
         // A waiting clone's record is removed by whoever restores it (below, under this
         // lease) or by a Delete that cancels it: without the record, an existing clone was
@@ -447,7 +447,7 @@ async fn restore_when_source_ready(
             let ours = existing.tag(tags::REQUEST)
                 == deferred.restore.tags.get(tags::REQUEST).map(String::as_str);
             if !ours {
-                return Err(Failure::Permanent(format!(
+                return Err(StepError::Permanent(format!(
                     "cluster id {} was taken by someone else while waiting",
                     existing.id
                 )));
@@ -462,9 +462,9 @@ async fn restore_when_source_ready(
         }
         let source = inventory
             .cluster(source_id)
-            .ok_or_else(|| Failure::Permanent(format!("copy {source_id} no longer exists")))?;
+            .ok_or_else(|| StepError::Permanent(format!("copy {source_id} no longer exists")))?;
         if free_clone_slots(&inventory, source, app.config.max_clones_per_source) == 0 {
-            return Err(Failure::Permanent(format!(
+            return Err(StepError::Permanent(format!(
                 "copy {source_id} filled up ({} clones) while this clone waited for it; try again",
                 inventory.clones_using_slots_of(source).len()
             )));
@@ -476,7 +476,7 @@ async fn restore_when_source_ready(
             if !deferred::is_recorded(app, &job.cluster_id).await? {
                 crate::run::teardown::delete_clone(app, &restored, false)
                     .await
-                    .map_err(|error| Failure::Transient(error.to_string()))?;
+                    .map_err(|error| StepError::Transient(error.to_string()))?;
                 return Err(cancelled(&job.cluster_id, source_id));
             }
             deferred::forget(app, &job.cluster_id).await?;
@@ -502,8 +502,8 @@ async fn restore_when_source_ready(
     Ok(Pass::Restored(Box::new(restored)))
 }
 
-fn cancelled(clone_id: &str, copy_id: &str) -> Failure {
-    Failure::Permanent(format!(
+fn cancelled(clone_id: &str, copy_id: &str) -> StepError {
+    StepError::Permanent(format!(
         "clone {clone_id} was deleted while it waited for copy {copy_id}"
     ))
 }
@@ -517,7 +517,7 @@ async fn add_first_instance(
     app: &Context,
     cluster: &ClusterInfo,
     request: InstanceRequest,
-) -> Result<Pass, Failure> {
+) -> Result<Pass, StepError> {
     match app.ports.rds.create_instance(&request).await {
         Ok(_) => Ok(Pass::Waiting(format!(
             "adding instance {} to {}",
@@ -530,7 +530,7 @@ async fn add_first_instance(
         ))),
         Err(error) if error.kind() == AwsErrorKind::InvalidState => {
             match app.ports.rds.describe_cluster(&cluster.id).await? {
-                Some(fresh) if fresh.is_available() => Err(Failure::Permanent(format!(
+                Some(fresh) if fresh.is_available() => Err(StepError::Permanent(format!(
                     "cannot add instance {} ({}) to {}: {error}",
                     request.instance_id, request.instance_class, cluster.id
                 ))),
@@ -546,12 +546,17 @@ async fn add_first_instance(
 }
 
 /// A clone's password secret, which must still exist.
-async fn read_secret(app: &Context, secret_id: &str) -> Result<crate::aws::SecretString, Failure> {
+async fn read_secret(
+    app: &Context,
+    secret_id: &str,
+) -> Result<crate::aws::SecretString, StepError> {
     app.ports
         .secrets
         .get_value(secret_id)
         .await?
-        .ok_or_else(|| Failure::Permanent(format!("password secret {secret_id} no longer exists")))
+        .ok_or_else(|| {
+            StepError::Permanent(format!("password secret {secret_id} no longer exists"))
+        })
 }
 
 /// Compares a usable clone's clone group with its source's. Different groups mean AWS
