@@ -236,3 +236,10 @@ fn the_finisher_and_provisioning_are_siblings_over_the_executor() {
         );
     }
 }
+
+#[test]
+fn status_reads_the_config_through_the_inventory_loader_not_through_maintenance() {
+    let status = std::fs::read_to_string(src().join("run/status.rs")).unwrap();
+    assert!(!status.contains("crate::run::maintain"));
+    assert!(status.contains("load_maintenance_config"));
+}

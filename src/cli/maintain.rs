@@ -8,9 +8,8 @@ use crate::cli::failure::{Failure, describe_aws_error};
 use crate::cli::output::{print_json, print_text};
 use crate::cli::table::Table;
 use crate::run::context::{Context, Invocation};
-use crate::run::maintain::{
-    ConfigSource, MaintainError, MaintenanceReport, RootReport, run as maintain,
-};
+use crate::run::inventory::ConfigSource;
+use crate::run::maintain::{MaintainError, MaintenanceReport, RootReport, run as maintain};
 
 pub async fn run(app: &Context, args: &MaintainArgs, json: bool) -> Result<(), Failure> {
     let source = match &args.config {

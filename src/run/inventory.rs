@@ -1,9 +1,15 @@
-//! Reading the world: the inventory (paged DescribeDBClusters with tags inline, never one
-//! ListTagsForResource per cluster) and the secrets and key aliases maintenance looks at.
+//! The inventory loader: reads the world the planner plans over. The clusters (paged
+//! DescribeDBClusters with tags inline, never one ListTagsForResource per cluster), the
+//! secrets and key aliases maintenance looks at, and the maintenance config with its
+//! roots, which every workflow that needs it (maintenance, status, the CLI's clone
+//! lifetimes) reads through here.
 
 use std::collections::BTreeSet;
 
-use crate::aws::{AwsError, AwsErrorKind, KeyAlias, Ports, Rds, SecretSummary, StrayKey};
+use crate::aws::{AwsError, AwsErrorKind, KeyAlias, Params, Ports, Rds, SecretSummary, StrayKey};
+use crate::input::maintenance_config::{
+    MaintenanceConfig, UnreadableConfig, parse_maintenance_config,
+};
 use crate::plan::inventory::Inventory;
 use crate::plan::naming;
 use crate::plan::tags;
@@ -26,6 +32,50 @@ pub async fn load_inventory(rds: &dyn Rds) -> Result<Inventory, AwsError> {
         }
     }
     Ok(Inventory::new(clusters))
+}
+
+/// Where the maintenance config comes from.
+#[derive(Debug, Clone)]
+pub enum ConfigSource {
+    /// The SSM parameter named in the deployment's config.
+    Parameter,
+    /// Text given directly (the CLI's `--config FILE`).
+    Text(String),
+}
+
+/// The maintenance config could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigLoadError {
+    #[error(transparent)]
+    Unreadable(#[from] UnreadableConfig),
+    #[error("reading the maintenance config: {0}")]
+    Aws(#[source] AwsError),
+}
+
+/// The maintenance config from `source`; `parameter` names the SSM parameter. No parameter
+/// means nothing to maintain. Entries that cannot be used are logged and left out.
+pub async fn load_maintenance_config(
+    params: &dyn Params,
+    parameter: &str,
+    source: &ConfigSource,
+) -> Result<MaintenanceConfig, ConfigLoadError> {
+    let text = match source {
+        ConfigSource::Text(text) => text.clone(),
+        ConfigSource::Parameter => {
+            match params.get(parameter).await.map_err(ConfigLoadError::Aws)? {
+                Some(parameter) => parameter.value,
+                None => {
+                    tracing::info!(parameter = %parameter, "no maintenance config: nothing to maintain");
+                    return Ok(MaintenanceConfig::default());
+                }
+            }
+        }
+    };
+    let config = parse_maintenance_config(&text)?;
+    for problem in &config.problems {
+        tracing::error!(%problem, "maintenance config entry skipped");
+    }
+    Ok(config)
 }
 
 /// What maintenance needs to find password artifacts whose clone is gone.

@@ -14,7 +14,7 @@ use crate::plan::request::CloneProperties;
 use crate::plan::sweep::CloneLifecycle;
 use crate::plan::tags::{self, Role};
 use crate::run::context::Context;
-use crate::run::maintain::{self, ConfigSource};
+use crate::run::inventory::{ConfigSource, load_maintenance_config};
 use crate::run::teardown::{self, TeardownError};
 use crate::time::format_timestamp;
 
@@ -65,7 +65,13 @@ pub fn lifecycle_event(
 /// `DefaultCloneTtl`, else forever. A maintenance config that cannot be read falls back to
 /// the stack default (the provision itself must not fail over it).
 pub async fn default_clone_ttl(app: &Context, root_id: &str) -> Option<TimeDelta> {
-    match maintain::read_config(app, &ConfigSource::Parameter).await {
+    match load_maintenance_config(
+        app.ports.params.as_ref(),
+        &app.config.maintenance_config_parameter,
+        &ConfigSource::Parameter,
+    )
+    .await
+    {
         Ok(config) => {
             if let Some(ttl) = config
                 .targets

@@ -8,9 +8,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 use crate::aws::AwsError;
-use crate::input::maintenance_config::{
-    ConfigProblem, MaintenanceConfig, UnreadableConfig, parse_maintenance_config,
-};
+use crate::input::maintenance_config::{ConfigProblem, MaintenanceConfig, UnreadableConfig};
 use crate::metrics::{self, RootMetrics};
 use crate::plan::maintenance::RootTarget;
 use crate::plan::maintenance::{MaintenanceInput, MaintenancePlan, RootPlan, plan_maintenance};
@@ -18,22 +16,15 @@ use crate::run::context::{Context, Invocation};
 use crate::run::deferred;
 use crate::run::execute::{restore_or_adopt, try_create_instance};
 use crate::run::finish::{self, FinishMode, FinishOutcome};
-use crate::run::inventory::{load_inventory, load_password_artifacts};
+use crate::run::inventory::{
+    ConfigLoadError, ConfigSource, load_inventory, load_maintenance_config, load_password_artifacts,
+};
 use crate::run::lease::Lease;
 use crate::run::teardown::{self, TeardownReport};
 
 /// How long a finishing chain follows a new copy: a full copy of a large volume takes hours;
 /// past this, the next maintenance sweep adds its instance.
 const COPY_READY_WITHIN: chrono::TimeDelta = chrono::TimeDelta::hours(6);
-
-/// Where the maintenance config comes from.
-#[derive(Debug, Clone)]
-pub enum ConfigSource {
-    /// The SSM parameter named in the deployment's config.
-    Parameter,
-    /// Text given directly (the CLI's `--config FILE`).
-    Text(String),
-}
 
 /// Why a maintenance run could not run at all.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +37,18 @@ pub enum MaintainError {
         #[source]
         source: AwsError,
     },
+}
+
+impl From<ConfigLoadError> for MaintainError {
+    fn from(error: ConfigLoadError) -> MaintainError {
+        match error {
+            ConfigLoadError::Unreadable(unreadable) => MaintainError::Config(unreadable),
+            ConfigLoadError::Aws(source) => MaintainError::Aws {
+                what: "the maintenance config",
+                source,
+            },
+        }
+    }
 }
 
 /// What a run did, root by root.
@@ -76,41 +79,6 @@ pub struct RootReport {
     pub failures: Vec<String>,
     /// How long the root's lease took to get, in milliseconds.
     pub lease_wait_ms: u64,
-}
-
-/// Reads the maintenance config; a missing parameter means nothing to maintain.
-pub async fn read_config(
-    app: &Context,
-    source: &ConfigSource,
-) -> Result<MaintenanceConfig, MaintainError> {
-    let text = match source {
-        ConfigSource::Text(text) => text.clone(),
-        ConfigSource::Parameter => {
-            match app
-                .ports
-                .params
-                .get(&app.config.maintenance_config_parameter)
-                .await
-                .map_err(|source| MaintainError::Aws {
-                    what: "the maintenance config",
-                    source,
-                })? {
-                Some(parameter) => parameter.value,
-                None => {
-                    tracing::info!(
-                        parameter = %app.config.maintenance_config_parameter,
-                        "no maintenance config: nothing to maintain"
-                    );
-                    return Ok(MaintenanceConfig::default());
-                }
-            }
-        }
-    };
-    let config = parse_maintenance_config(&text)?;
-    for problem in &config.problems {
-        tracing::error!(%problem, "maintenance config entry skipped");
-    }
-    Ok(config)
 }
 
 /// Plans maintenance without changing anything.
@@ -159,7 +127,12 @@ pub async fn run(
     source: &ConfigSource,
     dry_run: bool,
 ) -> Result<MaintenanceReport, MaintainError> {
-    let config = read_config(app, source).await?;
+    let config = load_maintenance_config(
+        app.ports.params.as_ref(),
+        &app.config.maintenance_config_parameter,
+        source,
+    )
+    .await?;
     if dry_run {
         let plan = plan_only(app, &config).await?;
         return Ok(MaintenanceReport {

@@ -11,8 +11,7 @@ use crate::plan::inventory::{Inventory, data_timestamp};
 use crate::plan::pool::{FreshnessRule, PoolView};
 use crate::plan::tags::{self, Role};
 use crate::run::context::Context;
-use crate::run::inventory::load_inventory;
-use crate::run::maintain::{ConfigSource, read_config};
+use crate::run::inventory::{ConfigSource, load_inventory, load_maintenance_config};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -64,7 +63,13 @@ pub async fn status(
             root_ids.insert(id.to_string());
         }
         None => {
-            if let Ok(config) = read_config(app, &ConfigSource::Parameter).await {
+            if let Ok(config) = load_maintenance_config(
+                app.ports.params.as_ref(),
+                &app.config.maintenance_config_parameter,
+                &ConfigSource::Parameter,
+            )
+            .await
+            {
                 root_ids.extend(config.targets.into_iter().map(|target| target.cluster_id));
             }
             let arns = inventory.ids_by_arn();
