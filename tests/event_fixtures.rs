@@ -3,11 +3,11 @@
 
 use std::path::PathBuf;
 
-use aurora_clone_manager::input::cfn::{CfnRequest, parse_request};
+use aurora_clone_manager::input::cfn::CfnRequest;
 use aurora_clone_manager::input::event::{
     Action, Event, RdsInstanceEvent, ScheduledEvent, dispatch,
 };
-use aurora_clone_manager::input::properties::parse_properties;
+use aurora_clone_manager::input::properties::{ResourceProperties, parse_properties};
 use aurora_clone_manager::run::finish::FinishJob;
 use serde_json::Value;
 
@@ -20,9 +20,20 @@ fn fixture(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
 }
 
-fn cloudformation(name: &str) -> CfnRequest {
+fn event_response_url(raw: &Value) -> String {
+    raw["ResponseURL"].as_str().unwrap().to_string()
+}
+
+/// The request as the dispatcher reads it, once, with its properties.
+fn cloudformation(name: &str) -> CfnRequest<ResourceProperties> {
     match dispatch(fixture(name)).unwrap() {
-        Event::CloudFormation(raw) => parse_request(&raw).unwrap(),
+        Event::CloudFormation(event) => {
+            assert_eq!(
+                event.envelope.response_url,
+                event_response_url(&fixture(name))
+            );
+            event.request.unwrap()
+        }
         other => panic!("{name} dispatched as {other:?}"),
     }
 }
@@ -33,7 +44,7 @@ fn the_create_sample_parses_with_string_typed_properties() {
         panic!("not a Create");
     };
     assert_eq!(create.logical_resource_id, "TestDb");
-    let properties = parse_properties(&create.resource_properties).unwrap();
+    let properties = create.resource_properties.clone.unwrap();
     assert_eq!(properties.source_cluster_id, "prod-db");
     assert!(properties.set_password);
     assert_eq!(properties.access_principal_arns.len(), 2);
@@ -50,8 +61,8 @@ fn the_update_sample_carries_old_and_new_properties() {
         panic!("not an Update");
     };
     assert!(update.physical_resource_id.starts_with("arn:aws:rds:"));
-    let old = parse_properties(&update.old_resource_properties).unwrap();
-    let new = parse_properties(&update.resource_properties).unwrap();
+    let old = update.old_resource_properties.clone.unwrap();
+    let new = update.resource_properties.clone.unwrap();
     assert_eq!(old.identity(), new.identity());
     assert_ne!(old.tags, new.tags);
 }
@@ -62,6 +73,7 @@ fn the_delete_sample_names_the_clone() {
         panic!("not a Delete");
     };
     assert_eq!(delete.request_id, "2c4e6a8b-0d1f-4e3a-9c5b-7d9e1f3a5b7c");
+    assert!(!delete.resource_properties.final_snapshot);
 }
 
 #[test]

@@ -54,18 +54,23 @@ impl Envelope {
     }
 }
 
-/// A typed custom-resource request.
+/// A typed custom-resource request, generic over how its properties are read (raw JSON
+/// as CloudFormation sends them, or a resource's own reading of them); an Update carries
+/// the old properties beside the new.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(tag = "RequestType")]
-pub enum CfnRequest {
-    Create(CreateRequest),
-    Update(UpdateRequest),
-    Delete(DeleteRequest),
+#[serde(
+    tag = "RequestType",
+    bound(deserialize = "P: Deserialize<'de> + Default")
+)]
+pub enum CfnRequest<P = Value> {
+    Create(CreateRequest<P>),
+    Update(UpdateRequest<P>),
+    Delete(DeleteRequest<P>),
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct CreateRequest {
+pub struct CreateRequest<P = Value> {
     #[serde(rename = "ResponseURL")]
     pub response_url: String,
     pub stack_id: String,
@@ -73,28 +78,12 @@ pub struct CreateRequest {
     pub resource_type: String,
     pub logical_resource_id: String,
     #[serde(default)]
-    pub resource_properties: Value,
+    pub resource_properties: P,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct UpdateRequest {
-    #[serde(rename = "ResponseURL")]
-    pub response_url: String,
-    pub stack_id: String,
-    pub request_id: String,
-    pub resource_type: String,
-    pub logical_resource_id: String,
-    pub physical_resource_id: String,
-    #[serde(default)]
-    pub resource_properties: Value,
-    #[serde(default)]
-    pub old_resource_properties: Value,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct DeleteRequest {
+pub struct UpdateRequest<P = Value> {
     #[serde(rename = "ResponseURL")]
     pub response_url: String,
     pub stack_id: String,
@@ -103,7 +92,76 @@ pub struct DeleteRequest {
     pub logical_resource_id: String,
     pub physical_resource_id: String,
     #[serde(default)]
-    pub resource_properties: Value,
+    pub resource_properties: P,
+    #[serde(default)]
+    pub old_resource_properties: P,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteRequest<P = Value> {
+    #[serde(rename = "ResponseURL")]
+    pub response_url: String,
+    pub stack_id: String,
+    pub request_id: String,
+    pub resource_type: String,
+    pub logical_resource_id: String,
+    pub physical_resource_id: String,
+    #[serde(default)]
+    pub resource_properties: P,
+}
+
+impl<P> CfnRequest<P> {
+    /// The same request with its properties (and an Update's old ones) read by `read`.
+    pub fn map_properties<Q>(self, read: impl Fn(P) -> Q) -> CfnRequest<Q> {
+        match self {
+            CfnRequest::Create(create) => CfnRequest::Create(CreateRequest {
+                response_url: create.response_url,
+                stack_id: create.stack_id,
+                request_id: create.request_id,
+                resource_type: create.resource_type,
+                logical_resource_id: create.logical_resource_id,
+                resource_properties: read(create.resource_properties),
+            }),
+            CfnRequest::Update(update) => CfnRequest::Update(UpdateRequest {
+                response_url: update.response_url,
+                stack_id: update.stack_id,
+                request_id: update.request_id,
+                resource_type: update.resource_type,
+                logical_resource_id: update.logical_resource_id,
+                physical_resource_id: update.physical_resource_id,
+                resource_properties: read(update.resource_properties),
+                old_resource_properties: read(update.old_resource_properties),
+            }),
+            CfnRequest::Delete(delete) => CfnRequest::Delete(DeleteRequest {
+                response_url: delete.response_url,
+                stack_id: delete.stack_id,
+                request_id: delete.request_id,
+                resource_type: delete.resource_type,
+                logical_resource_id: delete.logical_resource_id,
+                physical_resource_id: delete.physical_resource_id,
+                resource_properties: read(delete.resource_properties),
+            }),
+        }
+    }
+}
+
+/// A CloudFormation event read once: the envelope, read leniently so that even a malformed
+/// request can be answered, and the typed request or what is wrong with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CloudFormationEvent<P> {
+    pub envelope: Envelope,
+    pub request: Result<CfnRequest<P>, String>,
+}
+
+impl<P> CloudFormationEvent<P> {
+    /// Reads the envelope and the request, and the request's properties with `read`.
+    pub fn read(raw: &Value, read: impl Fn(Value) -> P) -> CloudFormationEvent<P> {
+        CloudFormationEvent {
+            envelope: Envelope::read(raw),
+            request: parse_request(raw).map(|request| request.map_properties(read)),
+        }
+    }
 }
 
 /// Parses a request, with an error that says what is wrong with it.
@@ -169,5 +227,37 @@ mod tests {
         let mut odd = base;
         odd["RequestType"] = json!("Replace");
         assert!(parse_request(&odd).unwrap_err().starts_with("RequestType:"));
+    }
+
+    #[test]
+    fn an_event_is_read_once_into_envelope_and_request_with_old_properties_on_update() {
+        let raw = json!({
+            "RequestType": "Update", "ResponseURL": "https://example.invalid/r",
+            "StackId": "s", "RequestId": "r", "ResourceType": "Custom::AuroraClone",
+            "LogicalResourceId": "Db", "PhysicalResourceId": "arn:x",
+            "ResourceProperties": {"SourceClusterId": "new"},
+            "OldResourceProperties": {"SourceClusterId": "old"}
+        });
+        let event = CloudFormationEvent::read(&raw, |properties| {
+            properties["SourceClusterId"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        });
+        assert_eq!(
+            event.envelope.physical_resource_id.as_deref(),
+            Some("arn:x")
+        );
+        let Ok(CfnRequest::Update(update)) = event.request else {
+            panic!("expected an Update, got {:?}", event.request);
+        };
+        assert_eq!(update.resource_properties, "new");
+        assert_eq!(update.old_resource_properties, "old");
+        let broken = CloudFormationEvent::read(&json!({"ResponseURL": "https://x"}), |_| ());
+        assert_eq!(broken.envelope.response_url, "https://x");
+        assert_eq!(
+            broken.request,
+            Err("RequestType: expected a string".to_string())
+        );
     }
 }

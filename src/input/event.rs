@@ -4,12 +4,16 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::input::cfn::CloudFormationEvent;
+use crate::input::properties::{ResourceProperties, read_resource_properties};
+
 /// Everything the function can be invoked with.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    /// A CloudFormation custom-resource request (has `RequestType` and `ResponseURL`); kept
-    /// raw so that even a malformed one can be answered.
-    CloudFormation(Value),
+    /// A CloudFormation custom-resource request (has `RequestType` and `ResponseURL`), read
+    /// here once: its envelope leniently (so that even a malformed one can be answered),
+    /// the request and its properties strictly.
+    CloudFormation(Box<CloudFormationEvent<ResourceProperties>>),
     /// The maintenance schedule: an EventBridge scheduled event, or the original tool's
     /// constant input `{"source": "events", "action": "maintain!"}`.
     Scheduled(ScheduledEvent),
@@ -144,7 +148,10 @@ pub fn dispatch(raw: Value) -> Result<Event, DispatchError> {
         return Err(DispatchError::NotAnObject);
     };
     if object.contains_key("RequestType") && object.contains_key("ResponseURL") {
-        return Ok(Event::CloudFormation(raw));
+        return Ok(Event::CloudFormation(Box::new(CloudFormationEvent::read(
+            &raw,
+            read_resource_properties,
+        ))));
     }
     if let Some(action) = object.get("action") {
         let Some(action) = action.as_str() else {

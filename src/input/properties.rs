@@ -178,6 +178,25 @@ fn serverless_capacity(fields: &Fields<'_>) -> Result<Option<CapacityRequest>, P
     }
 }
 
+/// A request's `ResourceProperties` as the `Custom::AuroraClone` resource reads them, once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceProperties {
+    /// The validated clone properties, or what is wrong with them: a Create or Update
+    /// fails with it; an Update whose old properties fail treats them as unknown.
+    pub clone: Result<CloneProperties, PropertyError>,
+    /// `FinalSnapshot`, read leniently: a Delete must work even when the stored properties
+    /// would no longer pass validation.
+    pub final_snapshot: bool,
+}
+
+/// Reads `ResourceProperties` for every use a request makes of them.
+pub fn read_resource_properties(value: Value) -> ResourceProperties {
+    ResourceProperties {
+        clone: parse_properties(&value),
+        final_snapshot: final_snapshot_requested(&value),
+    }
+}
+
 /// Reads only `FinalSnapshot`, leniently: a Delete must work even when the stored
 /// properties would no longer pass validation.
 pub fn final_snapshot_requested(value: &Value) -> bool {

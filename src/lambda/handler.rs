@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::input::cfn::Envelope;
+use crate::input::cfn::{CloudFormationEvent, Envelope};
 use crate::input::event::{Action, Event, RdsInstanceEvent, dispatch};
 use crate::input::properties::parse_properties;
 use crate::metrics;
@@ -85,7 +85,7 @@ pub async fn handle_event(
     invocation: Invocation,
     raw: Value,
 ) -> Result<Value, HandlerError> {
-    let event = match dispatch(raw.clone()) {
+    let event = match dispatch(raw) {
         Ok(event) => event,
         Err(error) => {
             tracing::error!(%error, "event not understood");
@@ -93,8 +93,8 @@ pub async fn handle_event(
         }
     };
     match event {
-        Event::CloudFormation(raw) => {
-            let envelope = Envelope::read(&raw);
+        Event::CloudFormation(event) => {
+            let CloudFormationEvent { envelope, request } = *event;
             let physical_id = envelope
                 .physical_resource_id
                 .clone()
@@ -104,7 +104,7 @@ pub async fn handle_event(
                 let app = app.clone();
                 let invocation = invocation.clone();
                 let slot = slot.clone();
-                async move { resource::handle(&app, &invocation, &raw, &slot).await }
+                async move { resource::handle(&app, &invocation, request, &slot).await }
             };
             guard_answer(&app, &invocation, &slot, work).await;
             Ok(json!({

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::aws::ClusterInfo;
-use crate::input::cfn::{self, CfnRequest, Envelope};
-use crate::input::properties::{final_snapshot_requested, parse_properties};
+use crate::input::cfn::{CfnRequest, Envelope};
+use crate::input::properties::ResourceProperties;
 use crate::plan::naming;
 use crate::plan::provision::{CloneRequest, RequestOrigin};
 use crate::plan::request::CloneProperties;
@@ -28,9 +28,15 @@ use crate::run::provision::{Audience, start_clone};
 use crate::run::respond::AnswerSlot;
 use crate::run::teardown::{self, TeardownReport};
 
-/// Handles one CloudFormation request; the answer goes through `slot`.
-pub async fn handle(app: &Context, invocation: &Invocation, raw: &Value, slot: &Arc<AnswerSlot>) {
-    let request = match cfn::parse_request(raw) {
+/// Handles one CloudFormation request, read once by the dispatcher (or what is wrong with
+/// it); the answer goes through `slot`.
+pub async fn handle(
+    app: &Context,
+    invocation: &Invocation,
+    request: Result<CfnRequest<ResourceProperties>, String>,
+    slot: &Arc<AnswerSlot>,
+) {
+    let request = match request {
         Ok(request) => request,
         Err(reason) => {
             slot.fail(app.responder.as_ref(), &reason).await;
@@ -44,7 +50,7 @@ pub async fn handle(app: &Context, invocation: &Invocation, raw: &Value, slot: &
                 logical_resource_id: create.logical_resource_id,
                 request_id: create.request_id,
             };
-            match parse_properties(&create.resource_properties) {
+            match create.resource_properties.clone {
                 Ok(properties) => create_clone(app, invocation, properties, origin, slot).await,
                 Err(error) => {
                     slot.fail(app.responder.as_ref(), &error.to_string()).await;
@@ -57,14 +63,14 @@ pub async fn handle(app: &Context, invocation: &Invocation, raw: &Value, slot: &
                 logical_resource_id: update.logical_resource_id,
                 request_id: update.request_id,
             };
-            let new = match parse_properties(&update.resource_properties) {
+            let new = match update.resource_properties.clone {
                 Ok(properties) => properties,
                 Err(error) => {
                     slot.fail(app.responder.as_ref(), &error.to_string()).await;
                     return;
                 }
             };
-            let old = parse_properties(&update.old_resource_properties).ok();
+            let old = update.old_resource_properties.clone.ok();
             update_clone(
                 app,
                 invocation,
@@ -86,7 +92,7 @@ pub async fn handle(app: &Context, invocation: &Invocation, raw: &Value, slot: &
                 envelope: slot.envelope().clone(),
                 physical_id: delete.physical_resource_id,
                 origin,
-                final_snapshot: final_snapshot_requested(&delete.resource_properties),
+                final_snapshot: delete.resource_properties.final_snapshot,
                 give_up_at: app.now() + DELETE_TIMEOUT,
                 hop: 0,
             };
