@@ -14,6 +14,7 @@ pub mod maintenance;
 pub mod naming;
 pub mod pool;
 pub mod provision;
+pub mod refresh;
 pub mod request;
 pub mod sweep;
 pub mod tags;

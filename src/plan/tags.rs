@@ -52,6 +52,12 @@ pub const PROTECTED_UNTIL: &str = "aurora-clone-manager:protected-until";
 /// The clone's idle rule: its `IdleAfter` and `IdleAction`, e.g. `PT12H stop`.
 pub const IDLE: &str = "aurora-clone-manager:idle";
 
+/// On the new clone of a refresh in place: the clone it is to replace. Together with which
+/// of the refresh's names exist, it is the refresh's state (see `plan::refresh`).
+pub const REFRESH_OF: &str = "aurora-clone-manager:refresh-of";
+/// On the new clone of a refresh in place: the writer identifier it is to take over.
+pub const REFRESH_INSTANCE: &str = "aurora-clone-manager:refresh-instance";
+
 /// AWS allows at most 50 tags on an RDS resource and our own take up to 21, which leaves 29.
 pub const MAX_USER_TAGS: usize = 29;
 

@@ -29,6 +29,7 @@ pub const EVENT_NAMES: &[&str] = &[
     "clone-expired",
     "clone-stopped",
     "clone-started",
+    "clone-refreshed",
 ];
 
 /// A lifecycle event about `cluster`: the shared detail keys, then `fields` (an object;

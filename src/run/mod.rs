@@ -22,6 +22,7 @@ pub mod maintain;
 pub mod password;
 pub mod propagation;
 pub mod provision;
+pub mod refresh;
 pub mod resource;
 pub mod respond;
 pub mod status;
