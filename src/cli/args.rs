@@ -109,6 +109,9 @@ pub enum Command {
     Protect(ProtectArgs),
     /// Start a stopped clone
     Start(StartArgs),
+    /// Give a clone the newest data of its root, keeping its identifier, endpoint and
+    /// password secret (runs on where it stopped when run again)
+    Refresh(RefreshArgs),
 }
 
 #[derive(Debug, Args)]
@@ -273,6 +276,17 @@ pub struct StartArgs {
     /// The clone (cluster identifier or ARN)
     #[arg(value_name = "ID")]
     pub cluster: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    /// The clone (cluster identifier or ARN)
+    #[arg(value_name = "ID")]
+    pub cluster: String,
+
+    /// Wait until the new clone is in place and the old one is being deleted
+    #[arg(long)]
+    pub wait: bool,
 }
 
 #[derive(Debug, Args)]

@@ -19,6 +19,7 @@ mod maintain;
 mod output;
 mod progress;
 mod provision;
+mod refresh;
 mod status;
 mod sweep;
 mod table;
@@ -81,6 +82,7 @@ async fn run_command(cli: &Cli) -> Result<(), Failure> {
             lifecycle::protect(&connect(global).await?, args, global.json).await
         }
         Command::Start(args) => lifecycle::start(&connect(global).await?, args, global.json).await,
+        Command::Refresh(args) => refresh::run(&connect(global).await?, args, global.json).await,
     }
 }
 
