@@ -294,3 +294,47 @@ async fn the_rename_window_is_the_writers_rename_time_on_the_fakes_clock() {
     );
     println!("rename window: {longest} s of the fake's clock");
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_update_that_changes_only_the_refresh_token_refreshes_the_clone_in_place() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    let properties = json!({"SourceClusterId": "prod", "SetPassword": "true",
+                            "AccessPrincipalArns": READER, "RefreshToken": "1"});
+    env.send(create_event("Db", "req-1", properties.clone()))
+        .await;
+    let created = env.only_answer(&response_url("req-1"));
+    assert_success(&created);
+    let clone_id = env.managed("clone").remove(0).id;
+    let before = env.fake.cluster_snapshot(&clone_id).unwrap();
+    tokio::time::advance(Duration::from_secs(24 * 3600)).await;
+
+    let mut changed = properties.clone();
+    changed["RefreshToken"] = json!("2");
+    env.send(update_event(
+        "Db",
+        "req-2",
+        &created.physical_resource_id,
+        changed,
+        properties,
+    ))
+    .await;
+    let updated = env.only_answer(&response_url("req-2"));
+    assert_success(&updated);
+    assert_eq!(updated.physical_resource_id, created.physical_resource_id);
+    assert!(
+        env.fake
+            .cluster_snapshot(&format!("{clone_id}-next"))
+            .is_some()
+    );
+    // Each sweep moves the refresh on.
+    for _ in 0..40 {
+        env.send(json!({"action": "sweep"})).await;
+        tokio::time::advance(Duration::from_secs(60)).await;
+    }
+    assert_one_usable_clone(&env, &clone_id, "after the sweeps").await;
+    let after = env.fake.cluster_snapshot(&clone_id).unwrap();
+    assert!(after.tag(tags::DATA_TIMESTAMP) > before.tag(tags::DATA_TIMESTAMP));
+    assert_eq!(after.tag(tags::OWNER), before.tag(tags::OWNER));
+    assert_eq!(env.fake.secrets().len(), 1);
+}

@@ -42,6 +42,7 @@ pub const PROPERTY_NAMES: &[&str] = &[
     "ServerlessMinCapacity",
     "ServerlessMaxCapacity",
     "AutoPauseAfter",
+    "RefreshToken",
 ];
 
 /// Parses CloudFormation's `ResourceProperties` into validated properties.
@@ -131,6 +132,7 @@ pub fn parse_properties(value: &Value) -> Result<CloneProperties, PropertyError>
             })?,
         },
         serverless: serverless_capacity(&fields)?,
+        refresh_token: fields.string("RefreshToken")?,
     };
     properties.validate()?;
     Ok(properties)

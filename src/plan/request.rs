@@ -75,6 +75,10 @@ pub struct CloneProperties {
     /// A Serverless v2 capacity range: the clone gets a `db.serverless` instance with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serverless: Option<CapacityRequest>,
+    /// Any value; an Update that changes only this refreshes the clone in place
+    /// (`RefreshToken`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 /// What the sweep does to a clone that had no connections for its `IdleAfter`.
@@ -140,6 +144,7 @@ impl CloneProperties {
             idle_after: None,
             idle_action: IdleAction::Stop,
             serverless: None,
+            refresh_token: None,
         }
     }
 

@@ -32,6 +32,8 @@ pub struct InPlaceChanges {
     pub readers: Option<Vec<String>>,
     /// Expiry, final snapshot or idle settings changed: the tags carrying them are rewritten.
     pub lifetime: bool,
+    /// `RefreshToken` changed: the clone is refreshed in place (`plan::refresh`).
+    pub refresh: bool,
 }
 
 /// User tags to take off and to put on the clone and its instances.
@@ -89,6 +91,7 @@ fn in_place_changes(old: &CloneProperties, new: &CloneProperties) -> InPlaceChan
         tags,
         readers,
         lifetime,
+        refresh: old.refresh_token != new.refresh_token,
     }
 }
 
@@ -105,6 +108,19 @@ mod tests {
 
     fn clone() -> ClusterInfo {
         tagged_clone("acm", "dev-1", &cluster("prod"))
+    }
+
+    #[test]
+    fn a_new_refresh_token_alone_refreshes_the_same_clone_in_place() {
+        let mut new = properties();
+        new.refresh_token = Some("2".into());
+        let UpdateDecision::InPlace(changes) = decide_update(Some(&properties()), &new, &clone())
+        else {
+            panic!("not in place");
+        };
+        assert!(changes.refresh);
+        assert_eq!(changes.tags, None);
+        assert!(!changes.lifetime);
     }
 
     #[test]

@@ -405,7 +405,19 @@ async fn update_clone(
         UpdateDecision::NoChange => InPlaceChanges::default(),
         UpdateDecision::InPlace(changes) => changes,
     };
-    match update_in_place(app, &cluster, &changes, &new).await {
+    let updated = update_in_place(app, &cluster, &changes, &new).await;
+    if updated.is_ok() && changes.refresh {
+        // Started here; each sweep moves it on until the new clone is in place.
+        if let Err(error) = crate::run::refresh::refresh(app, &cluster.id, false).await {
+            slot.fail(
+                app.responder.as_ref(),
+                &format!("refreshing {}: {error}", cluster.id),
+            )
+            .await;
+            return;
+        }
+    }
+    match updated {
         Ok(()) => {
             let refreshed = app
                 .ports

@@ -38,6 +38,9 @@ pub struct SweepReport {
     /// Clones that could not be deleted or stopped yet (stopped and now starting, or in
     /// another transition): a later sweep finishes them.
     pub pending: Vec<String>,
+    /// Clones whose refresh in place this sweep moved on (see `run::refresh`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refreshes: Vec<String>,
     pub failures: Vec<String>,
 }
 
@@ -127,6 +130,34 @@ pub async fn run(app: &Context, dry_run: bool) -> Result<SweepReport, SweepError
             SweepAction::Unreadable { tag, value } => {
                 tracing::warn!(cluster = %cluster.id, tag, value, "a lifecycle tag cannot be read; the clone is left alone");
             }
+        }
+    }
+    // Refreshes in progress: a new clone names the clone it replaces until it has taken
+    // its place; then the old one, under its retired name, shows the refresh unfinished.
+    let clones = inventory.managed(&app.config.stack_name, crate::plan::tags::Role::Clone);
+    let mut refreshing: Vec<&str> = clones
+        .iter()
+        .filter_map(|cluster| cluster.tag(crate::plan::tags::REFRESH_OF))
+        .chain(
+            clones
+                .iter()
+                .filter(|cluster| {
+                    let retired = crate::plan::refresh::RefreshNames::of(&cluster.id).retired_id;
+                    inventory
+                        .cluster(&retired)
+                        .is_some_and(|old| !old.is_deleting())
+                })
+                .map(|cluster| cluster.id.as_str()),
+        )
+        .collect();
+    refreshing.sort_unstable();
+    refreshing.dedup();
+    for clone_id in refreshing {
+        match crate::run::refresh::refresh(app, clone_id, false).await {
+            Ok(_) => report.refreshes.push(clone_id.to_string()),
+            Err(error) => report
+                .failures
+                .push(format!("refreshing {clone_id}: {error}")),
         }
     }
     Ok(report)
