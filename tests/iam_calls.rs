@@ -826,21 +826,18 @@ async fn run_every_flow() -> Vec<Value> {
     assert_success(&env.only_answer(&response_url("req-2")));
     calls.extend(recorder.calls());
 
-    // Renames, as a refresh swaps a clone: the cluster and its writer get new names that
-    // keep the prefix.
+    // Refresh in place: a new clone, the renames of the swap, the secret rewritten, the old
+    // clone deleted.
     let (env, recorder) = recorded_env(false);
     env.seed_root("prod");
-    env.send(create_event("Renamed", "req-1", with_password(json!({}))))
+    env.send(create_event("Refreshed", "req-1", with_password(json!({}))))
         .await;
     assert_success(&env.only_answer(&response_url("req-1")));
     let clone = env.managed("clone").remove(0);
-    let writer = clone.writer_instance_id().unwrap().to_string();
-    Rds::rename_instance(recorder.as_ref(), &writer, &format!("{writer}-old"))
+    let report = aurora_clone_manager::run::refresh::refresh(&env.app, &clone.id, true)
         .await
         .unwrap();
-    Rds::rename_cluster(recorder.as_ref(), &clone.id, &format!("{}-old", clone.id))
-        .await
-        .unwrap();
+    assert!(report.done, "{report:?}");
     calls.extend(recorder.calls());
     calls
 }
