@@ -200,7 +200,9 @@ pub enum KeyPlan {
     },
 }
 
-/// Plans one clone.
+/// Plans one clone, step by step: check the request, answer a replay with its earlier
+/// clone, find the root, choose the source, name the clone, shape its instance, then its
+/// tags, password, restore, instance and purges, and the steps for people.
 pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, PlanError> {
     let ProvisionInput {
         request,
@@ -212,17 +214,113 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
     } = input;
     let properties = &request.properties;
     properties.validate()?;
-    let owner = request.origin.owner();
-    if let Some(existing) = inventory.clusters().iter().find(|cluster| {
-        tags::managed_role(cluster, &config.stack_name) == Some(Role::Clone)
-            && cluster.tag(tags::REQUEST) == Some(request.origin.request_id.as_str())
-            && request.origin.owns(cluster.tag(tags::OWNER))
-    }) {
-        return Ok(ProvisionOutcome::AlreadyMade {
+    // A replay of a request that already made its clone answers with that clone, before
+    // anything that may have changed since (the clock, the pool) is judged again.
+    if let Some(made) = earlier_attempt(request, inventory, config) {
+        return Ok(made);
+    }
+    validate_input(properties, config, now)?;
+    let root = find_root(properties, inventory, config)?;
+    let choice = choose_source(request, inventory, root, config, now)?;
+    let cluster_id = choose_cluster_id(request, inventory, &config.name_prefix)?;
+    let shape = instance_shape(properties, root, root_writer)?;
+    let (source, copy, source_step) = plan_source(
+        &choice,
+        root,
+        &cluster_id,
+        inventory,
+        config,
+        placement,
+        now,
+    );
+    let password = properties
+        .set_password
+        .then(|| plan_password(properties, config, root, &cluster_id, now));
+    let (cluster_tags, tag_steps) = clone_tags(
+        request,
+        config,
+        root,
+        &source,
+        &shape,
+        password.as_ref(),
+        now,
+    );
+    let restore = restore_request(
+        &cluster_id,
+        &source,
+        &cluster_tags,
+        properties,
+        root,
+        &shape,
+    );
+    let instance = instance_request(&cluster_id, &shape, &cluster_tags, root, inventory);
+    let purge = if properties.purge_obsolete_copies {
+        plan_purges(
+            &pool_by_stack_age(inventory, root, config, now),
+            inventory,
+            Some(&source.cluster_id),
+        )
+    } else {
+        Vec::new()
+    };
+    let summary = steps(
+        source_step,
+        tag_steps,
+        &instance,
+        shape.capacity.as_ref(),
+        &purge,
+        properties.wait_for_ready,
+    );
+    let plan = ProvisionPlan {
+        cluster_arn: naming::cluster_arn(
+            &placement.partition,
+            &placement.region,
+            &placement.account_id,
+            &cluster_id,
+        ),
+        cluster_id,
+        root_id: root.id.clone(),
+        source,
+        copy,
+        restore,
+        instance,
+        password,
+        purge,
+        wait_for_ready: properties.wait_for_ready,
+        summary,
+    };
+    check_plan_against_aws_rules(&plan)?;
+    Ok(ProvisionOutcome::Make(Box::new(plan)))
+}
+
+/// The clone this very request made on an earlier attempt (Lambda retried it, or the
+/// answer was lost), if there is one.
+fn earlier_attempt(
+    request: &CloneRequest,
+    inventory: &Inventory,
+    config: &Config,
+) -> Option<ProvisionOutcome> {
+    inventory
+        .clusters()
+        .iter()
+        .find(|cluster| {
+            tags::managed_role(cluster, &config.stack_name) == Some(Role::Clone)
+                && cluster.tag(tags::REQUEST) == Some(request.origin.request_id.as_str())
+                && request.origin.owns(cluster.tag(tags::OWNER))
+        })
+        .map(|existing| ProvisionOutcome::AlreadyMade {
             cluster_id: existing.id.clone(),
             arn: existing.arn.clone(),
-        });
-    }
+        })
+}
+
+/// The checks of a request that depend on the deployment and the clock (the properties'
+/// own rules were checked by `validate`).
+fn validate_input(
+    properties: &CloneProperties,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<(), PlanError> {
     if let Some(expires_at) = properties.expires_at
         && expires_at <= now
     {
@@ -248,6 +346,16 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
         )
         .into());
     }
+    Ok(())
+}
+
+/// The cluster to clone: it exists, is Aurora, and is not one of our copies or clones
+/// nor named like one.
+fn find_root<'a>(
+    properties: &CloneProperties,
+    inventory: &'a Inventory,
+    config: &Config,
+) -> Result<&'a ClusterInfo, PlanError> {
     let root = inventory
         .cluster(&properties.source_cluster_id)
         .ok_or_else(|| PlanError::SourceMissing(properties.source_cluster_id.clone()))?;
@@ -260,7 +368,19 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
     if let Some(problem) = root_named_like_ours(&root.id, config) {
         return Err(PropertyError::new("SourceClusterId", problem).into());
     }
+    Ok(root)
+}
 
+/// The clone source by the rule in `plan::choice`, over the root's pool as the request's
+/// freshness rule sees it; a requester that cannot wait for a copy is told so now.
+fn choose_source(
+    request: &CloneRequest,
+    inventory: &Inventory,
+    root: &ClusterInfo,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<SourceChoice, PlanError> {
+    let properties = &request.properties;
     let rule = FreshnessRule {
         max_copy_age: properties.max_copy_age.unwrap_or(config.max_copy_age),
         created_since: properties.copy_created_since,
@@ -275,8 +395,24 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
     );
     let choice = choose_clone_source(&pool, properties.copy_ok).map_err(PlanError::NoSlot)?;
     check_the_requester_can_wait(request, &choice, &root.id)?;
+    Ok(choice)
+}
 
-    let cluster_id = choose_cluster_id(request, inventory, &config.name_prefix)?;
+/// What the clone's instance is like: its class (or a Serverless v2 capacity range),
+/// parameter group and public access.
+struct InstanceShape {
+    capacity: Option<CapacityChoice>,
+    class: String,
+    parameter_group: Option<String>,
+    publicly_accessible: bool,
+}
+
+/// The instance the properties ask for, filled in from the root's writer.
+fn instance_shape(
+    properties: &CloneProperties,
+    root: &ClusterInfo,
+    root_writer: Option<&InstanceInfo>,
+) -> Result<InstanceShape, PlanError> {
     let capacity = match &properties.serverless {
         Some(wanted) => Some(choose_capacity(root, wanted).map_err(|problem| {
             PropertyError::new(capacity_property(problem.field), problem.message)
@@ -284,7 +420,7 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
         None => None,
     };
     // validate() has refused any other class beside a capacity range.
-    let instance_class = match (&properties.instance_class, root_writer) {
+    let class = match (&properties.instance_class, root_writer) {
         _ if capacity.is_some() => rules::SERVERLESS_INSTANCE_CLASS.to_string(),
         (Some(class), _) => class.clone(),
         (None, Some(writer)) => writer.instance_class.clone(),
@@ -299,7 +435,7 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
             .into());
         }
     };
-    if instance_class == rules::SERVERLESS_INSTANCE_CLASS
+    if class == rules::SERVERLESS_INSTANCE_CLASS
         && capacity.is_none()
         && root.serverless_v2_scaling.is_none()
     {
@@ -312,39 +448,58 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
         )
         .into());
     }
-    let instance_parameter_group = properties
+    let parameter_group = properties
         .db_parameter_group_name
         .clone()
         .or_else(|| root_writer.and_then(|writer| writer.db_parameter_group.clone()));
     // Never more public than the root: its writer's setting, private when unknown.
     let publicly_accessible = root_writer.is_some_and(|writer| writer.publicly_accessible);
+    Ok(InstanceShape {
+        capacity,
+        class,
+        parameter_group,
+        publicly_accessible,
+    })
+}
 
-    let mut summary = Vec::new();
-    let (source, copy) = match &choice {
-        SourceChoice::Ready { source } => {
-            summary.push(format!(
+/// The source the clone is restored from, the copy to make first if the choice needs
+/// one, and the step that says so.
+fn plan_source(
+    choice: &SourceChoice,
+    root: &ClusterInfo,
+    cluster_id: &str,
+    inventory: &Inventory,
+    config: &Config,
+    placement: &Placement,
+    now: DateTime<Utc>,
+) -> (PlannedSource, Option<CopyPlan>, String) {
+    match choice {
+        SourceChoice::Ready { source } => (
+            planned_source(source, now, false),
+            None,
+            format!(
                 "clone {} ({}) into {cluster_id}: {} of {} slots free there",
                 source.cluster_id,
                 source_kind_word(source.kind),
                 source.free_slots,
                 config.max_clones_per_source
-            ));
-            (planned_source(source, now, false), None)
-        }
-        SourceChoice::AwaitCopy { copy } => {
-            summary.push(format!(
+            ),
+        ),
+        SourceChoice::AwaitCopy { copy } => (
+            planned_source(copy, now, true),
+            None,
+            format!(
                 "wait for copy {} (still being made), then clone it into {cluster_id}",
                 copy.cluster_id
-            ));
-            (planned_source(copy, now, true), None)
-        }
+            ),
+        ),
         SourceChoice::MakeCopy => {
             let instance = CopyInstance::Class(config.copy_instance_class.clone());
             let copy = plan_copies(root, config, &instance, now, 1, inventory).remove(0);
-            summary.push(format!(
+            let step = format!(
                 "no free clone slot: make copy {} of {} (slow, full copy), then clone it into {cluster_id}",
                 copy.cluster_id, root.id
-            ));
+            );
             let source = PlannedSource {
                 cluster_id: copy.cluster_id.clone(),
                 arn: naming::cluster_arn(
@@ -357,31 +512,43 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
                 data_timestamp: now,
                 wait_until_cloneable: true,
             };
-            (source, Some(copy))
+            (source, Some(copy), step)
         }
-    };
+    }
+}
 
-    let password = properties
-        .set_password
-        .then(|| plan_password(properties, config, root, &cluster_id, now));
+/// The clone's tags: the user's, ours (role, owner, request, source, data time), how to
+/// make its instance, where its password is, and when it expires or idles; with the
+/// steps the password, expiry and idle tags stand for.
+fn clone_tags(
+    request: &CloneRequest,
+    config: &Config,
+    root: &ClusterInfo,
+    source: &PlannedSource,
+    shape: &InstanceShape,
+    password: Option<&PasswordPlan>,
+    now: DateTime<Utc>,
+) -> (Tags, Vec<String>) {
+    let properties = &request.properties;
+    let mut steps = Vec::new();
     let mut cluster_tags = properties.tags.clone();
     cluster_tags.extend(base_tags(config, Role::Clone, root, now));
-    cluster_tags.insert(tags::OWNER.into(), owner);
+    cluster_tags.insert(tags::OWNER.into(), request.origin.owner());
     cluster_tags.insert(tags::REQUEST.into(), request.origin.request_id.clone());
     cluster_tags.insert(tags::SOURCE_ARN.into(), source.arn.clone());
     cluster_tags.insert(
         tags::DATA_TIMESTAMP.into(),
         format_timestamp(source.data_timestamp),
     );
-    cluster_tags.insert(tags::INSTANCE_CLASS.into(), instance_class.clone());
-    if let Some(group) = &instance_parameter_group {
+    cluster_tags.insert(tags::INSTANCE_CLASS.into(), shape.class.clone());
+    if let Some(group) = &shape.parameter_group {
         cluster_tags.insert(tags::INSTANCE_PARAMETER_GROUP.into(), group.clone());
     }
     cluster_tags.insert(
         tags::INSTANCE_PUBLICLY_ACCESSIBLE.into(),
-        publicly_accessible.to_string(),
+        shape.publicly_accessible.to_string(),
     );
-    if let Some(password) = &password {
+    if let Some(password) = password {
         cluster_tags.insert(tags::PASSWORD_SECRET.into(), password.secret_name.clone());
         if let KeyPlan::Shared {
             key_id,
@@ -394,38 +561,48 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
                 cluster_tags.insert(tags::PASSWORD_KEY_GRANTS.into(), "true".into());
             }
         }
-        summary.push(format!(
+        steps.push(format!(
             "store a new master password in secret {} readable by {}",
             password.secret_name,
             password.principals.join(", ")
         ));
     }
-
     if let Some(expires_at) = properties.expiry(now) {
         cluster_tags.insert(tags::EXPIRES_AT.into(), format_timestamp(expires_at));
         if properties.final_snapshot {
             cluster_tags.insert(tags::FINAL_SNAPSHOT.into(), "true".into());
         }
-        summary.push(format!(
+        steps.push(format!(
             "delete the clone when it expires at {}",
             format_timestamp(expires_at)
         ));
     }
-
     if let Some(idle_after) = properties.idle_after {
         cluster_tags.insert(
             tags::IDLE.into(),
             tags::idle_tag_value(idle_after, properties.idle_action),
         );
-        summary.push(format!(
+        steps.push(format!(
             "{} the clone after {} without connections",
             properties.idle_action.as_str(),
             crate::time::format_duration(idle_after)
         ));
     }
+    (cluster_tags, steps)
+}
 
-    let restore = RestoreRequest {
-        cluster_id: cluster_id.clone(),
+/// The copy-on-write restore that makes the clone; network and parameter settings come
+/// from the properties, else from the root.
+fn restore_request(
+    cluster_id: &str,
+    source: &PlannedSource,
+    cluster_tags: &Tags,
+    properties: &CloneProperties,
+    root: &ClusterInfo,
+    shape: &InstanceShape,
+) -> RestoreRequest {
+    RestoreRequest {
+        cluster_id: cluster_id.to_string(),
         source_cluster_id: source.cluster_id.clone(),
         restore_type: RestoreType::CopyOnWrite,
         tags: cluster_tags.clone(),
@@ -443,70 +620,63 @@ pub fn plan_provision(input: ProvisionInput<'_>) -> Result<ProvisionOutcome, Pla
             .or_else(|| root.db_cluster_parameter_group.clone()),
         // From the root even when cloning a copy: the clone looks like the root whatever
         // it was cloned from; a capacity range asked for replaces the root's.
-        settings: with_capacity(RestoreSettings::of(root), capacity.as_ref()),
-    };
-    let instance = InstanceRequest {
-        instance_id: unique_identifier(naming::first_instance_id(&cluster_id), inventory),
-        cluster_id: cluster_id.clone(),
-        instance_class,
+        settings: with_capacity(RestoreSettings::of(root), shape.capacity.as_ref()),
+    }
+}
+
+/// The clone's first instance.
+fn instance_request(
+    cluster_id: &str,
+    shape: &InstanceShape,
+    cluster_tags: &Tags,
+    root: &ClusterInfo,
+    inventory: &Inventory,
+) -> InstanceRequest {
+    InstanceRequest {
+        instance_id: unique_identifier(naming::first_instance_id(cluster_id), inventory),
+        cluster_id: cluster_id.to_string(),
+        instance_class: shape.class.clone(),
         engine: root.engine.clone(),
-        db_parameter_group_name: instance_parameter_group,
-        publicly_accessible,
-        tags: instance_tags(&cluster_tags),
-    };
+        db_parameter_group_name: shape.parameter_group.clone(),
+        publicly_accessible: shape.publicly_accessible,
+        tags: instance_tags(cluster_tags),
+    }
+}
+
+/// The plan's steps for people, in the order the executor carries them out.
+fn steps(
+    source_step: String,
+    tag_steps: Vec<String>,
+    instance: &InstanceRequest,
+    capacity: Option<&CapacityChoice>,
+    purge: &[PurgePlan],
+    wait_for_ready: bool,
+) -> Vec<String> {
+    let mut summary = vec![source_step];
+    summary.extend(tag_steps);
     summary.push(format!(
         "add instance {} ({})",
         instance.instance_id, instance.instance_class
     ));
-    if let Some(capacity) = &capacity {
+    if let Some(capacity) = capacity {
         summary.push(format!(
             "capacity {}",
             capacity::describe(&capacity.scaling)
         ));
         summary.extend(capacity.note.clone());
     }
-
-    let purge = if properties.purge_obsolete_copies {
-        plan_purges(
-            &pool_by_stack_age(inventory, root, config, now),
-            inventory,
-            Some(&source.cluster_id),
-        )
-    } else {
-        Vec::new()
-    };
-    for purge in &purge {
+    for purge in purge {
         summary.push(format!(
             "delete obsolete copy {}: {}",
             purge.cluster_id, purge.reason
         ));
     }
-    summary.push(if properties.wait_for_ready {
+    summary.push(if wait_for_ready {
         "report back when the clone is usable (WaitForReady)".to_string()
     } else {
         "report back once the restore has started (WaitForReady: false)".to_string()
     });
-
-    let plan = ProvisionPlan {
-        cluster_arn: naming::cluster_arn(
-            &placement.partition,
-            &placement.region,
-            &placement.account_id,
-            &cluster_id,
-        ),
-        cluster_id,
-        root_id: root.id.clone(),
-        source,
-        copy,
-        restore,
-        instance,
-        password,
-        purge,
-        wait_for_ready: properties.wait_for_ready,
-        summary,
-    };
-    check_plan_against_aws_rules(&plan)?;
-    Ok(ProvisionOutcome::Make(Box::new(plan)))
+    summary
 }
 
 /// Restore settings with a decided capacity range instead of the root's, if one is given.
