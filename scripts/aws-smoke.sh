@@ -4,7 +4,8 @@
 # through the example stack (example/template.yaml) and one through the CLI, checks that
 # the named principal can read the clone's password and another principal gets
 # AccessDeniedException, optionally clones the root until AWS makes a full copy
-# (--clone-limit), then deletes everything it made. Ctrl-C or a failure also deletes what
+# (--clone-limit) and clones a Serverless v2 cluster while its only instance is paused
+# (--paused-source), then deletes everything it made. Ctrl-C or a failure also deletes what
 # was made so far; whatever cannot be removed is listed at the end.
 #
 #   scripts/aws-smoke.sh --bucket BUCKET [options]
@@ -21,6 +22,9 @@
 #   --db-subnet-group G  DB subnet group for the root (default: the account's default VPC)
 #   --clone-limit        after the checks, clone the root until AWS makes a full copy
 #   --max-clones N       stop --clone-limit after N clones (default 20)
+#   --paused-source      after the checks, make a Serverless v2 cluster whose only
+#                        instance pauses (minimum 0 ACUs), wait until it is paused, and
+#                        clone it with aurora-clone-manager provision --serverless 0-1
 #   --cli PATH           aurora-clone-manager binary to use (default: built here with cargo)
 #   --no-build           deploy the existing bootstrap.zip instead of building it
 #   --keep               delete nothing at the end; list what was made instead
@@ -56,12 +60,19 @@ readonly price_t4g_medium_hour=0.073 # db.t4g.medium, Aurora PostgreSQL, Aurora 
 readonly price_kms_key_month=1.00
 readonly price_secret_month=0.40
 readonly price_storage_gb_month=0.10
+readonly price_acu_hour=0.12 # Aurora Serverless v2, Aurora PostgreSQL, Aurora Standard
 # Rough durations the estimate assumes: the whole run, and each --clone-limit clone.
 readonly run_hours=1.5
 readonly minutes_per_limit_clone=10
+# --paused-source: how long a source's instance is idle before it pauses (the shortest AWS
+# takes, ServerlessV2ScalingConfiguration.SecondsUntilAutoPause), how long to wait for the
+# pause to show, and about how long the whole check takes.
+readonly paused_source_seconds_until_pause=300
+readonly paused_source_wait_seconds=1800
+readonly paused_source_hours=1
 
 usage() {
-  sed -n '2,37p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,40p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 usage_error() {
@@ -89,6 +100,7 @@ root_given=''
 instance_class=$default_instance_class
 db_subnet_group=''
 clone_limit=0
+paused_source=0
 max_clones=$default_max_clones
 cli=''
 no_build=0
@@ -130,10 +142,11 @@ parse_args() {
           --cli) cli=$value ;;
         esac
         ;;
-      --clone-limit | --no-build | --keep | --yes | --dry-run | -h | --help)
+      --clone-limit | --paused-source | --no-build | --keep | --yes | --dry-run | -h | --help)
         ((!inline)) || usage_error "$arg takes no value"
         case "$arg" in
           --clone-limit) clone_limit=1 ;;
+          --paused-source) paused_source=1 ;;
           --no-build) no_build=1 ;;
           --keep) keep=1 ;;
           --yes) assume_yes=1 ;;
@@ -535,6 +548,8 @@ name_things() {
     root_id="acm-smoke-root-$run_id"
     root_instance="$root_id-1"
   fi
+  paused_id="acm-smoke-paused-$run_id"
+  paused_instance="$paused_id-1"
   cli_globals+=(--stack "$stack_name")
 }
 
@@ -587,6 +602,10 @@ print_plan() {
     if ((clone_limit)); then
       printf '  - up to %s clones of the root without instances (--clone-limit), until AWS makes a full copy\n' "$max_clones"
     fi
+    if ((paused_source)); then
+      printf '  - Serverless v2 cluster %s (0 to 1 ACU, one db.serverless instance that pauses),\n' "$paused_id"
+      printf '    and a db.serverless clone of it made while it is paused (--paused-source)\n'
+    fi
     printf '\nEstimated cost (an estimate, not a quote). Prices assumed: us-east-1 on-demand list\n'
     printf 'prices, unverified; %s may differ:\n' "$region"
     printf '  Aurora PostgreSQL db.t4g.medium instance $%s per hour; KMS key $%s and secret $%s per\n' \
@@ -603,9 +622,17 @@ print_plan() {
     printf ': about $%s per hour, about $%s in all.\n' \
       "$(awk -v n="$instances" -v p="$price_t4g_medium_hour" 'BEGIN { printf "%.2f", n * p }')" \
       "$(estimate "$instances" "$limit_hours")"
+    if ((paused_source)); then
+      printf '  --paused-source: two Serverless v2 instances at most 1 ACU each ($%s per ACU-hour)\n' "$price_acu_hour"
+      printf '  for about %s more hour: at most $%s more.\n' "$paused_source_hours" \
+        "$(awk -v p="$price_acu_hour" -v h="$paused_source_hours" 'BEGIN { printf "%.2f", 2 * p * h }')"
+    fi
     printf 'It takes about %s hours' "$run_hours"
     if ((clone_limit)); then
       printf ' plus about %s minutes per --clone-limit clone' "$minutes_per_limit_clone"
+    fi
+    if ((paused_source)); then
+      printf ' plus about %s hour for --paused-source' "$paused_source_hours"
     fi
     printf ' (creating and deleting clusters is slow).\n\n'
   } >&2
@@ -688,6 +715,18 @@ create_roles() {
   done
 }
 
+# Writes a random master password as --cli-input-json for create-db-cluster, readable by
+# this user only. The password goes in through a file, never on a command line
+# (https://docs.aws.amazon.com/cli/latest/userguide/cli-usage-skeleton.html: values given
+# on the command line and in --cli-input-json combine). Nobody logs in with it.
+write_password_file() {
+  [[ "$dry_run" == 0 ]] || return 0
+  (
+    umask 077
+    printf '{"MasterUserPassword": "%s"}\n' "$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" >"$1"
+  )
+}
+
 make_root() {
   if [[ -n "$root_given" ]]; then
     step "checking the given root $root_id"
@@ -707,12 +746,7 @@ make_root() {
   # (https://docs.aws.amazon.com/cli/latest/userguide/cli-usage-skeleton.html: values given
   # on the command line and in --cli-input-json combine). Nobody logs in to the root.
   local password_file="$work/root-password.json"
-  if [[ "$dry_run" == 0 ]]; then
-    (
-      umask 077
-      printf '{"MasterUserPassword": "%s"}\n' "$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" >"$password_file"
-    )
-  fi
+  write_password_file "$password_file"
   local subnet_args=()
   [[ -z "$db_subnet_group" ]] || subnet_args=(--db-subnet-group-name "$db_subnet_group")
   remember cluster "$root_id"
@@ -930,6 +964,100 @@ measure_clone_limit() {
   info "clone limit: no full copy in $max_clones clones (the clone group held $((before + 1)) clusters, root included); the limit is at least $before clones here, or a full copy keeps the group (see README)"
 }
 
+# The UTC time $1 minutes ago, as CloudWatch takes it.
+minutes_ago() {
+  python3 -c 'import datetime, sys
+moment = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=int(sys.argv[1]))
+print(moment.strftime("%Y-%m-%dT%H:%M:%SZ"))' "$1"
+}
+
+# The latest one-minute maximum of ServerlessDatabaseCapacity of instance $1 in the last
+# ten minutes ("None" when there is none yet).
+latest_capacity() {
+  local start end
+  if [[ "$dry_run" == 1 ]]; then
+    start=START end=END
+  else
+    start="$(minutes_ago 10)" end="$(minutes_ago 0)"
+  fi
+  aws_out 0.0 cloudwatch get-metric-statistics --namespace AWS/RDS \
+    --metric-name ServerlessDatabaseCapacity --dimensions "Name=DBInstanceIdentifier,Value=$1" \
+    --statistics Maximum --period 60 --start-time "$start" --end-time "$end" \
+    --query 'sort_by(Datapoints,&Timestamp)[-1].Maximum' --output text
+}
+
+# --paused-source: can a clone be made while its source's only instance is auto-paused?
+# The auto-pause page says "Creating an Aurora clone causes Aurora to resume the writer
+# instance of the cluster that's being cloned"
+# (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2-auto-pause.html);
+# this checks it on the account. A paused instance stays "available" and reports
+# ServerlessDatabaseCapacity 0 (same page), which is how this tells that it is paused.
+# MinCapacity 0 needs an engine version with auto-pause (Aurora PostgreSQL 13.15, 14.12,
+# 15.7, 16.3 or later); the cluster gets the region's default version, and AWS's refusal,
+# if any, is reported as the check's failure.
+check_paused_source() {
+  step "making $paused_id: a Serverless v2 cluster (0 to 1 ACU) whose only instance pauses after $paused_source_seconds_until_pause s"
+  local password_file="$work/paused-password.json" subnet_args=()
+  write_password_file "$password_file"
+  [[ -z "$db_subnet_group" ]] || subnet_args=(--db-subnet-group-name "$db_subnet_group")
+  remember cluster "$paused_id"
+  if ! aws_run rds create-db-cluster --db-cluster-identifier "$paused_id" --engine "$engine" \
+    --master-username postgres --database-name smoke --storage-encrypted --backup-retention-period 1 \
+    --serverless-v2-scaling-configuration "MinCapacity=0,MaxCapacity=1,SecondsUntilAutoPause=$paused_source_seconds_until_pause" \
+    --cli-input-json "file://$password_file" ${subnet_args[@]+"${subnet_args[@]}"} \
+    --tags "$purpose_tag" "Key=smoke-run,Value=$run_id"; then
+    rm -f "$password_file"
+    fail "AWS refused a $engine cluster with a minimum of 0 ACUs: $(last_error)"
+    return 0
+  fi
+  rm -f "$password_file"
+  remember instance "$paused_instance"
+  aws_run rds create-db-instance --db-instance-identifier "$paused_instance" --db-cluster-identifier "$paused_id" \
+    --engine "$engine" --db-instance-class db.serverless --no-publicly-accessible \
+    --tags "$purpose_tag" "Key=smoke-run,Value=$run_id" ||
+    die "could not create $paused_instance: $(last_error)"
+  aws_run rds wait db-instance-available --db-instance-identifier "$paused_instance" ||
+    die "$paused_instance did not become available: $(last_error)"
+
+  step "waiting until $paused_instance is paused (ServerlessDatabaseCapacity 0; at most $((paused_source_wait_seconds / 60)) minutes)"
+  local deadline=$((SECONDS + paused_source_wait_seconds)) capacity
+  while :; do
+    capacity="$(latest_capacity "$paused_instance")" || die "could not read the capacity of $paused_instance: $(last_error)"
+    [[ "$capacity" == 0 || "$capacity" == 0.0 ]] && break
+    if ((SECONDS >= deadline)); then
+      fail "$paused_instance did not pause within $((paused_source_wait_seconds / 60)) minutes (last ServerlessDatabaseCapacity: $capacity); nothing was learnt about cloning a paused source"
+      return 0
+    fi
+    sleep 60
+  done
+  [[ "$dry_run" == 1 ]] || say "$paused_instance is paused (ServerlessDatabaseCapacity 0)"
+
+  step "cloning the paused $paused_id with aurora-clone-manager provision --serverless 0-1 --wait"
+  remember cli-clones "$run_id-paused"
+  local answer="$work/paused-provision.json"
+  if ! cli_run --json provision --source "$paused_id" --serverless 0-1 --auto-pause PT5M \
+    --tag "smoke-cli=$run_id-paused" --wait >"$answer"; then
+    fail "no usable clone of $paused_id while its only instance was paused (the CLI's message is above)"
+    return 0
+  fi
+  [[ "$dry_run" == 0 ]] || return 0
+  local clone scaling
+  clone="$(json_field "$answer" clusterId)"
+  if [[ "$(json_field "$answer" ready)" != True ]]; then
+    fail "the clone $clone of the paused $paused_id is not ready: $(json_field "$answer" state)"
+    return 0
+  fi
+  pass "clone $clone of $paused_id made while its only instance was paused"
+  scaling="$(aws_out '' rds describe-db-clusters --db-cluster-identifier "$clone" \
+    --query 'DBClusters[0].ServerlessV2ScalingConfiguration.[MinCapacity,MaxCapacity,SecondsUntilAutoPause]' \
+    --output text)" || die "could not read $clone: $(last_error)"
+  if [[ "$(printf '%s' "$scaling" | tr -s '\t ' ' ')" =~ ^0(\.0)?\ 1(\.0)?\ 300$ ]]; then
+    pass "the clone $clone has the capacity asked for (0 to 1 ACU, pausing after 300 s)"
+  else
+    fail "the clone $clone has MinCapacity, MaxCapacity, SecondsUntilAutoPause $scaling, not 0 1 300"
+  fi
+}
+
 main() {
   parse_args "$@"
   cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -959,6 +1087,9 @@ main() {
   check_principals
   if ((clone_limit)); then
     measure_clone_limit
+  fi
+  if ((paused_source)); then
+    check_paused_source
   fi
   ((failures == 0)) || exit 1
 }

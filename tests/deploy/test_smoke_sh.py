@@ -301,6 +301,35 @@ class DryRun(unittest.TestCase):
         names = [signature(c) for c in commands]
         self.assertLess(names.index("aws secretsmanager get-secret-value"), names.index("aws rds restore-db-cluster-to-point-in-time"))
 
+    def test_the_paused_source_check_waits_for_the_pause_then_clones_with_serverless(self):
+        commands = self.dry_run("--paused-source")
+        names = [signature(c) for c in commands]
+        create = [c for c in commands if signature(c) == "aws rds create-db-cluster"][1]
+        self.assertEqual("MinCapacity=0,MaxCapacity=1,SecondsUntilAutoPause=300",
+                         value_of(create, "--serverless-v2-scaling-configuration"))
+        self.assertTrue(value_of(create, "--cli-input-json").startswith("file://"))
+        paused = value_of(create, "--db-cluster-identifier")
+        instance = [c for c in commands if signature(c) == "aws rds create-db-instance"][1]
+        self.assertEqual("db.serverless", value_of(instance, "--db-instance-class"))
+        metric = next(c for c in commands if signature(c) == "aws cloudwatch get-metric-statistics")
+        self.assertEqual("ServerlessDatabaseCapacity", value_of(metric, "--metric-name"))
+        self.assertEqual(f"Name=DBInstanceIdentifier,Value={value_of(instance, '--db-instance-identifier')}",
+                         value_of(metric, "--dimensions"))
+        clone = [c for c in commands if signature(c) == "aurora-clone-manager provision"][1]
+        self.assertEqual(paused, value_of(clone, "--source"))
+        self.assertEqual("0-1", value_of(clone, "--serverless"))
+        self.assertIn("--wait", clone)
+        metric_at = names.index("aws cloudwatch get-metric-statistics")
+        self.assertLess(names.index("aws secretsmanager get-secret-value"), names.index("aws rds create-db-cluster", 1 + names.index("aws rds create-db-cluster")))
+        self.assertLess(metric_at, len(names) - names[::-1].index("aurora-clone-manager provision") - 1)
+        deleted = [value_of(c, "--db-cluster-identifier") for c in commands if signature(c) == "aws rds delete-db-cluster"]
+        self.assertEqual(paused, deleted[0], "the newest cluster is deleted first")
+
+    def test_the_paused_source_check_is_in_the_plan_and_its_cost(self):
+        result = self.sandbox.run(*DRY_RUN, "--paused-source")
+        self.assertIn("a db.serverless clone of it made while it is paused (--paused-source)", result.stderr)
+        self.assertIn("$0.12 per ACU-hour", result.stderr)
+
     def test_keep_deletes_nothing(self):
         names = [signature(c) for c in self.dry_run("--keep")]
         self.assertFalse([n for n in names if "delete" in n], names)
@@ -571,6 +600,45 @@ class RealRun(unittest.TestCase):
         self.assertEqual(1, result.returncode)
         self.assertIn("has no DB instance", result.stderr)
         self.assertFalse([c for c in self.sandbox.calls() if "provision" in c["args"]])
+
+
+    def paused_rules(self) -> list[dict]:
+        rules = happy_rules()
+        rules[0:0] = [
+            {"match": r"^cloudwatch get-metric-statistics .*ServerlessDatabaseCapacity", "outputs": ["1.0\n", "0.0\n"]},
+            {"match": r"^rds describe-db-clusters .*smoke-cli.*-paused", "stdout": "paused-clone\n"},
+            {"match": r"^rds describe-db-clusters --db-cluster-identifier paused-clone .*ServerlessV2ScalingConfiguration",
+             "stdout": "0.0\t1.0\t300\n"},
+            {"tool": "aurora-clone-manager", "match": r" provision --source acm-smoke-paused-",
+             "stdout": json.dumps({"clusterId": "paused-clone", "ready": True, "state": "ready", "outputs": {}})},
+        ]  # fmt: skip
+        return rules
+
+    def test_a_clone_of_a_paused_source_is_checked_and_everything_is_removed(self):
+        result = self.run_with(self.paused_rules(), "--paused-source")
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertIn("while its only instance was paused", result.stdout)
+        self.assertIn("has the capacity asked for (0 to 1 ACU, pausing after 300 s)", result.stdout)
+        self.assertEqual(2, len([c for c in self.sandbox.calls() if c["args"][:2] == ["cloudwatch", "get-metric-statistics"]]),
+                         "asked again until the capacity read 0")  # fmt: skip
+        root, paused = self.created("create-db-cluster", "--db-cluster-identifier")
+        self.assertEqual([
+            "cli-delete paused-clone",
+            f"delete-db-instance {paused}-1",
+            f"delete-db-cluster {paused}",
+        ], self.deletions()[:3])  # fmt: skip
+
+    def test_a_version_that_cannot_scale_to_zero_fails_the_check_and_still_cleans_up(self):
+        rules = self.paused_rules()
+        rules.insert(0, {"match": r"^rds create-db-cluster --db-cluster-identifier acm-smoke-paused-",
+                         **aws_error("InvalidParameterCombination", "CreateDBCluster", "MinCapacity 0 is not supported")})  # fmt: skip
+        result = self.run_with(rules, "--paused-source")
+        self.assertEqual(1, result.returncode, result.stderr)
+        self.assertIn("FAIL  AWS refused a aurora-postgresql cluster with a minimum of 0 ACUs", result.stdout)
+        self.assertIn("InvalidParameterCombination", result.stdout)
+        paused = self.created("create-db-cluster", "--db-cluster-identifier")[1]
+        self.assertIn(f"delete-db-cluster {paused}", self.deletions())
+        self.assertFalse([c for c in self.sandbox.calls() if "--serverless" in c["args"]])
 
 
 if __name__ == "__main__":
