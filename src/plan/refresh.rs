@@ -310,7 +310,12 @@ pub fn plan_temporary(input: TemporaryInput<'_>) -> Result<TemporaryClonePlan, R
         .filter(|(key, _)| [tags::ROLE, tags::STACK, tags::ROOT_ARN].contains(&key.as_str()))
         .map(|(key, value)| (key.clone(), value.clone()))
         .collect();
-    let settings = RestoreSettings::of(root);
+    // A clone made with its own Serverless capacity range (ServerlessMinCapacity, ...)
+    // keeps it: its writer is db.serverless, which needs a range the root may not have.
+    let settings = RestoreSettings {
+        serverless_v2_scaling: clone.serverless_v2_scaling.or(root.serverless_v2_scaling),
+        ..RestoreSettings::of(root)
+    };
     Ok(TemporaryClonePlan {
         restore: RestoreRequest {
             cluster_id: names.temporary_id.clone(),
@@ -554,6 +559,31 @@ mod tests {
                 what: "acm-c1-next-1".into()
             }
         );
+    }
+
+    #[test]
+    fn a_serverless_clone_is_refreshed_with_its_own_capacity_range_and_instance_class() {
+        let root = cluster("prod");
+        let mut old = clone_of(&root, "acm-c1");
+        let range = crate::aws::ServerlessV2Scaling {
+            min_capacity: Some(0.0),
+            max_capacity: Some(4.0),
+            seconds_until_auto_pause: Some(600),
+        };
+        old.serverless_v2_scaling = Some(range);
+        let mut serverless_writer = writer("acm-c1", "acm-c1-1", "available");
+        serverless_writer.instance_class = "db.serverless".into();
+        let inventory = Inventory::new(vec![root.clone(), old.clone()]);
+        let plan = plan_temporary(TemporaryInput {
+            clone: &old,
+            writer: &serverless_writer,
+            inventory: &inventory,
+            config: &config(),
+            now: now(),
+        })
+        .unwrap();
+        assert_eq!(plan.restore.settings.serverless_v2_scaling, Some(range));
+        assert_eq!(plan.instance.instance_class, "db.serverless");
     }
 
     #[test]
