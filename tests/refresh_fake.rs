@@ -338,3 +338,34 @@ async fn an_update_that_changes_only_the_refresh_token_refreshes_the_clone_in_pl
     assert_eq!(after.tag(tags::OWNER), before.tag(tags::OWNER));
     assert_eq!(env.fake.secrets().len(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_roots_refresh_schedule_makes_maintenance_refresh_its_old_clones() {
+    let env = FakeEnv::new();
+    let clone_id = password_clone(&env).await;
+    let before = env.fake.cluster_snapshot(&clone_id).unwrap();
+    use aurora_clone_manager::aws::Params;
+    env.fake
+        .put(
+            "/acm/maintenance-config",
+            "{:clusters [{:cluster-id \"prod\" :target-clone-slots 1 :refresh-schedule \"P1D\"}]}",
+        )
+        .await
+        .unwrap();
+    let scheduled = json!({"version": "0", "id": "1", "detail-type": "Scheduled Event",
+        "source": "aws.events", "account": "123456789012", "time": "2026-11-01T03:00:00Z",
+        "region": "us-east-1", "resources": [], "detail": {}});
+    // Data younger than a day: nothing to do.
+    let report = env.send(scheduled.clone()).await;
+    assert!(report.get("refreshesStarted").is_none(), "{report}");
+    tokio::time::advance(Duration::from_secs(25 * 3600)).await;
+    let report = env.send(scheduled).await;
+    assert_eq!(report["refreshesStarted"], json!([clone_id]), "{report}");
+    for _ in 0..40 {
+        env.send(json!({"action": "sweep"})).await;
+        tokio::time::advance(Duration::from_secs(60)).await;
+    }
+    assert_one_usable_clone(&env, &clone_id, "after the scheduled refresh").await;
+    let after = env.fake.cluster_snapshot(&clone_id).unwrap();
+    assert!(after.tag(tags::DATA_TIMESTAMP) > before.tag(tags::DATA_TIMESTAMP));
+}

@@ -317,6 +317,7 @@ fn parse_entry(entry: &Value, path: &str) -> Result<RootTarget, ConfigProblem> {
     let mut purge = true;
     let mut max_clones = None;
     let mut clone_ttl = None;
+    let mut refresh_schedule = None;
     let mut copy_capacity = None;
     let mut class_key = None;
     for (raw_key, value) in object {
@@ -364,6 +365,19 @@ fn parse_entry(entry: &Value, path: &str) -> Result<RootTarget, ConfigProblem> {
                     return Err(problem(&key, "must be longer than zero".into()));
                 }
                 clone_ttl = Some(ttl);
+            }
+            "refresh-schedule" => {
+                let text = value.as_str().ok_or_else(|| {
+                    problem(
+                        &key,
+                        "expected an ISO-8601 duration string like \"P7D\"".into(),
+                    )
+                })?;
+                let every = parse_duration(text).map_err(|text| problem(&key, text))?;
+                if every < MIN_REFRESH_SCHEDULE {
+                    return Err(problem(&key, "must be at least one hour".into()));
+                }
+                refresh_schedule = Some(every);
             }
             "instance-class" | "copy-instance-class" => {
                 let text = value.as_str().ok_or_else(|| {
@@ -416,8 +430,14 @@ fn parse_entry(entry: &Value, path: &str) -> Result<RootTarget, ConfigProblem> {
         max_clones_per_source: max_clones,
         clone_ttl,
         copy_capacity,
+        refresh_schedule,
     })
 }
+
+/// The shortest `:refresh-schedule`: a refresh takes many minutes (a restore, then about
+/// ten for the writer's rename), so a shorter one would ask for the next refresh before
+/// the last has finished.
+const MIN_REFRESH_SCHEDULE: TimeDelta = TimeDelta::hours(1);
 
 /// `{:min 0 :max 4 :auto-pause "PT10M"}`; an error names the part (`.min`) and the problem.
 fn parse_copy_capacity(value: &Value) -> Result<CapacityRequest, (String, String)> {
@@ -508,6 +528,26 @@ mod tests {
         assert_eq!(config.targets[0].clone_ttl, Some(TimeDelta::days(7)));
         let paths: Vec<&str> = config.problems.iter().map(|p| p.path.as_str()).collect();
         assert_eq!(paths, ["clusters[1].clone-ttl", "clusters[2].clone-ttl"]);
+    }
+
+    #[test]
+    fn a_root_may_schedule_refreshes_of_its_clones_no_more_often_than_hourly() {
+        let config = parse_maintenance_config(
+            r#"{:clusters [{:cluster-id "a" :target-clone-slots 1 :refresh-schedule "P7D"}
+                           {:cluster-id "b" :target-clone-slots 1 :refresh-schedule "PT30M"}
+                           {:cluster-id "c" :target-clone-slots 1 :refresh-schedule 7}]}"#,
+        )
+        .unwrap();
+        assert_eq!(config.targets.len(), 1);
+        assert_eq!(config.targets[0].refresh_schedule, Some(TimeDelta::days(7)));
+        let paths: Vec<&str> = config.problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "clusters[1].refresh-schedule",
+                "clusters[2].refresh-schedule"
+            ]
+        );
     }
 
     #[test]

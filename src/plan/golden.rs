@@ -54,6 +54,7 @@ fn target(cluster_id: &str, target_clone_slots: u32) -> RootTarget {
         max_clones_per_source: None,
         clone_ttl: None,
         copy_capacity: None,
+        refresh_schedule: None,
     }
 }
 

@@ -34,6 +34,10 @@ pub struct RootTarget {
     /// `instance_class`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub copy_capacity: Option<CapacityRequest>,
+    /// Clones of this root whose data is older than this are refreshed in place by the
+    /// maintenance run (`:refresh-schedule`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_schedule: Option<TimeDelta>,
 }
 
 /// Everything maintenance looks at besides the inventory.

@@ -8,7 +8,7 @@
 //! refresh got, and the temporary cluster's tags name the clone and the writer identifier
 //! it is to take over. [`next_step`] reads those facts and names the one thing to do next.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
 use crate::aws::{
@@ -365,6 +365,49 @@ pub fn carried_tags(old: &ClusterInfo) -> Tags {
         .collect()
 }
 
+/// The clones due for a refresh: this deployment's available clones of a root with a
+/// refresh schedule (root id, period) whose data is older than the period, and which no
+/// refresh is under way for (neither a new clone of one nor a refresh's own cluster).
+pub fn due_refreshes(
+    clusters: &[ClusterInfo],
+    stack_name: &str,
+    schedules: &[(String, TimeDelta)],
+    now: DateTime<Utc>,
+) -> Vec<String> {
+    let exists = |id: &str| clusters.iter().any(|cluster| cluster.id == id);
+    let refresh_names: Vec<String> = clusters
+        .iter()
+        .flat_map(|cluster| {
+            let names = RefreshNames::of(&cluster.id);
+            [names.temporary_id, names.retired_id]
+        })
+        .collect();
+    clusters
+        .iter()
+        .filter(|cluster| tags::managed_role(cluster, stack_name) == Some(Role::Clone))
+        .filter(|cluster| cluster.is_available() && cluster.tag(tags::REFRESH_OF).is_none())
+        .filter(|cluster| !refresh_names.contains(&cluster.id))
+        .filter(|cluster| {
+            let names = RefreshNames::of(&cluster.id);
+            !exists(&names.temporary_id) && !exists(&names.retired_id)
+        })
+        .filter(|cluster| {
+            let Some(root_id) = cluster
+                .tag(tags::ROOT_ARN)
+                .and_then(naming::cluster_id_from_arn)
+            else {
+                return false;
+            };
+            let Some((_, every)) = schedules.iter().find(|(id, _)| id == root_id) else {
+                return false;
+            };
+            crate::plan::inventory::data_timestamp(cluster)
+                .is_some_and(|taken| taken + *every <= now)
+        })
+        .map(|cluster| cluster.id.clone())
+        .collect()
+}
+
 /// The tags of the old clone that point at its password artifacts. They come off the
 /// retired cluster before it is deleted, once the new clone uses the secret.
 pub const PASSWORD_TAGS: &[&str] = &[
@@ -450,6 +493,38 @@ mod tests {
             (tags::REFRESH_OF, "acm-c1"),
             (tags::REFRESH_INSTANCE, "acm-c1-1"),
         ]
+    }
+
+    #[test]
+    fn clones_older_than_their_roots_schedule_are_due_unless_a_refresh_is_under_way() {
+        let root = cluster("prod");
+        let other_root = cluster("other");
+        let old = clone_of(&root, "acm-c1");
+        let mut fresh = clone_of(&root, "acm-c2");
+        fresh
+            .tags
+            .insert(tags::DATA_TIMESTAMP.into(), format_timestamp(now()));
+        let unscheduled = clone_of(&other_root, "acm-c3");
+        let busy = clone_of(&root, "acm-c4");
+        let busy_next = observed("acm-c4-next", "acm-c4-next-1", &temporary_tags()).cluster;
+        let mut stopped = clone_of(&root, "acm-c5");
+        stopped.status = "stopped".into();
+        let clusters = vec![
+            root.clone(),
+            other_root,
+            old,
+            fresh,
+            unscheduled,
+            busy,
+            busy_next,
+            stopped,
+        ];
+        let schedules = vec![("prod".to_string(), TimeDelta::days(7))];
+        assert_eq!(
+            due_refreshes(&clusters, "acm", &schedules, now()),
+            vec!["acm-c1".to_string()]
+        );
+        assert!(due_refreshes(&clusters, "acm", &[], now()).is_empty());
     }
 
     #[test]

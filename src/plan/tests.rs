@@ -757,6 +757,7 @@ fn target(cluster_id: &str, slots: u32) -> RootTarget {
         max_clones_per_source: None,
         clone_ttl: None,
         copy_capacity: None,
+        refresh_schedule: None,
     }
 }
 

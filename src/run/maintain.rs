@@ -62,6 +62,10 @@ pub struct MaintenanceReport {
     pub finished: Vec<String>,
     pub still_unfinished: Vec<String>,
     pub orphans_removed: Vec<String>,
+    /// Clones whose refresh in place this run started (`:refresh-schedule`); the sweeps
+    /// carry them on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refreshes_started: Vec<String>,
     pub failures: Vec<String>,
 }
 
@@ -151,6 +155,7 @@ pub async fn run(
             finished: Vec::new(),
             still_unfinished: Vec::new(),
             orphans_removed: Vec::new(),
+            refreshes_started: Vec::new(),
             failures: Vec::new(),
         });
     }
@@ -249,6 +254,7 @@ pub async fn run(
         finished: Vec::new(),
         still_unfinished: Vec::new(),
         orphans_removed: Vec::new(),
+        refreshes_started: Vec::new(),
         failures: Vec::new(),
         plan,
     };
@@ -262,8 +268,50 @@ pub async fn run(
     sweep_unfinished(app, invocation, &mut report).await;
     restore_waiting_clones(app, invocation, &mut report).await;
     remove_orphans(app, &mut report).await;
+    start_due_refreshes(app, &config, &mut report).await;
     emit_metrics(app, &report).await;
     Ok(report)
+}
+
+/// Starts a refresh in place of every clone whose root has a `:refresh-schedule` and whose
+/// data is older than it; the sweeps move each one on until the new clone is in place.
+async fn start_due_refreshes(
+    app: &Context,
+    config: &MaintenanceConfig,
+    report: &mut MaintenanceReport,
+) {
+    let schedules: Vec<(String, chrono::TimeDelta)> = config
+        .targets
+        .iter()
+        .filter(|target| !target.dry_run)
+        .filter_map(|target| Some((target.cluster_id.clone(), target.refresh_schedule?)))
+        .collect();
+    if schedules.is_empty() {
+        return;
+    }
+    let inventory = match load_inventory(app.ports.rds.as_ref()).await {
+        Ok(inventory) => inventory,
+        Err(error) => {
+            report
+                .failures
+                .push(format!("reading clusters for due refreshes: {error}"));
+            return;
+        }
+    };
+    let due = crate::plan::refresh::due_refreshes(
+        inventory.clusters(),
+        &app.config.stack_name,
+        &schedules,
+        app.now(),
+    );
+    for clone_id in due {
+        match crate::run::refresh::refresh(app, &clone_id, false).await {
+            Ok(_) => report.refreshes_started.push(clone_id),
+            Err(error) => report
+                .failures
+                .push(format!("refreshing {clone_id}: {error}")),
+        }
+    }
 }
 
 async fn release(app: &Context, lease: Lease) {
