@@ -12,6 +12,8 @@ use serde_json::{Map, Number, Value};
 use crate::config::AWS_MAX_CLONES_PER_SOURCE;
 use crate::input::capacity::{parse_acu, parse_auto_pause};
 use crate::plan::capacity::{CapacityField, CapacityRequest, check_request};
+use crate::input::prices::parse_prices;
+use crate::plan::cost::PriceTable;
 use crate::plan::maintenance::RootTarget;
 use crate::plan::naming::check_rds_identifier;
 use crate::plan::request::check_instance_class;
@@ -38,6 +40,8 @@ impl std::fmt::Display for ConfigProblem {
 pub struct MaintenanceConfig {
     pub targets: Vec<RootTarget>,
     pub problems: Vec<ConfigProblem>,
+    /// The prices cost estimates use (`:prices`, else the defaults).
+    pub prices: PriceTable,
 }
 
 /// The config as a whole cannot be read; the run fails loudly.
@@ -251,13 +255,13 @@ fn validate(document: &Value) -> Result<MaintenanceConfig, UnreadableConfig> {
     let mut config = MaintenanceConfig::default();
     let mut clusters = None;
     for (key, value) in top {
-        if normalize_key(key) == "clusters" {
-            clusters = Some(value);
-        } else {
-            config.problems.push(ConfigProblem {
+        match normalize_key(key).as_str() {
+            "clusters" => clusters = Some(value),
+            "prices" => config.prices = parse_prices(value, &mut config.problems),
+            _ => config.problems.push(ConfigProblem {
                 path: display_key(key),
-                problem: "is not a setting (only clusters is)".into(),
-            });
+                problem: "is not a setting (only clusters and prices are)".into(),
+            }),
         }
     }
     let entries = match clusters {

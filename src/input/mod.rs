@@ -10,4 +10,5 @@ pub mod capacity;
 pub mod cfn;
 pub mod event;
 pub mod maintenance_config;
+pub mod prices;
 pub mod properties;

@@ -8,6 +8,7 @@
 
 pub mod capacity;
 pub mod choice;
+pub mod cost;
 pub mod finish;
 pub mod inventory;
 pub mod maintenance;
