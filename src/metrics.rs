@@ -100,6 +100,54 @@ pub fn root_line(stack_name: &str, metrics: &RootMetrics, now: DateTime<Utc>) ->
     })
 }
 
+/// The size and estimated monthly cost of one root's pool (this deployment's copies and
+/// clones of it) after a maintenance run.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolCostMetrics {
+    pub source_cluster_id: String,
+    /// Copies and clones counted.
+    pub clusters: u32,
+    /// Their cluster volumes' `VolumeBytesUsed` summed, in GB (2^30 bytes).
+    pub storage_gb: f64,
+    /// The estimate's low end (provisioned instances, Serverless v2 at minimum capacity).
+    pub estimated_monthly_cost: f64,
+    /// The estimate's high end (Serverless v2 at maximum capacity).
+    pub estimated_monthly_cost_max: f64,
+    /// Clusters with a part that could not be priced, left out of the estimate.
+    pub unpriced_clusters: u32,
+    /// The price table's currency (a property of the line, not a dimension).
+    pub currency: String,
+}
+
+/// The EMF line of one root's pool size and estimated cost.
+pub fn pool_cost_line(stack_name: &str, metrics: &PoolCostMetrics, now: DateTime<Utc>) -> Value {
+    json!({
+        "_aws": {
+            "Timestamp": now.timestamp_millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [["Stack", "SourceClusterId"]],
+                "Metrics": [
+                    {"Name": "PoolClusters", "Unit": "Count"},
+                    {"Name": "PoolStorageGB", "Unit": "Gigabytes"},
+                    {"Name": "EstimatedMonthlyCost", "Unit": "None"},
+                    {"Name": "EstimatedMonthlyCostMax", "Unit": "None"},
+                    {"Name": "UnpricedClusters", "Unit": "Count"}
+                ]
+            }]
+        },
+        "Stack": stack_name,
+        "SourceClusterId": metrics.source_cluster_id,
+        "Currency": metrics.currency,
+        "PoolClusters": metrics.clusters,
+        "PoolStorageGB": metrics.storage_gb,
+        "EstimatedMonthlyCost": metrics.estimated_monthly_cost,
+        "EstimatedMonthlyCostMax": metrics.estimated_monthly_cost_max,
+        "UnpricedClusters": metrics.unpriced_clusters,
+    })
+}
+
 /// The EMF line counting failures of the whole deployment (the alarm watches it).
 pub fn failures_line(stack_name: &str, failures: u32, now: DateTime<Utc>) -> Value {
     json!({
@@ -144,5 +192,30 @@ mod tests {
         }
         assert_eq!(line["FreeCloneSlots"], 27);
         assert_eq!(line["SourceClusterId"], "prod");
+    }
+
+    #[test]
+    fn a_pool_cost_line_declares_every_metric_it_carries() {
+        let line = pool_cost_line(
+            "acm",
+            &PoolCostMetrics {
+                source_cluster_id: "prod".into(),
+                clusters: 3,
+                storage_gb: 12.5,
+                estimated_monthly_cost: 234.93,
+                estimated_monthly_cost_max: 541.53,
+                unpriced_clusters: 1,
+                currency: "USD".into(),
+            },
+            Utc::now(),
+        );
+        let declared = &line["_aws"]["CloudWatchMetrics"][0];
+        for metric in declared["Metrics"].as_array().unwrap() {
+            let name = metric["Name"].as_str().unwrap();
+            assert!(line[name].is_number(), "{name} has no value");
+        }
+        assert_eq!(line["EstimatedMonthlyCost"], 234.93);
+        assert_eq!(line["PoolClusters"], 3);
+        assert_eq!(line["Currency"], "USD");
     }
 }

@@ -244,6 +244,18 @@ pub trait Metrics: Send + Sync {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> Result<BTreeMap<String, Vec<(DateTime<Utc>, f64)>>, AwsError>;
+
+    /// The newest hourly average of `AWS/RDS` `VolumeBytesUsed` (dimension
+    /// `DBClusterIdentifier`: the cluster volume's billed bytes) of each cluster from `start`
+    /// to `end`, in as few GetMetricData calls as possible (up to
+    /// [`METRIC_QUERIES_PER_CALL`] clusters a call, every page). A cluster without a data
+    /// point is absent from the map.
+    async fn latest_volume_bytes(
+        &self,
+        cluster_ids: &[String],
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, f64>, AwsError>;
 }
 
 /// GetMetricData retrieves as many as 500 metrics in one request, with at most 100,800

@@ -270,6 +270,12 @@ pub async fn run(
     remove_orphans(app, &mut report).await;
     start_due_refreshes(app, &config, &mut report).await;
     emit_metrics(app, &report).await;
+    let root_ids: Vec<String> = report
+        .roots
+        .iter()
+        .map(|root| root.cluster_id.clone())
+        .collect();
+    crate::run::cost::emit_pool_cost_metrics(app, &root_ids, &config.prices).await;
     Ok(report)
 }
 

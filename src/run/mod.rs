@@ -12,6 +12,7 @@
 
 pub mod answer;
 pub mod context;
+pub mod cost;
 pub mod deferred;
 pub mod execute;
 pub mod finish;

@@ -1,5 +1,5 @@
-//! The Metrics port on the CloudWatch SDK: `DatabaseConnections` of many clusters in as
-//! few GetMetricData calls as possible.
+//! The Metrics port on the CloudWatch SDK: `DatabaseConnections` and `VolumeBytesUsed` of
+//! many clusters in as few GetMetricData calls as possible.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use super::{collect_pages, map_sdk_error, to_chrono};
 use crate::aws::{AwsError, METRIC_QUERIES_PER_CALL, Metrics};
 
-/// One data point per hour: the query asks for the hourly maximum.
+/// One data point per hour: the queries ask for the hourly maximum or average.
 const PERIOD_SECONDS: i32 = 3600;
 
 pub struct SdkMetrics {
@@ -24,13 +24,15 @@ impl SdkMetrics {
     }
 }
 
-/// The query for one cluster: its id is `m<index>` (ids must start with a lowercase
-/// letter and hold letters, digits and underscores; cluster identifiers hold hyphens).
-/// `DBClusterIdentifier` is the dimension that filters `AWS/RDS` metrics by Aurora
+/// The query of one metric of one cluster: its id is `m<index>` (ids must start with a
+/// lowercase letter and hold letters, digits and underscores; cluster identifiers hold
+/// hyphens). `DBClusterIdentifier` is the dimension that filters `AWS/RDS` metrics by Aurora
 /// cluster (Aurora user guide, "Amazon CloudWatch dimensions for Aurora",
 /// https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/dimensions.html); that
-/// `DatabaseConnections` is published under it is unverified.
-fn query(index: usize, cluster_id: &str) -> MetricDataQuery {
+/// `DatabaseConnections` is published under it is unverified. `VolumeBytesUsed` is a
+/// cluster-level metric (Aurora user guide, "Amazon CloudWatch metrics for Amazon Aurora",
+/// https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.AuroraMonitoring.Metrics.html).
+fn query(index: usize, cluster_id: &str, metric_name: &str, stat: &str) -> MetricDataQuery {
     MetricDataQuery::builder()
         .id(format!("m{index}"))
         .metric_stat(
@@ -38,7 +40,7 @@ fn query(index: usize, cluster_id: &str) -> MetricDataQuery {
                 .metric(
                     Metric::builder()
                         .namespace("AWS/RDS")
-                        .metric_name("DatabaseConnections")
+                        .metric_name(metric_name)
                         .dimensions(
                             Dimension::builder()
                                 .name("DBClusterIdentifier")
@@ -48,7 +50,7 @@ fn query(index: usize, cluster_id: &str) -> MetricDataQuery {
                         .build(),
                 )
                 .period(PERIOD_SECONDS)
-                .stat("Maximum")
+                .stat(stat)
                 .build(),
         )
         .return_data(true)
@@ -59,11 +61,14 @@ fn smithy_time(time: DateTime<Utc>) -> SmithyDateTime {
     SmithyDateTime::from_secs(time.timestamp())
 }
 
-#[async_trait]
-impl Metrics for SdkMetrics {
-    async fn hourly_max_connections(
+impl SdkMetrics {
+    /// The hourly `stat` of `AWS/RDS` `metric_name` of each cluster, sorted by time; clusters
+    /// without a data point are absent.
+    async fn hourly_series(
         &self,
         cluster_ids: &[String],
+        metric_name: &str,
+        stat: &str,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> Result<BTreeMap<String, Vec<(DateTime<Utc>, f64)>>, AwsError> {
@@ -72,7 +77,7 @@ impl Metrics for SdkMetrics {
             let queries: Vec<MetricDataQuery> = batch
                 .iter()
                 .enumerate()
-                .map(|(index, cluster_id)| query(index, cluster_id))
+                .map(|(index, cluster_id)| query(index, cluster_id, metric_name, stat))
                 .collect();
             let results = collect_pages(|next_token| {
                 let queries = queries.clone();
@@ -116,5 +121,33 @@ impl Metrics for SdkMetrics {
         }
         result.retain(|_, points| !points.is_empty());
         Ok(result)
+    }
+}
+
+#[async_trait]
+impl Metrics for SdkMetrics {
+    async fn hourly_max_connections(
+        &self,
+        cluster_ids: &[String],
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, Vec<(DateTime<Utc>, f64)>>, AwsError> {
+        self.hourly_series(cluster_ids, "DatabaseConnections", "Maximum", start, end)
+            .await
+    }
+
+    async fn latest_volume_bytes(
+        &self,
+        cluster_ids: &[String],
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, f64>, AwsError> {
+        let series = self
+            .hourly_series(cluster_ids, "VolumeBytesUsed", "Average", start, end)
+            .await?;
+        Ok(series
+            .into_iter()
+            .filter_map(|(cluster_id, points)| points.last().map(|(_, bytes)| (cluster_id, *bytes)))
+            .collect())
     }
 }
