@@ -303,6 +303,83 @@ async fn status_shows_the_root_and_its_free_slots_as_a_table_or_json() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_estimated_monthly_costs_from_the_configs_price_table() {
+    let account = Account::with_root().await;
+    let clone_id = format!("{PREFIX}priced");
+    account
+        .cli(&["provision", "--source", ROOT, "--cluster-id", &clone_id])
+        .await
+        .expect_code(0);
+    aws_sdk_ssm::Client::new(&account.sdk)
+        .put_parameter()
+        .name("/aurora-clone-manager/maintenance-config")
+        .value(r#"{:clusters [] :prices {:instance-hour {"db.r6g.large" 0.5} :currency "EUR"}}"#)
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .expect("put the maintenance config");
+
+    let json = account
+        .cli(&["--json", "status", "--source", ROOT])
+        .await
+        .expect_code(0)
+        .json();
+    let root = &json["roots"][0];
+    // 0.5 × 730 = 365.00 a month, from the config's price table. moto does not answer the
+    // CloudWatch SDK's protocol, so no VolumeBytesUsed is read: storage is unknown, and
+    // so is every total, never 0 (the storage arithmetic is checked against the fake).
+    assert_eq!(root["sources"][0]["capacity"], "db.r6g.large");
+    assert_eq!(
+        root["sources"][0]["monthlyCost"]["compute"],
+        serde_json::json!({"low": 365.0, "high": 365.0}),
+        "{json}"
+    );
+    assert_eq!(root["sources"][0]["monthlyCost"]["currency"], "EUR");
+    assert_eq!(root["sources"][0]["monthlyCost"]["total"], Value::Null);
+    assert!(
+        root["sources"][0]["monthlyCost"]["unknown"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("storage: VolumeBytesUsed could not be read"),
+        "{json}"
+    );
+    let clone = &root["clones"][0];
+    assert_eq!(clone["clusterId"], clone_id.as_str());
+    assert_eq!(clone["capacity"], "db.r6g.large");
+    assert_eq!(
+        clone["monthlyCost"]["compute"],
+        serde_json::json!({"low": 365.0, "high": 365.0})
+    );
+    assert_eq!(clone["monthlyCost"]["total"], Value::Null);
+    assert_eq!(root["poolCost"]["clusters"], 1);
+    assert_eq!(
+        root["poolCost"]["compute"],
+        serde_json::json!({"low": 365.0, "high": 365.0})
+    );
+    assert_eq!(
+        root["poolCost"]["incomplete"],
+        serde_json::json!([clone_id])
+    );
+    assert_eq!(json["prices"]["instanceHour"]["db.r6g.large"], 0.5);
+
+    let table = account
+        .cli(&["status", "--source", ROOT])
+        .await
+        .expect_code(0);
+    assert!(table.stdout.contains("EST. EUR/MONTH"), "{}", table.stdout);
+    assert!(
+        table.stdout.contains("365.00 + storage ?"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table.stdout.contains("Costs are estimates"),
+        "{}",
+        table.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_of_a_cluster_that_does_not_exist_fails() {
     let account = Account::new().await;
     let ran = account
