@@ -160,7 +160,18 @@ ENVIRONMENT_VARIABLES = {
     "EXPIRY_WARNING",
 }
 
-EMF_METRICS = ["FreeCloneSlots", "Copies", "Clones", "CopiesCreated", "CopiesPurged", "Failures"]
+EMF_METRICS = [
+    "FreeCloneSlots",
+    "Copies",
+    "Clones",
+    "CopiesCreated",
+    "CopiesPurged",
+    "Failures",
+    "PoolClusters",
+    "PoolStorageGB",
+    "EstimatedMonthlyCost",
+    "EstimatedMonthlyCostMax",
+]
 
 CLONE_RETURN_VALUES = [
     "Arn",
@@ -1164,6 +1175,12 @@ MUTATIONS: list[tuple[str, str, Callable[[dict, dict], None], dict]] = [
     ("logs_alarms_and_dashboard_exist", "dashboard without purges", lambda t, e: t["Resources"]["Dashboard"]["Properties"].update(
         DashboardBody=sub(t["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"].replace(
             "CopiesPurged", "CopiesRemoved"))), {}),
+    ("logs_alarms_and_dashboard_exist", "dashboard without the pool's cost", lambda t, e: t["Resources"]["Dashboard"][
+        "Properties"].update(DashboardBody=sub(t["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"].replace(
+            "EstimatedMonthlyCost", "MonthlyCost"))), {}),
+    ("logs_alarms_and_dashboard_exist", "dashboard without the pool's size", lambda t, e: t["Resources"]["Dashboard"][
+        "Properties"].update(DashboardBody=sub(t["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"].replace(
+            "PoolStorageGB", "PoolStorage"))), {}),
     ("logs_alarms_and_dashboard_exist", "alarm without topic", _delete(
         ["Resources", "ThrottlesAlarm", "Properties", "AlarmActions"]), {"AlarmTopicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:ops"}),
     ("logs_alarms_and_dashboard_exist", "no retention parameter", _set(
