@@ -22,7 +22,7 @@ pub const HOURS_PER_MONTH: f64 = 730.0;
 pub const BYTES_PER_GB: f64 = 1_073_741_824.0;
 
 /// The instance class whose capacity is the cluster's Serverless v2 range.
-pub const SERVERLESS_CLASS: &str = "db.serverless";
+pub use crate::aws::rules::SERVERLESS_INSTANCE_CLASS as SERVERLESS_CLASS;
 
 /// Where the default prices come from. AWS publishes its prices on web pages, not in an API
 /// this tool calls, so the defaults are a snapshot that nothing here checks.
