@@ -174,3 +174,64 @@ async fn the_maintenance_run_publishes_the_pool_size_and_estimated_cost() {
     assert_eq!(line["UnpricedClusters"], 1);
     assert_eq!(line["Currency"], "USD");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_serverless_copy_is_priced_from_its_capacity_range_minimum_to_maximum() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    env.fake.modify_cluster("prod", |root| {
+        root.engine_version = Some("16.3".to_string())
+    });
+    env.fake
+        .put(
+            "/acm/maintenance-config",
+            r#"{:clusters [{:cluster-id "prod" :target-clone-slots 20
+                            :copy-capacity {:min 0.5 :max 4}}]}"#,
+        )
+        .await
+        .unwrap();
+    env.send(json!({"action": "maintain"})).await;
+    env.run_continuations().await;
+    let copies = env.managed("copy");
+    assert_eq!(copies.len(), 1);
+    let copy_id = copies[0].id.clone();
+    env.fake.record_volume_bytes(
+        &copy_id,
+        env.clock.now() - chrono::TimeDelta::minutes(30),
+        10.0 * BYTES_PER_GB,
+    );
+
+    let report = serde_json::to_value(status(&env.app, Some("prod")).await.unwrap()).unwrap();
+    let copy = report["roots"][0]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|source| source["clusterId"] == copy_id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(copy["capacity"], "db.serverless 0.5-4 ACU");
+    // 0.5 × 0.12 × 730 = 43.80 to 4 × 0.12 × 730 = 350.40, + 10 GB × 0.10 = 1.00.
+    assert_eq!(
+        copy["monthlyCost"]["compute"],
+        json!({"low": 43.8, "high": 350.4})
+    );
+    assert_eq!(
+        copy["monthlyCost"]["total"],
+        json!({"low": 44.8, "high": 351.4})
+    );
+    assert_eq!(
+        report["roots"][0]["poolCost"]["total"],
+        json!({"low": 44.8, "high": 351.4})
+    );
+
+    env.send(json!({"action": "maintain"})).await;
+    let lines = env.metrics.lines();
+    let line = lines
+        .iter()
+        .rev()
+        .find(|line| line.get("EstimatedMonthlyCost").is_some())
+        .unwrap();
+    assert_eq!(line["EstimatedMonthlyCost"], 44.8);
+    assert_eq!(line["EstimatedMonthlyCostMax"], 351.4);
+    assert_eq!(line["PoolClusters"], 1);
+}

@@ -11,8 +11,8 @@ use serde_json::{Map, Number, Value};
 
 use crate::config::AWS_MAX_CLONES_PER_SOURCE;
 use crate::input::capacity::{parse_acu, parse_auto_pause};
-use crate::plan::capacity::{CapacityField, CapacityRequest, check_request};
 use crate::input::prices::parse_prices;
+use crate::plan::capacity::{CapacityField, CapacityRequest, check_request};
 use crate::plan::cost::PriceTable;
 use crate::plan::maintenance::RootTarget;
 use crate::plan::naming::check_rds_identifier;
