@@ -161,6 +161,8 @@ pub fn cents(amount: f64) -> f64 {
 pub fn estimate(input: &CostInput, prices: &PriceTable) -> CostEstimate {
     let mut unknown = Vec::new();
     let mut notes = Vec::new();
+    // A stopped cluster runs no instance; that AWS then bills its storage alone is
+    // unverified (its page on stopping a cluster was not at hand).
     let compute = if input.status == "stopped" {
         notes.push(
             "stopped: storage only while it stays stopped (Aurora starts a stopped cluster \
