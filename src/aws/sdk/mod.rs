@@ -22,6 +22,7 @@ use crate::aws::{AwsError, Ports, error::classify_error_code};
 use crate::config::RetrySettings;
 
 pub use kms::SdkKeys;
+pub use metrics::SdkMetrics;
 pub use queue::SdkQueue;
 pub use rds::SdkRds;
 pub use services::{SdkEvents, SdkIdentity, SdkInvoker, SdkParams, SdkSecrets};
