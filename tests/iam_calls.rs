@@ -675,7 +675,8 @@ fn with_password(extra: Value) -> Value {
 /// Every flow that reaches AWS: clones with a disposable key, the default key and a key
 /// named by a property; updates of tags and readers; deletes with and without a final
 /// snapshot; a failed create undone; the lifecycle sweep expiring a clone; the maintenance run that makes, finishes and purges
-/// copies and removes orphans; and the hand-over to a fresh invocation.
+/// copies and removes orphans; the pool's status with its cost; and the hand-over to a
+/// fresh invocation.
 async fn run_every_flow() -> Vec<Value> {
     let mut calls = Vec::new();
 
@@ -836,6 +837,12 @@ async fn run_every_flow() -> Vec<Value> {
     ))
     .await;
     assert_success(&env.only_answer(&response_url("req-2")));
+    // Status of the pool, with its cost: classes, volumes and the price table.
+    let status = env.send(json!({"action": "status"})).await;
+    assert!(
+        status["roots"][0]["poolCost"]["clusters"].as_u64() > Some(0),
+        "{status}"
+    );
     calls.extend(recorder.calls());
 
     // Refresh in place: a new clone, the renames of the swap, the secret rewritten, the old
