@@ -141,6 +141,9 @@ pub fn pool_clusters<'a>(
 /// volumes of every root's pool in one GetMetricData call per 500 clusters. A failure to
 /// read the clusters is logged and emits nothing: the run's other metrics do not wait on it.
 pub async fn emit_pool_cost_metrics(app: &Context, root_ids: &[String], prices: &PriceTable) {
+    if root_ids.is_empty() {
+        return;
+    }
     let inventory = match load_inventory(app.ports.rds.as_ref()).await {
         Ok(inventory) => inventory,
         Err(error) => {
