@@ -369,3 +369,26 @@ async fn a_roots_refresh_schedule_makes_maintenance_refresh_its_old_clones() {
     let after = env.fake.cluster_snapshot(&clone_id).unwrap();
     assert!(after.tag(tags::DATA_TIMESTAMP) > before.tag(tags::DATA_TIMESTAMP));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_cluster_that_only_has_a_refresh_name_is_never_touched() {
+    let env = FakeEnv::new();
+    let clone_id = password_clone(&env).await;
+    let mut stranger =
+        aurora_clone_manager::aws::fake::FakeClusterSeed::root(&format!("{clone_id}-old"));
+    stranger.tags = env.fake.cluster_snapshot(&clone_id).unwrap().tags;
+    env.fake.seed_cluster(stranger);
+    for _ in 0..3 {
+        env.send(json!({"action": "sweep"})).await;
+    }
+    let error = refresh(&env.app, &clone_id, true).await.unwrap_err();
+    assert!(
+        error.to_string().contains("is not part of a refresh"),
+        "{error}"
+    );
+    settle(&env).await;
+    let mut ids: Vec<String> = env.managed("clone").into_iter().map(|c| c.id).collect();
+    ids.sort();
+    assert_eq!(ids, vec![clone_id.clone(), format!("{clone_id}-old")]);
+    assert_eq!(env.fake.secrets().len(), 1);
+}

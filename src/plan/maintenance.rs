@@ -143,12 +143,17 @@ pub fn plan_maintenance(input: MaintenanceInput<'_>) -> MaintenancePlan {
     };
     // A secret is an orphan when its clone is gone, or when its clone uses another secret
     // (an interrupted create made this one, and its replay made the one in use).
+    // A refresh in progress moves its clone's secret from the old cluster to the new one.
+    let refreshing = crate::plan::refresh::in_refresh(input.inventory.clusters());
     let orphaned_secrets = input
         .secrets
         .iter()
         .filter(|secret| secret.tags.get(tags::STACK) == Some(stack))
         .filter_map(|secret| {
             let cluster_id = secret.tags.get(tags::CLUSTER)?;
+            if refreshing.contains(cluster_id) {
+                return None;
+            }
             let abandoned = match input.inventory.cluster(cluster_id) {
                 None => !input.waiting_clone_ids.contains(cluster_id),
                 Some(cluster) => {

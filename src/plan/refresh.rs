@@ -8,6 +8,8 @@
 //! refresh got, and the temporary cluster's tags name the clone and the writer identifier
 //! it is to take over. [`next_step`] reads those facts and names the one thing to do next.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
@@ -121,6 +123,8 @@ pub enum RefreshPlanError {
     RootGone(String),
     #[error("no source to refresh from: {0}")]
     NoSlot(String),
+    #[error("{0} exists and is not part of a refresh; a refresh needs that name")]
+    NameTaken(String),
 }
 
 /// The next step of a refresh of `facts.names.clone_id` (see the module header for the
@@ -128,6 +132,24 @@ pub enum RefreshPlanError {
 /// one in progress.
 pub fn next_step(facts: &RefreshFacts, refreshing: bool) -> Result<RefreshStep, RefreshPlanError> {
     let names = &facts.names;
+    // Only a temporary clone that says so belongs to this refresh.
+    let ours = |observed: &Observed| {
+        observed.cluster.tag(tags::REFRESH_OF) == Some(names.clone_id.as_str())
+    };
+    if let Some(temporary) = &facts.temporary
+        && !ours(temporary)
+    {
+        return Err(RefreshPlanError::NameTaken(temporary.cluster.id.clone()));
+    }
+    // A retired cluster belongs to this refresh only while the new clone (under either
+    // name) still carries the refresh's tag.
+    if let Some(retired) = &facts.retired {
+        let refresh_in_progress =
+            facts.temporary.is_some() || facts.clone.as_ref().is_some_and(ours);
+        if !refresh_in_progress {
+            return Err(RefreshPlanError::NameTaken(retired.cluster.id.clone()));
+        }
+    }
     match (&facts.clone, &facts.temporary, &facts.retired) {
         // Half-way through the swap: the old clone is out, the new one goes in (writer
         // first, then the cluster, so that the writer's reboot overlaps the cluster's
@@ -302,7 +324,9 @@ pub fn plan_temporary(input: TemporaryInput<'_>) -> Result<TemporaryClonePlan, R
         tags::DATA_TIMESTAMP.into(),
         format_timestamp(data_timestamp),
     );
-    cluster_tags.insert(tags::STATE.into(), LifecycleState::Pending.as_str().into());
+    // Ready, not pending: the finisher and maintenance must not take it for a clone of
+    // theirs to finish; the refresh itself waits for it.
+    cluster_tags.insert(tags::STATE.into(), LifecycleState::Ready.as_str().into());
     cluster_tags.insert(tags::REFRESH_OF.into(), clone.id.clone());
     cluster_tags.insert(tags::REFRESH_INSTANCE.into(), input.writer.id.clone());
     let instance_tags: Tags = cluster_tags
@@ -365,6 +389,22 @@ pub fn carried_tags(old: &ClusterInfo) -> Tags {
         .collect()
 }
 
+/// The clusters a refresh in progress is working on: each new clone of a refresh (tag
+/// `refresh-of`, kept until the old clone is being deleted), the clone it replaces and that
+/// clone's retired name. The sweep and maintenance leave them, and the secrets of the
+/// clones among them, to the refresh.
+pub fn in_refresh(clusters: &[ClusterInfo]) -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
+    for cluster in clusters {
+        if let Some(clone_id) = cluster.tag(tags::REFRESH_OF) {
+            ids.insert(cluster.id.clone());
+            ids.insert(clone_id.to_string());
+            ids.insert(RefreshNames::of(clone_id).retired_id);
+        }
+    }
+    ids
+}
+
 /// The clones due for a refresh: this deployment's available clones of a root with a
 /// refresh schedule (root id, period) whose data is older than the period, and which no
 /// refresh is under way for (neither a new clone of one nor a refresh's own cluster).
@@ -374,23 +414,11 @@ pub fn due_refreshes(
     schedules: &[(String, TimeDelta)],
     now: DateTime<Utc>,
 ) -> Vec<String> {
-    let exists = |id: &str| clusters.iter().any(|cluster| cluster.id == id);
-    let refresh_names: Vec<String> = clusters
-        .iter()
-        .flat_map(|cluster| {
-            let names = RefreshNames::of(&cluster.id);
-            [names.temporary_id, names.retired_id]
-        })
-        .collect();
+    let refreshing = in_refresh(clusters);
     clusters
         .iter()
         .filter(|cluster| tags::managed_role(cluster, stack_name) == Some(Role::Clone))
-        .filter(|cluster| cluster.is_available() && cluster.tag(tags::REFRESH_OF).is_none())
-        .filter(|cluster| !refresh_names.contains(&cluster.id))
-        .filter(|cluster| {
-            let names = RefreshNames::of(&cluster.id);
-            !exists(&names.temporary_id) && !exists(&names.retired_id)
-        })
+        .filter(|cluster| cluster.is_available() && !refreshing.contains(&cluster.id))
         .filter(|cluster| {
             let Some(root_id) = cluster
                 .tag(tags::ROOT_ARN)
@@ -506,7 +534,15 @@ mod tests {
             .insert(tags::DATA_TIMESTAMP.into(), format_timestamp(now()));
         let unscheduled = clone_of(&other_root, "acm-c3");
         let busy = clone_of(&root, "acm-c4");
-        let busy_next = observed("acm-c4-next", "acm-c4-next-1", &temporary_tags()).cluster;
+        let busy_next = observed(
+            "acm-c4-next",
+            "acm-c4-next-1",
+            &[
+                (tags::REFRESH_OF, "acm-c4"),
+                (tags::REFRESH_INSTANCE, "acm-c4-1"),
+            ],
+        )
+        .cluster;
         let mut stopped = clone_of(&root, "acm-c5");
         stopped.status = "stopped".into();
         let clusters = vec![
@@ -525,6 +561,22 @@ mod tests {
             vec!["acm-c1".to_string()]
         );
         assert!(due_refreshes(&clusters, "acm", &[], now()).is_empty());
+    }
+
+    #[test]
+    fn the_clusters_of_a_refresh_in_progress_are_left_to_it() {
+        let tmp = temporary_tags();
+        let clone = observed("acm-c1", "acm-c1-1", &[]).cluster;
+        let next = observed("acm-c1-next", "acm-c1-next-1", &tmp).cluster;
+        let other = observed("acm-c2", "acm-c2-1", &[]).cluster;
+        let ids = in_refresh(&[clone.clone(), next, other.clone()]);
+        assert_eq!(
+            ids.into_iter().collect::<Vec<_>>(),
+            ["acm-c1", "acm-c1-next", "acm-c1-old"]
+        );
+        // A cluster that only happens to have a refresh's name is no refresh.
+        let old = observed("acm-c1-old", "acm-c1-1-old", &[]).cluster;
+        assert!(in_refresh(&[clone, old, other]).is_empty());
     }
 
     #[test]
@@ -612,6 +664,17 @@ mod tests {
         assert_eq!(
             next_step(&facts(None, None, None), true),
             Err(RefreshPlanError::NotFound("acm-c1".into()))
+        );
+        // Clusters that only happen to have a refresh's names are never touched.
+        let stranger = || Some(observed("acm-c1-old", "acm-c1-old-1", &[]));
+        assert_eq!(
+            next_step(&facts(clone(), None, stranger()), true),
+            Err(RefreshPlanError::NameTaken("acm-c1-old".into()))
+        );
+        let stranger = Some(observed("acm-c1-next", "acm-c1-next-1", &[]));
+        assert_eq!(
+            next_step(&facts(clone(), stranger, None), true),
+            Err(RefreshPlanError::NameTaken("acm-c1-next".into()))
         );
     }
 

@@ -129,8 +129,13 @@ pub fn plan_sweep(input: SweepInput<'_>) -> Vec<SweepItem> {
         now,
     } = input;
     let mut items = Vec::new();
+    // A refresh in progress owns its clusters until it is done.
+    let refreshing = crate::plan::refresh::in_refresh(clusters);
     for cluster in clusters {
-        if tags::managed_role(cluster, stack_name) != Some(Role::Clone) || cluster.is_deleting() {
+        if tags::managed_role(cluster, stack_name) != Some(Role::Clone)
+            || cluster.is_deleting()
+            || refreshing.contains(&cluster.id)
+        {
             continue;
         }
         let mut lifecycle = CloneLifecycle::of(cluster);
@@ -189,11 +194,13 @@ pub struct IdleCandidate {
 /// days is available and is judged again), not protected, and not already being expired
 /// by this sweep.
 pub fn idle_candidates(input: SweepInput<'_>, planned: &[SweepItem]) -> Vec<IdleCandidate> {
+    let refreshing = crate::plan::refresh::in_refresh(input.clusters);
     input
         .clusters
         .iter()
         .filter(|cluster| {
             tags::managed_role(cluster, input.stack_name) == Some(Role::Clone)
+                && !refreshing.contains(&cluster.id)
                 && cluster.is_available()
                 && !CloneLifecycle::of(cluster).is_protected(input.now)
                 && !planned.iter().any(|item| item.cluster_id == cluster.id)

@@ -124,7 +124,7 @@ async fn give_up_before_swap(
     ) {
         return error;
     }
-    if swap_begun(app, names).await {
+    if swap_begun(app, names).await || !temporary_is_ours(app, names).await {
         return error;
     }
     if let Err(cleanup) = delete_cluster_and_instances(app, &names.temporary_id).await {
@@ -158,6 +158,16 @@ async fn swap_begun(app: &Context, names: &RefreshNames) -> bool {
         }
         (None, _) => true,
         (Some(_), None) => false,
+    }
+}
+
+/// Whether the cluster under the temporary name is this refresh's (it says so in its tags);
+/// when in doubt, it is not, and it is left alone.
+async fn temporary_is_ours(app: &Context, names: &RefreshNames) -> bool {
+    match app.ports.rds.describe_cluster(&names.temporary_id).await {
+        Ok(Some(temporary)) => temporary.tag(tags::REFRESH_OF) == Some(names.clone_id.as_str()),
+        Ok(None) => true,
+        Err(_) => false,
     }
 }
 
@@ -314,30 +324,24 @@ async fn finish(
 ) -> Result<(), RefreshError> {
     let rds = app.ports.rds.as_ref();
     let cluster = &clone.cluster;
-    // The refresh's own tags come off first: with the old clone's tags the cluster could
-    // otherwise go over RDS's 50 tags. Whether the old clone still exists now says where
-    // the refresh is.
-    let refresh_tags: Vec<String> = [tags::REFRESH_OF, tags::REFRESH_INSTANCE]
-        .iter()
-        .filter(|key| cluster.tags.contains_key(**key))
-        .map(|key| key.to_string())
-        .collect();
-    if !refresh_tags.is_empty() {
-        rds.remove_tags(&cluster.arn, &refresh_tags)
+    // `refresh-instance` is done with. `refresh-of` stays until the old clone is being
+    // deleted: it is what marks the old clone, under its retired name, as this refresh's.
+    // With the old clone's tags the new one then has at most 50 (the old one's, less the
+    // source, data timestamp, state and full-copy tags it does not take, plus those three
+    // of its own and `refresh-of`).
+    if cluster.tags.contains_key(tags::REFRESH_INSTANCE) {
+        rds.remove_tags(&cluster.arn, &[tags::REFRESH_INSTANCE.to_string()])
             .await
             .map_err(aws("removing the refresh's tags"))?;
     }
     report.data_timestamp = cluster.tag(tags::DATA_TIMESTAMP).map(str::to_string);
-    let Some(retired) = retired else {
-        report.done = true;
-        return Ok(());
+    let old = retired.map(|retired| &retired.cluster);
+    report.previous_data_timestamp = old
+        .and_then(|old| old.tag(tags::DATA_TIMESTAMP))
+        .map(str::to_string);
+    let Some(old) = old.filter(|old| !old.is_deleting()) else {
+        return done(app, cluster, report).await;
     };
-    let old = &retired.cluster;
-    report.previous_data_timestamp = old.tag(tags::DATA_TIMESTAMP).map(str::to_string);
-    if old.is_deleting() {
-        report.done = true;
-        return Ok(());
-    }
     let mut carried = carried_tags(old);
     carried.insert(tags::STATE.into(), LifecycleState::Ready.as_str().into());
     rds.add_tags(&cluster.arn, &carried)
@@ -387,6 +391,22 @@ async fn finish(
     delete_cluster_and_instances(app, &old.id)
         .await
         .map_err(aws(format!("deleting the old clone {}", old.id)))?;
+    done(app, cluster, report).await
+}
+
+/// The old clone is gone or being deleted: the refresh's last tag comes off.
+async fn done(
+    app: &Context,
+    cluster: &ClusterInfo,
+    report: &mut RefreshReport,
+) -> Result<(), RefreshError> {
+    if cluster.tags.contains_key(tags::REFRESH_OF) {
+        app.ports
+            .rds
+            .remove_tags(&cluster.arn, &[tags::REFRESH_OF.to_string()])
+            .await
+            .map_err(aws("removing the refresh's tag"))?;
+    }
     report.done = true;
     Ok(())
 }

@@ -132,23 +132,12 @@ pub async fn run(app: &Context, dry_run: bool) -> Result<SweepReport, SweepError
             }
         }
     }
-    // Refreshes in progress: a new clone names the clone it replaces until it has taken
-    // its place; then the old one, under its retired name, shows the refresh unfinished.
-    let clones = inventory.managed(&app.config.stack_name, crate::plan::tags::Role::Clone);
-    let mut refreshing: Vec<&str> = clones
-        .iter()
+    // Refreshes in progress: the new clone names the clone it replaces until the old one
+    // is being deleted.
+    let mut refreshing: Vec<&str> = inventory
+        .managed(&app.config.stack_name, crate::plan::tags::Role::Clone)
+        .into_iter()
         .filter_map(|cluster| cluster.tag(crate::plan::tags::REFRESH_OF))
-        .chain(
-            clones
-                .iter()
-                .filter(|cluster| {
-                    let retired = crate::plan::refresh::RefreshNames::of(&cluster.id).retired_id;
-                    inventory
-                        .cluster(&retired)
-                        .is_some_and(|old| !old.is_deleting())
-                })
-                .map(|cluster| cluster.id.as_str()),
-        )
         .collect();
     refreshing.sort_unstable();
     refreshing.dedup();
