@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use aurora_clone_manager::aws::failure::Faults;
 use aurora_clone_manager::aws::fake::{FakeAws, FakeClusterSeed};
 use aurora_clone_manager::aws::{
     AwsError, ClusterInfo, ClusterMember, ClusterPage, InstanceInfo, InstanceRequest, KeyAlias,
@@ -252,6 +253,8 @@ impl Rds for CountingRds {
 /// clusters up to `total` clusters.
 struct Account {
     fake: Arc<FakeAws>,
+    /// Wraps every port of the app: the latency run slows every call down through it.
+    faults: Arc<Faults>,
     rds: Arc<CountingRds>,
     app: Arc<Context>,
 }
@@ -275,10 +278,11 @@ fn account(roots: usize, total: usize, clock: Arc<dyn Clock>, config: Config) ->
         inner: fake.clone(),
         pages: AtomicU64::new(0),
     });
-    let ports = Ports {
+    let faults = Faults::new();
+    let ports = faults.wrap(Ports {
         rds: rds.clone(),
         ..fake.ports()
-    };
+    });
     let app = Arc::new(Context::new(
         config,
         ports,
@@ -286,7 +290,12 @@ fn account(roots: usize, total: usize, clock: Arc<dyn Clock>, config: Config) ->
         clock,
         "us-east-1",
     ));
-    Account { fake, rds, app }
+    Account {
+        fake,
+        faults,
+        rds,
+        app,
+    }
 }
 
 fn maintenance_config_text(roots: usize, target_clone_slots: u32) -> String {
@@ -508,9 +517,7 @@ fn maintenance_with_latency(roots: usize, clusters: usize, concurrency: usize) -
         let mut config = Config::for_stack(STACK);
         config.maintenance_concurrency = concurrency;
         let account = account(roots, clusters, Arc::new(SystemClock), config);
-        account
-            .fake
-            .configure(|settings| settings.latency = LATENCY);
+        account.faults.set_latency(LATENCY);
         account.fake.reset_call_counts();
         let text = maintenance_config_text(roots, 20);
         let started = Instant::now();

@@ -5,7 +5,7 @@ mod fake_harness;
 
 use std::time::Duration;
 
-use aurora_clone_manager::aws::fake::Fault;
+use aurora_clone_manager::aws::failure::Fault;
 use aurora_clone_manager::plan::tags;
 use fake_harness::*;
 use serde_json::json;
@@ -630,7 +630,7 @@ async fn delete_refuses_a_clone_that_belongs_to_another_resource() {
 async fn an_aws_error_during_create_is_answered_failed_and_leaves_nothing() {
     let env = FakeEnv::new();
     env.seed_root("prod");
-    env.fake
+    env.faults
         .inject("rds:RestoreDBClusterToPointInTime", Fault::Denied, 1);
     env.send(create_event(
         "Db",
@@ -647,7 +647,7 @@ async fn an_aws_error_during_create_is_answered_failed_and_leaves_nothing() {
 async fn a_panic_inside_the_handler_is_answered_failed() {
     let env = FakeEnv::new();
     env.seed_root("prod");
-    env.fake.inject("rds:DescribeDBClusters", Fault::Panic, 1);
+    env.faults.inject("rds:DescribeDBClusters", Fault::Panic, 1);
     env.send(create_event(
         "Db",
         "req-1",
@@ -661,7 +661,7 @@ async fn a_panic_inside_the_handler_is_answered_failed() {
 async fn a_request_still_running_near_the_deadline_is_answered_failed_before_it() {
     let env = FakeEnv::new();
     env.seed_root("prod");
-    env.fake.halt_after_mutations(0);
+    env.faults.halt_after_mutations(0);
     let invocation = aurora_clone_manager::run::context::Invocation {
         deadline: Some(tokio::time::Instant::now() + Duration::from_secs(60)),
         function_name: Some("acm".into()),

@@ -29,11 +29,11 @@ fn scheduled() -> Value {
 /// Runs `event` until `mutations` more changing calls have been made, then stops it dead.
 /// Returns whether it was stopped (false: it finished first).
 async fn run_and_crash_after(env: &FakeEnv, mutations: u64, event: Value) -> bool {
-    env.fake.halt_after_mutations(mutations);
+    env.faults.halt_after_mutations(mutations);
     let crashed = tokio::time::timeout(Duration::from_secs(300), env.send(event))
         .await
         .is_err();
-    env.fake.resume();
+    env.faults.resume();
     crashed
 }
 
@@ -260,12 +260,12 @@ async fn a_retried_create_carries_on_at_once_after_its_first_invocation_died() {
             config.lease_wait = Duration::from_secs(900);
         });
         env.seed_root("prod");
-        env.fake.halt_after_mutations(step);
+        env.faults.halt_after_mutations(step);
         // Dies within a second of virtual time: the dead holder's leases are still fresh.
         let died = tokio::time::timeout(Duration::from_secs(1), env.send(event.clone()))
             .await
             .is_err();
-        env.fake.resume();
+        env.faults.resume();
         assert!(died, "step {step}: the first invocation was stopped");
         let retried_at = tokio::time::Instant::now();
         env.send(event.clone()).await;

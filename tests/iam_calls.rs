@@ -708,15 +708,15 @@ async fn run_every_flow() -> Vec<Value> {
     .await;
     assert_success(&env.only_answer(&response_url("req-3")));
     // A create that fails after its key and secret were made is undone.
-    env.fake.inject(
+    env.faults.inject(
         "rds:RestoreDBClusterToPointInTime",
-        aurora_clone_manager::aws::fake::Fault::ServerError,
+        aurora_clone_manager::aws::failure::Fault::ServerError,
         20,
     );
     env.send(create_event("Failing", "req-4", with_password(json!({}))))
         .await;
     assert_failed_with(&env.only_answer(&response_url("req-4")), "");
-    env.fake.clear_faults();
+    env.faults.clear_faults();
     calls.extend(recorder.calls());
 
     // The stack's default key with grants, and a key named by the KmsKeyId property.

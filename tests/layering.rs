@@ -243,3 +243,29 @@ fn status_reads_the_config_through_the_inventory_loader_not_through_maintenance(
     assert!(!status.contains("crate::run::maintain"));
     assert!(status.contains("load_maintenance_config"));
 }
+
+#[test]
+fn faults_are_injected_by_the_wrapper_around_the_ports_not_by_the_fake() {
+    for file in rust_files(&src().join("aws/fake")) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for own_faults in [
+            "enum Fault",
+            "fn inject",
+            "fn halt_after_mutations",
+            "latency:",
+        ] {
+            assert!(
+                !text.contains(own_faults),
+                "{} has {own_faults}: faults belong in aws/failure.rs",
+                file.display()
+            );
+        }
+    }
+    let bench =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/bench.rs"))
+            .unwrap();
+    assert!(
+        bench.contains("faults.wrap("),
+        "the bench does not inject through the wrapper"
+    );
+}

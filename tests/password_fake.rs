@@ -5,7 +5,7 @@ mod fake_harness;
 
 use std::time::Duration;
 
-use aurora_clone_manager::aws::fake::Fault;
+use aurora_clone_manager::aws::failure::Fault;
 use aurora_clone_manager::plan::tags;
 use fake_harness::*;
 use serde_json::{Value, json};
@@ -233,7 +233,7 @@ async fn a_failure_at_any_step_of_create_leaves_no_secret_key_or_cluster() {
             }
         });
         env.seed_root("prod");
-        env.fake.inject(operation, Fault::Denied, 1);
+        env.faults.inject(operation, Fault::Denied, 1);
         env.send(create_event("Db", "req-1", with_password(&[READER])))
             .await;
         env.run_continuations().await;
@@ -249,7 +249,7 @@ async fn a_failure_at_any_step_of_create_leaves_no_secret_key_or_cluster() {
             "{operation}: nothing is left for the rollback to delete"
         );
         assert!(
-            env.fake.call_counts().contains_key(operation),
+            env.faults.fired().contains_key(operation),
             "{operation} was never reached: the test proves nothing"
         );
     }

@@ -7,7 +7,8 @@ mod fake_harness;
 
 use std::time::Duration;
 
-use aurora_clone_manager::aws::fake::{FakeClusterSeed, Fault};
+use aurora_clone_manager::aws::failure::Fault;
+use aurora_clone_manager::aws::fake::FakeClusterSeed;
 use aurora_clone_manager::aws::{
     AwsErrorKind, InstanceRequest, Params, Rds, RestoreRequest, RestoreSettings, RestoreType,
     ServerlessV2Scaling, Tags,
@@ -512,7 +513,7 @@ async fn an_instance_the_finisher_adds_later_is_as_public_as_the_root_writer() {
         .modify_instance("prod-writer", |writer| writer.publicly_accessible = true);
     // The first CreateDBInstance, right after the restore, is refused: the finisher adds
     // the instance from the clone's tags once the clone is available.
-    env.fake
+    env.faults
         .inject("rds:CreateDBInstance", Fault::InvalidState, 1);
     let (_, clone_id) = clone_of_prod(&env, "req-1").await;
     let instance = env

@@ -7,7 +7,7 @@ mod fake_harness;
 
 use std::time::Duration;
 
-use aurora_clone_manager::aws::fake::Fault;
+use aurora_clone_manager::aws::failure::Fault;
 use aurora_clone_manager::plan::tags;
 use aurora_clone_manager::run::refresh::{RefreshError, refresh};
 use fake_harness::*;
@@ -176,11 +176,11 @@ async fn a_failure_before_the_swap_keeps_the_old_clone_and_removes_the_new_one()
     let env = FakeEnv::new();
     let clone_id = password_clone(&env).await;
     let before = env.fake.cluster_snapshot(&clone_id).unwrap();
-    env.fake
+    env.faults
         .inject("rds:CreateDBInstance", Fault::ServerError, 1);
     let error = refresh(&env.app, &clone_id, true).await.unwrap_err();
     assert!(matches!(error, RefreshError::Abandoned { .. }), "{error}");
-    env.fake.clear_faults();
+    env.faults.clear_faults();
     assert_one_usable_clone(&env, &clone_id, "after the failure").await;
     let after = env.fake.cluster_snapshot(&clone_id).unwrap();
     assert_eq!(after.created_at, before.created_at, "the old cluster");
@@ -219,14 +219,14 @@ async fn a_refresh_stopped_after_any_step_ends_with_one_usable_clone_and_nothing
         let env = FakeEnv::new();
         let clone_id = password_clone(&env).await;
         let before = env.fake.cluster_snapshot(&clone_id).unwrap();
-        env.fake.halt_after_mutations(step);
+        env.faults.halt_after_mutations(step);
         let crashed = tokio::time::timeout(
             Duration::from_secs(3600),
             refresh(&env.app, &clone_id, true),
         )
         .await
         .is_err();
-        env.fake.resume();
+        env.faults.resume();
         assert!(
             crashed,
             "step {step}: the refresh finished before the crash"

@@ -10,6 +10,8 @@
 
 pub mod error;
 #[cfg(any(test, feature = "fake"))]
+pub mod failure;
+#[cfg(any(test, feature = "fake"))]
 pub mod fake;
 pub mod rules;
 pub mod sdk;

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use aurora_clone_manager::aws::failure::Faults;
 use aurora_clone_manager::aws::fake::{FakeAws, FakeClusterSeed};
 use aurora_clone_manager::aws::{ClusterInfo, Ports, Tags};
 use aurora_clone_manager::clock::{Clock, TokioClock};
@@ -22,6 +23,8 @@ pub const STACK_ID: &str =
 /// One fake account, one deployment of the clone manager, and a recorder of answers.
 pub struct FakeEnv {
     pub fake: Arc<FakeAws>,
+    /// Failures, latency and halts injected around every port the app uses.
+    pub faults: Arc<Faults>,
     pub app: Arc<Context>,
     pub responses: Arc<RecordingResponder>,
     pub metrics: Arc<RecordedMetrics>,
@@ -47,7 +50,7 @@ impl FakeEnv {
     }
 
     /// Like [`FakeEnv::with_config`], with the app's ports made from the fake by `ports`
-    /// (a wrapper that records or alters calls).
+    /// (a wrapper that records or alters calls); the faults wrap whatever it returns.
     pub fn with_ports(
         change: impl FnOnce(&mut Config),
         ports: impl FnOnce(Arc<FakeAws>) -> Ports,
@@ -59,12 +62,13 @@ impl FakeEnv {
         let mut config = Config::for_stack("acm");
         config.poll_interval = Duration::from_secs(10);
         change(&mut config);
+        let faults = Faults::new();
         let responses = Arc::new(RecordingResponder::default());
         let metrics = Arc::new(RecordedMetrics::default());
         let app = Arc::new(
             Context::new(
                 config,
-                ports(fake.clone()),
+                faults.wrap(ports(fake.clone())),
                 responses.clone(),
                 clock.clone(),
                 "us-east-1",
@@ -73,6 +77,7 @@ impl FakeEnv {
         );
         FakeEnv {
             fake,
+            faults,
             app,
             responses,
             metrics,

@@ -1,7 +1,8 @@
 //! In-process fakes of every port, faithful to AWS where the tests need it and where the
 //! local emulator is not: clone groups and the silent full copy after 15 clones,
-//! `creating → available` after a number of describes, pagination, identifier clashes,
-//! injected failures, latency, and a halt that models a Lambda being killed mid-step.
+//! `creating → available` after a number of describes, pagination, identifier clashes.
+//! Injected failures, latency and halts are not the fake's: [`crate::aws::failure`] wraps
+//! its ports (or any others) with them.
 
 mod kms;
 mod metrics;
@@ -21,40 +22,6 @@ use crate::clock::{Clock, SystemClock};
 pub use kms::{IdentityKeyCondition, IdentityKeyRight, KMS_TAG_AND_ALIAS_AUTHORIZATION_DELAY};
 pub use rds::{CLUSTER_RENAME_TAKES, FakeClusterSeed, INSTANCE_RENAME_TAKES};
 
-/// A failure to inject into calls of one operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fault {
-    Throttle,
-    ServerError,
-    NotFound,
-    Denied,
-    InvalidState,
-    /// The call panics, as a bug would.
-    Panic,
-}
-
-impl Fault {
-    fn into_error(self, operation: &'static str) -> AwsError {
-        let (kind, message) = match self {
-            Fault::Throttle => (AwsErrorKind::Throttled, "Rate exceeded (injected)"),
-            Fault::ServerError => (AwsErrorKind::Other, "Internal failure (injected)"),
-            Fault::NotFound => (AwsErrorKind::NotFound, "Not found (injected)"),
-            Fault::Denied => (AwsErrorKind::Denied, "Access denied (injected)"),
-            Fault::InvalidState => (AwsErrorKind::InvalidState, "Invalid state (injected)"),
-            Fault::Panic => panic!("injected panic in {operation}"),
-        };
-        AwsError::new(kind, operation, message)
-    }
-}
-
-#[derive(Debug, Clone)]
-struct FaultRule {
-    operation: String,
-    fault: Fault,
-    skip: u32,
-    remaining: u32,
-}
-
 /// Tunables of the fake.
 #[derive(Debug, Clone)]
 pub struct FakeSettings {
@@ -63,8 +30,6 @@ pub struct FakeSettings {
     /// When true, CreateDBInstance on a `creating` cluster is accepted and the instance waits;
     /// when false it fails with `InvalidState`, as AWS may do.
     pub instances_wait_for_cluster: bool,
-    /// Simulated latency of every call.
-    pub latency: Duration,
     pub account_id: String,
     pub region: String,
     /// SSM calls (all parameter operations together) answered per second before the rest
@@ -88,7 +53,6 @@ impl Default for FakeSettings {
         FakeSettings {
             describes_until_available: 2,
             instances_wait_for_cluster: true,
-            latency: Duration::ZERO,
             account_id: "123456789012".into(),
             region: "us-east-1".into(),
             ssm_calls_per_second: None,
@@ -103,7 +67,6 @@ impl Default for FakeSettings {
 pub struct FakeAws {
     state: Mutex<State>,
     clock: Arc<dyn Clock>,
-    halted: tokio::sync::Notify,
 }
 
 #[derive(Default)]
@@ -114,9 +77,7 @@ struct State {
     kms: kms::KmsState,
     metrics: metrics::MetricsState,
     calls: BTreeMap<&'static str, u64>,
-    faults: Vec<FaultRule>,
     mutations: u64,
-    halt_after_mutations: Option<u64>,
     sequence: u64,
     /// IAM principals created moments ago, with the time from which policies may name them.
     propagating_principals: BTreeMap<String, DateTime<Utc>>,
@@ -131,7 +92,6 @@ impl FakeAws {
         Arc::new(FakeAws {
             state: Mutex::new(State::default()),
             clock,
-            halted: tokio::sync::Notify::new(),
         })
     }
 
@@ -155,39 +115,6 @@ impl FakeAws {
 
     pub fn settings(&self) -> FakeSettings {
         self.lock().settings.clone()
-    }
-
-    /// Makes the next `times` calls of `operation` (for example `rds:RestoreDBClusterToPointInTime`,
-    /// or `*` for every operation) fail.
-    pub fn inject(&self, operation: &str, fault: Fault, times: u32) {
-        self.inject_after(operation, fault, 0, times);
-    }
-
-    /// Like [`FakeAws::inject`], but lets `skip` calls through first.
-    pub fn inject_after(&self, operation: &str, fault: Fault, skip: u32, times: u32) {
-        self.lock().faults.push(FaultRule {
-            operation: operation.to_string(),
-            fault,
-            skip,
-            remaining: times,
-        });
-    }
-
-    pub fn clear_faults(&self) {
-        self.lock().faults.clear();
-    }
-
-    /// After `mutations` more changing calls, every further call blocks forever, as if the
-    /// process had been killed; the caller's future is then dropped by the test.
-    pub fn halt_after_mutations(&self, mutations: u64) {
-        let mut state = self.lock();
-        state.halt_after_mutations = Some(state.mutations + mutations);
-    }
-
-    /// Lets calls through again after a halt.
-    pub fn resume(&self) {
-        self.lock().halt_after_mutations = None;
-        self.halted.notify_waiters();
     }
 
     /// Models an IAM principal created moments ago: until `propagation` has passed, a
@@ -263,42 +190,10 @@ impl FakeAws {
         self.clock.now()
     }
 
-    /// Every call passes here: counts it, waits the latency, honours a halt, and returns an
-    /// injected failure when one is due.
+    /// Every call passes here and is counted; a changing call also counts as a step.
     async fn enter(&self, operation: &'static str, mutating: bool) -> Result<(), AwsError> {
-        let (latency, halted) = {
-            let mut state = self.lock();
-            *state.calls.entry(operation).or_insert(0) += 1;
-            let halted = state
-                .halt_after_mutations
-                .is_some_and(|limit| state.mutations >= limit);
-            (state.settings.latency, halted)
-        };
-        if halted {
-            loop {
-                self.halted.notified().await;
-                if self.lock().halt_after_mutations.is_none() {
-                    break;
-                }
-            }
-        }
-        if !latency.is_zero() {
-            tokio::time::sleep(latency).await;
-        }
         let mut state = self.lock();
-        for rule in state.faults.iter_mut() {
-            if rule.remaining == 0 || (rule.operation != "*" && rule.operation != operation) {
-                continue;
-            }
-            if rule.skip > 0 {
-                rule.skip -= 1;
-                continue;
-            }
-            rule.remaining -= 1;
-            let fault = rule.fault;
-            drop(state);
-            return Err(fault.into_error(operation));
-        }
+        *state.calls.entry(operation).or_insert(0) += 1;
         if mutating {
             state.mutations += 1;
         }
