@@ -496,6 +496,18 @@ impl Metrics for FailureClient<dyn Metrics> {
             .hourly_max_connections(cluster_ids, start, end)
             .await
     }
+
+    async fn latest_volume_bytes(
+        &self,
+        cluster_ids: &[String],
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, f64>, AwsError> {
+        self.faults.enter("cloudwatch:GetMetricData", false).await?;
+        self.inner
+            .latest_volume_bytes(cluster_ids, start, end)
+            .await
+    }
 }
 
 #[async_trait]
