@@ -3,6 +3,10 @@
 //! `creating → available` after a number of describes, pagination, identifier clashes.
 //! Injected failures, latency and halts are not the fake's: [`crate::aws::failure`] wraps
 //! its ports (or any others) with them.
+//!
+//! May import: the port traits, types and rules of `aws/`, and the base modules.
+//! Must not import: `plan/` (a planner rule the fake borrowed could hide its own bug),
+//! nor anything else above `aws/`.
 
 mod kms;
 mod metrics;

@@ -1,6 +1,10 @@
 //! The SDK adapters: one per port, built from one `SdkConfig` whose retry and timeout
 //! settings come from our [`Config`](crate::config::Config). SDK errors are classified here,
 //! once, into [`AwsError`].
+//!
+//! May import: the port traits and types of `aws/`, and the base modules (`config` for the
+//! retry and timeout settings).
+//! Must not import: `aws::fake`, and anything above `aws/`.
 
 mod kms;
 mod metrics;
