@@ -3,9 +3,13 @@
 
 mod moto_harness;
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
+use aurora_clone_manager::aws::{AwsError, Metrics};
 use aurora_clone_manager::plan::tags;
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use moto_harness::*;
 use serde_json::{Value, json};
 
@@ -663,4 +667,112 @@ async fn a_refresh_through_the_sdk_adapters_keeps_the_identifier_and_the_secret(
     // moto 5.2.5 ties instances to their cluster's name, not to the cluster, so after the
     // swap it lists the old writer (renamed out of the way) under the clone's name and the
     // new writer under the temporary one; instance membership is checked in the fake only.
+}
+
+/// A CloudWatch stand-in for a clone nobody connects to: a zero for every hour asked about.
+/// moto answers the Rust CloudWatch client with 404, so only this port is not moto's; the
+/// stop, the start and the events go through the SDK adapters.
+struct NoConnections;
+
+#[async_trait::async_trait]
+impl Metrics for NoConnections {
+    async fn hourly_max_connections(
+        &self,
+        cluster_ids: &[String],
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, Vec<(DateTime<Utc>, f64)>>, AwsError> {
+        let first_hour = start.duration_trunc(TimeDelta::hours(1)).unwrap();
+        let hours: Vec<(DateTime<Utc>, f64)> = (0..)
+            .map(|hour| first_hour + TimeDelta::hours(hour))
+            .take_while(|hour| *hour < end)
+            .map(|hour| (hour, 0.0))
+            .collect();
+        Ok(cluster_ids
+            .iter()
+            .map(|id| (id.clone(), hours.clone()))
+            .collect())
+    }
+
+    async fn latest_volume_bytes(
+        &self,
+        _cluster_ids: &[String],
+        _start: DateTime<Utc>,
+        _end: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, f64>, AwsError> {
+        Ok(BTreeMap::new())
+    }
+}
+
+#[tokio::test]
+async fn an_idle_clone_is_stopped_through_the_sdk_and_stopped_again_after_it_is_started() {
+    let env = moto_env_with_ports(
+        FaultSchedule::none(),
+        |_| {},
+        |ports| ports.metrics = Arc::new(NoConnections),
+    )
+    .await;
+    seed_root(&env.sdk, "prod-db").await;
+    let events = event_queue(&env.sdk, "aurora-clone-manager").await;
+    send(
+        &env,
+        cfn_request(
+            "Create",
+            &env.capture.url("create"),
+            "req-1",
+            None,
+            json!({"SourceClusterId": "prod-db", "IdleAfter": "PT2H"}),
+        ),
+    )
+    .await;
+    let answer = one_answer(&env, "create").await;
+    assert_eq!(answer.status(), Some("SUCCESS"), "{}", answer.body);
+    let clone_id = answer.json["Data"]["ClusterId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let report = send(&env, json!({"action": "sweep"})).await;
+    assert_eq!(report["stopped"], json!([clone_id]), "{report}");
+    assert_eq!(
+        cluster_status(&env, &clone_id).await.as_deref(),
+        Some("stopped")
+    );
+    let stops = env.proxy.stats().service("rds");
+    assert_eq!(stops.operations.get("StopDBCluster"), Some(&1));
+
+    // A stopped clone is left alone.
+    let report = send(&env, json!({"action": "sweep"})).await;
+    assert_eq!(report["stopped"], json!([]), "{report}");
+
+    // As Aurora does after seven days: the cluster is started again, and stays idle.
+    aws_sdk_rds::Client::new(&env.sdk)
+        .start_db_cluster()
+        .db_cluster_identifier(&clone_id)
+        .send()
+        .await
+        .expect("start the clone");
+    let report = send(&env, json!({"action": "sweep"})).await;
+    assert_eq!(report["stopped"], json!([clone_id]), "{report}");
+    assert_eq!(
+        cluster_status(&env, &clone_id).await.as_deref(),
+        Some("stopped")
+    );
+    assert_eq!(
+        cluster_status(&env, "prod-db").await.as_deref(),
+        Some("available"),
+        "the root is never stopped"
+    );
+
+    let stopped: Vec<Value> = events
+        .drain()
+        .await
+        .into_iter()
+        .filter(|event| event["detail-type"] == "lifecycle-event/clone-stopped")
+        .collect();
+    assert_eq!(stopped.len(), 2, "{stopped:#?}");
+    for event in &stopped {
+        assert_eq!(event["detail"]["clusterId"], clone_id.as_str(), "{event}");
+        assert_eq!(event["detail"]["idleAfter"], "PT2H", "{event}");
+    }
 }

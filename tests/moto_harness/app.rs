@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aurora_clone_manager::aws::sdk::{Connection, StaticCredentials, load_sdk_config, sdk_ports};
 use aurora_clone_manager::aws::{
-    AwsError, ClusterInfo, ClusterPage, InstanceInfo, InstanceRequest, Rds, RestoreRequest,
+    AwsError, ClusterInfo, ClusterPage, InstanceInfo, InstanceRequest, Ports, Rds, RestoreRequest,
     SecretString, Tags,
 };
 use aurora_clone_manager::clock::SystemClock;
@@ -38,6 +38,17 @@ pub async fn moto_env(faults: FaultSchedule) -> MotoEnv {
 }
 
 pub async fn moto_env_with(faults: FaultSchedule, change: impl FnOnce(&mut Config)) -> MotoEnv {
+    moto_env_with_ports(faults, change, |_| {}).await
+}
+
+/// As [`moto_env_with`], with a change to the SDK ports before the clone manager gets them:
+/// for a port moto cannot serve (its CloudWatch answers the Rust client's requests with 404),
+/// while every other call still goes through the SDK adapters to moto.
+pub async fn moto_env_with_ports(
+    faults: FaultSchedule,
+    change: impl FnOnce(&mut Config),
+    change_ports: impl FnOnce(&mut Ports),
+) -> MotoEnv {
     let proxy = moto_account_proxy(faults).await;
     let mut config = Config::for_stack("acm");
     config.poll_interval = Duration::from_millis(200);
@@ -54,6 +65,7 @@ pub async fn moto_env_with(faults: FaultSchedule, change: impl FnOnce(&mut Confi
     };
     let sdk_for_app = load_sdk_config(&connection, &config.retry).await;
     let mut ports = sdk_ports(&sdk_for_app);
+    change_ports(&mut ports);
     let rds = Arc::new(RecordingRds {
         inner: ports.rds.clone(),
         password_changes: Mutex::new(Vec::new()),
