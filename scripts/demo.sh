@@ -58,7 +58,7 @@ if [[ -x "$binary" ]]; then
   say "building $binary (only what changed)"
 else
   say "building $binary for the first time: cargo compiles about 250 crates, which takes"
-  say "roughly 4 to 6 minutes on two cores; its progress follows"
+  say "about 2½ minutes on two cores (up to 5 on a slower machine); its progress follows"
 fi
 started_build=$SECONDS
 cargo build
