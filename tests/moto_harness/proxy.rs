@@ -390,33 +390,13 @@ async fn instance_status(forwarder: &Forwarder, instance_id: &str) -> Option<Str
 
 /// What moto says about one cluster of this account (None when it does not know it).
 async fn cluster_facts(forwarder: &Forwarder, cluster_id: &str) -> Option<ClusterFacts> {
-    let body = format!(
-        "Action=DescribeDBClusters&Version=2014-10-31&DBClusterIdentifier={}",
-        cluster_id
-            .bytes()
-            .map(|byte| match byte {
-                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' => (byte as char).to_string(),
-                other => format!("%{other:02X}"),
-            })
-            .collect::<String>()
-    );
-    let response = forwarder
-        .client
-        .post(format!("{}/", forwarder.upstream))
-        .header(ACCOUNT_HEADER, forwarder.account_id.clone())
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header(
-            "authorization",
-            "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/rds/aws4_request, SignedHeaders=host, Signature=0",
-        )
-        .body(body)
-        .send()
-        .await
-        .ok()?;
-    if !response.status().is_success() {
-        return None;
-    }
-    let xml = response.text().await.ok()?;
+    let xml = describe_in_moto(
+        forwarder,
+        "DescribeDBClusters",
+        "DBClusterIdentifier",
+        cluster_id,
+    )
+    .await?;
     let element = |name: &str| {
         let start = xml.find(&format!("<{name}>"))? + name.len() + 2;
         let end = start + xml[start..].find(&format!("</{name}>"))?;
