@@ -14,7 +14,6 @@ use crate::plan::cost::{CostEstimate, CostInput, PriceTable, capacity_text, esti
 use crate::plan::inventory::Inventory;
 use crate::plan::tags::{self, Role};
 use crate::run::context::Context;
-use crate::run::inventory::load_inventory;
 
 /// How far back `VolumeBytesUsed` is read: Aurora evaluates the volume's size for billing
 /// every hour (Aurora user guide, "Managing performance and scaling for Aurora DB
@@ -137,25 +136,19 @@ pub fn pool_clusters<'a>(
 }
 
 /// After a maintenance run: one EMF line per root with its pool's size and estimated
-/// monthly cost. The clusters are read again (the run made and purged copies), and the
-/// volumes of every root's pool in one GetMetricData call per 500 clusters. A failure to
-/// read the clusters is logged and emits nothing: the run's other metrics do not wait on it.
-pub async fn emit_pool_cost_metrics(app: &Context, root_ids: &[String], prices: &PriceTable) {
-    if root_ids.is_empty() {
-        return;
-    }
-    let inventory = match load_inventory(app.ports.rds.as_ref()).await {
-        Ok(inventory) => inventory,
-        Err(error) => {
-            tracing::warn!(%error, "could not read the clusters for the pool cost metrics");
-            return;
-        }
-    };
+/// monthly cost, from `inventory` as read after the run's changes (it made and purged
+/// copies), and the volumes of every root's pool in one GetMetricData call per 500 clusters.
+pub async fn emit_pool_cost_metrics(
+    app: &Context,
+    inventory: &Inventory,
+    root_ids: &[String],
+    prices: &PriceTable,
+) {
     let stack_name = &app.config.stack_name;
     let pools: Vec<(String, Vec<&ClusterInfo>)> = root_ids
         .iter()
         .filter_map(|root_id| inventory.cluster(root_id))
-        .map(|root| (root.id.clone(), pool_clusters(&inventory, root, stack_name)))
+        .map(|root| (root.id.clone(), pool_clusters(inventory, root, stack_name)))
         .collect();
     let everything: Vec<&ClusterInfo> = pools
         .iter()

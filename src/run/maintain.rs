@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use crate::aws::AwsError;
 use crate::input::maintenance_config::{ConfigProblem, MaintenanceConfig, UnreadableConfig};
 use crate::metrics::{self, RootMetrics};
+use crate::plan::inventory::Inventory;
 use crate::plan::maintenance::RootTarget;
 use crate::plan::maintenance::{MaintenanceInput, MaintenancePlan, RootPlan, plan_maintenance};
 use crate::run::context::{Context, Invocation};
@@ -268,46 +269,68 @@ pub async fn run(
     sweep_unfinished(app, invocation, &mut report).await;
     restore_waiting_clones(app, invocation, &mut report).await;
     remove_orphans(app, &mut report).await;
-    start_due_refreshes(app, &config, &mut report).await;
-    emit_metrics(app, &report).await;
     let root_ids: Vec<String> = report
         .roots
         .iter()
         .map(|root| root.cluster_id.clone())
         .collect();
-    crate::run::cost::emit_pool_cost_metrics(app, &root_ids, &config.prices).await;
+    let schedules = refresh_schedules(&config);
+    // One read of the clusters as the run left them serves both the due refreshes and the
+    // pool cost metrics.
+    let after_run = if schedules.is_empty() && root_ids.is_empty() {
+        None
+    } else {
+        match load_inventory(app.ports.rds.as_ref()).await {
+            Ok(inventory) => Some(inventory),
+            Err(error) => {
+                if schedules.is_empty() {
+                    tracing::warn!(%error, "could not read the clusters for the pool cost metrics");
+                } else {
+                    report
+                        .failures
+                        .push(format!("reading clusters for due refreshes: {error}"));
+                }
+                None
+            }
+        }
+    };
+    if let Some(inventory) = &after_run {
+        start_due_refreshes(app, inventory, &schedules, &mut report).await;
+    }
+    emit_metrics(app, &report).await;
+    if let Some(inventory) = &after_run
+        && !root_ids.is_empty()
+    {
+        crate::run::cost::emit_pool_cost_metrics(app, inventory, &root_ids, &config.prices).await;
+    }
     Ok(report)
+}
+
+/// Each root that is not a dry run and has a `:refresh-schedule`, with that schedule.
+fn refresh_schedules(config: &MaintenanceConfig) -> Vec<(String, chrono::TimeDelta)> {
+    config
+        .targets
+        .iter()
+        .filter(|target| !target.dry_run)
+        .filter_map(|target| Some((target.cluster_id.clone(), target.refresh_schedule?)))
+        .collect()
 }
 
 /// Starts a refresh in place of every clone whose root has a `:refresh-schedule` and whose
 /// data is older than it; the sweeps move each one on until the new clone is in place.
 async fn start_due_refreshes(
     app: &Context,
-    config: &MaintenanceConfig,
+    inventory: &Inventory,
+    schedules: &[(String, chrono::TimeDelta)],
     report: &mut MaintenanceReport,
 ) {
-    let schedules: Vec<(String, chrono::TimeDelta)> = config
-        .targets
-        .iter()
-        .filter(|target| !target.dry_run)
-        .filter_map(|target| Some((target.cluster_id.clone(), target.refresh_schedule?)))
-        .collect();
     if schedules.is_empty() {
         return;
     }
-    let inventory = match load_inventory(app.ports.rds.as_ref()).await {
-        Ok(inventory) => inventory,
-        Err(error) => {
-            report
-                .failures
-                .push(format!("reading clusters for due refreshes: {error}"));
-            return;
-        }
-    };
     let due = crate::plan::refresh::due_refreshes(
         inventory.clusters(),
         &app.config.stack_name,
-        &schedules,
+        schedules,
         app.now(),
     );
     for clone_id in due {
