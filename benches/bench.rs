@@ -8,7 +8,7 @@
 //! nothing asserts on timing.
 
 #[allow(dead_code)]
-#[path = "../tests/moto_harness/runtime_api.rs"]
+#[path = "../tests/it/moto_harness/runtime_api.rs"]
 mod runtime_api;
 
 use std::collections::BTreeMap;
@@ -19,29 +19,29 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use aurora_clone_manager::aws::clock::{Clock, SystemClock, TokioClock};
 use aurora_clone_manager::aws::failure::Faults;
 use aurora_clone_manager::aws::fake::{FakeAws, FakeClusterSeed};
+use aurora_clone_manager::aws::hooks::{Call, Hook, Hooked};
 use aurora_clone_manager::aws::{
-    AwsError, ClusterInfo, ClusterMember, ClusterPage, InstanceInfo, InstanceRequest, KeyAlias,
-    Ports, Rds, RestoreRequest, SecretString, SecretSummary, Tags,
+    AwsError, ClusterInfo, ClusterMember, InstanceInfo, KeyAlias, Ports, SecretSummary, Tags,
 };
-use aurora_clone_manager::clock::{Clock, SystemClock, TokioClock};
-use aurora_clone_manager::config::Config;
 use aurora_clone_manager::input::maintenance_config::parse_maintenance_config;
 use aurora_clone_manager::lambda::handler::handle_event;
+use aurora_clone_manager::model::config::Config;
+use aurora_clone_manager::model::tags;
+use aurora_clone_manager::model::time::format_timestamp;
 use aurora_clone_manager::plan::inventory::Inventory;
 use aurora_clone_manager::plan::maintenance::{MaintenanceInput, plan_maintenance};
 use aurora_clone_manager::plan::provision::{
     CloneRequest, Placement, ProvisionInput, ProvisionOutcome, RequestOrigin, plan_provision,
 };
 use aurora_clone_manager::plan::request::CloneProperties;
-use aurora_clone_manager::plan::tags;
-use aurora_clone_manager::run::context::{Context, Invocation};
-use aurora_clone_manager::run::inventory::CLUSTER_PAGE_SIZE;
-use aurora_clone_manager::run::inventory::ConfigSource;
-use aurora_clone_manager::run::maintain;
-use aurora_clone_manager::run::respond::RecordingResponder;
-use aurora_clone_manager::time::format_timestamp;
+use aurora_clone_manager::run::machinery::context::{Context, Invocation};
+use aurora_clone_manager::run::machinery::inventory::CLUSTER_PAGE_SIZE;
+use aurora_clone_manager::run::machinery::inventory::ConfigSource;
+use aurora_clone_manager::run::machinery::respond::RecordingResponder;
+use aurora_clone_manager::run::workflows::maintain;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use serde_json::{Value, json};
 
@@ -166,86 +166,21 @@ fn pages(clusters: usize) -> u64 {
 }
 
 // ---------------------------------------------------------------------------------------
-// A counting RDS port: tells inventory pages apart from single-cluster describes, which the
-// fake counts under one operation name.
+// A counting hook around the RDS port: tells inventory pages apart from single-cluster
+// describes, which the fake counts under one operation name.
 
+#[derive(Default)]
 struct CountingRds {
-    inner: Arc<FakeAws>,
     pages: AtomicU64,
 }
 
 #[async_trait]
-impl Rds for CountingRds {
-    async fn describe_clusters_page(
-        &self,
-        marker: Option<String>,
-        max_records: i32,
-    ) -> Result<ClusterPage, AwsError> {
-        self.pages.fetch_add(1, Ordering::Relaxed);
-        self.inner.describe_clusters_page(marker, max_records).await
-    }
-    async fn describe_cluster(&self, cluster_id: &str) -> Result<Option<ClusterInfo>, AwsError> {
-        self.inner.describe_cluster(cluster_id).await
-    }
-    async fn describe_instance(&self, instance_id: &str) -> Result<Option<InstanceInfo>, AwsError> {
-        self.inner.describe_instance(instance_id).await
-    }
-    async fn describe_cluster_instances(
-        &self,
-        cluster_id: &str,
-    ) -> Result<Vec<InstanceInfo>, AwsError> {
-        self.inner.describe_cluster_instances(cluster_id).await
-    }
-    async fn restore_cluster(&self, request: &RestoreRequest) -> Result<ClusterInfo, AwsError> {
-        self.inner.restore_cluster(request).await
-    }
-    async fn create_instance(&self, request: &InstanceRequest) -> Result<InstanceInfo, AwsError> {
-        self.inner.create_instance(request).await
-    }
-    async fn delete_instance(&self, instance_id: &str) -> Result<(), AwsError> {
-        self.inner.delete_instance(instance_id).await
-    }
-    async fn start_cluster(&self, cluster_id: &str) -> Result<(), AwsError> {
-        self.inner.start_cluster(cluster_id).await
-    }
-    async fn stop_cluster(&self, cluster_id: &str) -> Result<(), AwsError> {
-        Rds::stop_cluster(self.inner.as_ref(), cluster_id).await
-    }
-    async fn delete_cluster(
-        &self,
-        cluster_id: &str,
-        final_snapshot_id: Option<&str>,
-    ) -> Result<(), AwsError> {
-        self.inner
-            .delete_cluster(cluster_id, final_snapshot_id)
-            .await
-    }
-    async fn set_master_password(
-        &self,
-        cluster_id: &str,
-        password: &SecretString,
-    ) -> Result<(), AwsError> {
-        self.inner.set_master_password(cluster_id, password).await
-    }
-    async fn rename_cluster(&self, cluster_id: &str, new_cluster_id: &str) -> Result<(), AwsError> {
-        self.inner.rename_cluster(cluster_id, new_cluster_id).await
-    }
-
-    async fn rename_instance(
-        &self,
-        instance_id: &str,
-        new_instance_id: &str,
-    ) -> Result<(), AwsError> {
-        self.inner
-            .rename_instance(instance_id, new_instance_id)
-            .await
-    }
-
-    async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError> {
-        self.inner.add_tags(arn, tags).await
-    }
-    async fn remove_tags(&self, arn: &str, keys: &[String]) -> Result<(), AwsError> {
-        self.inner.remove_tags(arn, keys).await
+impl Hook for CountingRds {
+    async fn before(&self, call: &Call<'_>) -> Result<(), AwsError> {
+        if call.method == "describe_clusters_page" {
+            self.pages.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
     }
 }
 
@@ -274,14 +209,12 @@ fn account(roots: usize, total: usize, clock: Arc<dyn Clock>, config: Config) ->
         seed.tags = [("team".to_string(), format!("team-{}", index % 40))].into();
         fake.seed_cluster(seed);
     }
-    let rds = Arc::new(CountingRds {
-        inner: fake.clone(),
-        pages: AtomicU64::new(0),
-    });
+    let rds = Arc::new(CountingRds::default());
     let faults = Faults::new();
+    let fake_ports = fake.ports();
     let ports = faults.wrap(Ports {
-        rds: rds.clone(),
-        ..fake.ports()
+        rds: Arc::new(Hooked::new(fake_ports.rds.clone(), rds.clone())),
+        ..fake_ports
     });
     let app = Arc::new(Context::new(
         config,
@@ -1165,7 +1098,7 @@ fn bench_cold_start(report: &mut Report, options: &Options) {
     let mut text = format!(
         "## Lambda cold start (release bootstrap)\n\n\
          {described} started {starts_wanted} times (after one uncounted start) under the Lambda \
-         runtime API stand-in of tests/moto_harness/runtime_api.rs on 127.0.0.1, with the \
+         runtime API stand-in of tests/it/moto_harness/runtime_api.rs on 127.0.0.1, with the \
          environment Lambda sets. Cold start is the time from spawning the process to its \
          first `GET /runtime/invocation/next`. Memory is read from /proc/<pid>/status: VmRSS \
          at the first poll, and VmHWM (peak resident set) after it served {answered} events \

@@ -1,30 +1,27 @@
 //! Aurora Clone Manager: copy-on-write clones of Aurora clusters as CloudFormation
 //! resources, with a pool of full copies that keeps clone slots free.
 //!
-//! The folders are the layers, and imports point down only:
+//! The layers are crates of one workspace, so Cargo keeps imports pointing down:
 //!
 //! ```text
-//! lambda/, cli/   entry points: the runtime loop and dispatch; the operator CLI
-//! input/          pure parsing of events, requests, properties and config into plan types
-//! run/            the workflows, and the executor that applies plans through the ports
-//! plan/           the pure planner: inventory + request + config + now -> plan (data)
-//! aws/            ports, SDK adapters, and the in-process fake (`fake` feature)
-//! base modules    config, time, clock, metrics, text, backoff
+//! this crate        lambda/, cli/ (entry points) -> run/ (workflows and their machinery)
+//! aurora-clone-planning   input/ (pure parsing) and plan/ (the pure planner)
+//! aurora-clone-aws        port traits, SDK adapters; the fake and hooks (`fake` feature)
+//! aurora-clone-model      AWS types and errors, rules and operations tables, tags, naming,
+//!                         config, time, text
 //! ```
 //!
-//! A file at the root of `src/` is a base module: it imports nothing of this crate but
-//! other base modules. `tests/layering.rs` holds the folders to these rules.
+//! The planning and AWS crates both build on the model and never on each other. Inside
+//! this crate, `run/` never imports `lambda/` or `cli/`; `tests/it/layering.rs` checks that.
+//! The lower crates are re-exported under the names the code has always used.
 
-pub mod aws;
+pub use aurora_clone_aws as aws;
+pub use aurora_clone_model as model;
+pub use aurora_clone_planning::{input, plan};
+
 pub mod cli;
-pub mod input;
 pub mod lambda;
-pub mod plan;
 pub mod run;
 
 pub mod backoff;
-pub mod clock;
-pub mod config;
 pub mod metrics;
-pub mod text;
-pub mod time;

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use crate::cli::args::{AnswerArgs, GlobalArgs};
 use crate::cli::context::build_app_and_queue;
-use crate::cli::failure::Failure;
+use crate::cli::error::Failure;
 use crate::cli::output::{print_json, print_text};
-use crate::run::answer::{AnswerReport, answer_from_queue};
-use crate::run::respond::{HttpResponder, Status};
+use crate::run::machinery::respond::{HttpResponder, Status};
+use crate::run::workflows::answer::{AnswerReport, answer_from_queue};
 
 pub async fn run(global: &GlobalArgs, args: &AnswerArgs) -> Result<(), Failure> {
     let (app, queue) = build_app_and_queue(global, Arc::new(HttpResponder::new())).await?;

@@ -301,11 +301,11 @@ pub struct ProtectArgs {
 }
 
 fn parse_lifetime_arg(text: &str) -> Result<chrono::TimeDelta, String> {
-    crate::time::parse_lifetime(text)
+    crate::model::time::parse_lifetime(text)
 }
 
 fn parse_time_arg(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    crate::time::parse_timestamp(text)
+    crate::model::time::parse_timestamp(text)
 }
 
 fn parse_tag(text: &str) -> Result<(String, String), String> {

@@ -4,13 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::aws::clock::SystemClock;
 use crate::aws::sdk::{Connection, SdkQueue, load_sdk_config, sdk_ports};
 use crate::cli::args::GlobalArgs;
-use crate::cli::failure::Failure;
-use crate::clock::SystemClock;
-use crate::config::{Config, check_name_prefix};
-use crate::run::context::Context;
-use crate::run::respond::Responder;
+use crate::cli::error::Failure;
+use crate::model::config::{Config, check_name_prefix};
+use crate::run::machinery::context::Context;
+use crate::run::machinery::respond::Responder;
 
 /// The configuration the CLI runs with: the deployment's defaults plus the global options.
 pub fn config_from(global: &GlobalArgs) -> Result<Config, Failure> {

@@ -9,14 +9,14 @@ use serde_json::json;
 
 use crate::aws::ClusterInfo;
 use crate::cli::args::DeleteArgs;
-use crate::cli::failure::Failure;
+use crate::cli::error::Failure;
 use crate::cli::github::{StepOutputs, delete_outputs};
 use crate::cli::output::{print_json, print_text};
 use crate::cli::progress::Progress;
-use crate::plan::naming::cluster_id_from_arn;
-use crate::plan::tags::{self, Role};
-use crate::run::context::Context;
-use crate::run::teardown::{self, TeardownError, TeardownReport};
+use crate::model::naming::cluster_id_from_arn;
+use crate::model::tags::{self, Role};
+use crate::run::machinery::context::Context;
+use crate::run::machinery::teardown::{self, TeardownError, TeardownReport};
 
 pub async fn run(
     app: &Context,

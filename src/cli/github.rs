@@ -16,7 +16,7 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::cli::failure::Failure;
+use crate::cli::error::Failure;
 
 /// The environment variable through which the Actions runner names the step's output file.
 pub const GITHUB_OUTPUT: &str = "GITHUB_OUTPUT";

@@ -11,11 +11,11 @@ use serde_json::Value;
 
 use crate::cli::args::{GlobalArgs, InvokeArgs};
 use crate::cli::context::build_app;
-use crate::cli::failure::Failure;
+use crate::cli::error::Failure;
 use crate::cli::output::{print_json, print_text};
 use crate::lambda::handler::handle_payload;
-use crate::run::context::Invocation;
-use crate::run::respond::{
+use crate::run::machinery::context::Invocation;
+use crate::run::machinery::respond::{
     CfnResponse, HttpResponder, RecordingResponder, Responder, ResponseError, Status,
 };
 

@@ -3,12 +3,12 @@
 //! clones.
 
 use crate::cli::args::{ExtendArgs, ProtectArgs, StartArgs};
-use crate::cli::failure::Failure;
+use crate::cli::error::Failure;
 use crate::cli::output::{print_json, print_text};
-use crate::plan::naming::cluster_id_from_arn;
-use crate::run::context::Context;
-use crate::run::lifecycle::{self, ChangeError, LifecycleChange};
-use crate::time::format_timestamp;
+use crate::model::naming::cluster_id_from_arn;
+use crate::model::time::format_timestamp;
+use crate::run::machinery::context::Context;
+use crate::run::workflows::lifecycle::{self, ChangeError, LifecycleChange};
 
 pub async fn extend(app: &Context, args: &ExtendArgs, json: bool) -> Result<(), Failure> {
     let cluster_id = cluster_id_from_arn(&args.cluster).unwrap_or(&args.cluster);
@@ -84,7 +84,7 @@ fn explain(app: &Context, error: &ChangeError) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::testing::now;
+    use crate::model::testing::now;
 
     #[test]
     fn a_change_is_shown_with_the_expiry_and_any_protection() {

@@ -4,12 +4,14 @@
 use std::path::Path;
 
 use crate::cli::args::MaintainArgs;
-use crate::cli::failure::{Failure, describe_aws_error};
+use crate::cli::error::{Failure, describe_aws_error};
 use crate::cli::output::{print_json, print_text};
 use crate::cli::table::Table;
-use crate::run::context::{Context, Invocation};
-use crate::run::inventory::ConfigSource;
-use crate::run::maintain::{MaintainError, MaintenanceReport, RootReport, run as maintain};
+use crate::run::machinery::context::{Context, Invocation};
+use crate::run::machinery::inventory::ConfigSource;
+use crate::run::workflows::maintain::{
+    MaintainError, MaintenanceReport, RootReport, run as maintain,
+};
 
 pub async fn run(app: &Context, args: &MaintainArgs, json: bool) -> Result<(), Failure> {
     let source = match &args.config {

@@ -11,7 +11,7 @@ mod answer;
 mod args;
 mod context;
 mod delete;
-mod failure;
+mod error;
 mod github;
 mod invoke;
 mod lifecycle;
@@ -31,9 +31,9 @@ use std::sync::Arc;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use crate::run::respond::RecordingResponder;
+use crate::run::machinery::respond::RecordingResponder;
 use args::{Cli, Command, OutputTarget};
-use failure::Failure;
+use error::Failure;
 
 /// Exit code of a command that ran and failed.
 const EXIT_FAILURE: u8 = 1;
@@ -102,7 +102,9 @@ fn step_outputs(cli: &Cli) -> Result<Option<github::StepOutputs>, Failure> {
 
 /// The app for every command but `invoke`: nothing else answers CloudFormation, and a
 /// recorder keeps any answer from leaving the process.
-async fn connect(global: &args::GlobalArgs) -> Result<crate::run::context::Context, Failure> {
+async fn connect(
+    global: &args::GlobalArgs,
+) -> Result<crate::run::machinery::context::Context, Failure> {
     context::build_app(global, Arc::new(RecordingResponder::default())).await
 }
 

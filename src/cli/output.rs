@@ -5,7 +5,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::cli::failure::Failure;
+use crate::cli::error::Failure;
 
 /// Prints text as it is (callers end lines themselves).
 pub fn print_text(text: &str) {

@@ -8,20 +8,20 @@ use serde_json::{Value, json};
 
 use crate::aws::ClusterInfo;
 use crate::cli::args::ProvisionArgs;
-use crate::cli::failure::Failure;
+use crate::cli::error::Failure;
 use crate::cli::github::{StepOutputs, provision_outputs};
 use crate::cli::output::{note, print_json, print_text};
 use crate::cli::progress::Progress;
-use crate::plan::naming::cluster_id_from_arn;
+use crate::model::naming::cluster_id_from_arn;
+use crate::model::tags::{self, Role};
 use crate::plan::pool::SourceKind;
 use crate::plan::provision::{CloneRequest, ProvisionOutcome, RequestOrigin};
 use crate::plan::request::CloneProperties;
-use crate::plan::tags::{self, Role};
-use crate::run::context::{Context, Invocation};
-use crate::run::execute::{ExecuteError, Started};
-use crate::run::finish::{self, FinishJob, FinishMode, FinishOutcome, clone_outputs};
-use crate::run::lifecycle;
-use crate::run::provision::{Audience, ProvisionError, plan_clone, start_clone};
+use crate::run::machinery::context::{Context, Invocation};
+use crate::run::machinery::execute::{ExecuteError, Started};
+use crate::run::workflows::finish::{self, FinishJob, FinishMode, FinishOutcome, clone_outputs};
+use crate::run::workflows::lifecycle;
+use crate::run::workflows::provision::{Audience, ProvisionError, plan_clone, start_clone};
 
 /// The `stack` part of the origin of clones made here: their derived names start with it.
 const CLI_ORIGIN: &str = "cli";
@@ -160,7 +160,7 @@ async fn clone_request(app: &Context, args: &ProvisionArgs) -> Result<CloneReque
     properties.expires_at = args.expires_at;
     properties.idle_after = args.idle_after;
     if args.delete_when_idle {
-        properties.idle_action = crate::plan::request::IdleAction::Delete;
+        properties.idle_action = crate::model::tags::IdleAction::Delete;
     }
     properties
         .validate()
@@ -367,10 +367,7 @@ fn explain(app: &Context, error: &ProvisionError) -> Failure {
     let text = match error {
         ProvisionError::Aws { step, source }
         | ProvisionError::Execute(ExecuteError::Aws { step, source }) => {
-            format!(
-                "{step}: {}",
-                crate::cli::failure::describe_aws_error(source)
-            )
+            format!("{step}: {}", crate::cli::error::describe_aws_error(source))
         }
         other => other.explain(Audience::Cli, &app.config.maintenance_config_parameter),
     };

@@ -2,12 +2,12 @@
 //! the refresh (or moves one in progress on) and returns; running it again continues.
 
 use crate::cli::args::RefreshArgs;
-use crate::cli::failure::Failure;
+use crate::cli::error::Failure;
 use crate::cli::output::{print_json, print_text};
-use crate::plan::naming::cluster_id_from_arn;
+use crate::model::naming::cluster_id_from_arn;
 use crate::plan::refresh::RefreshStep;
-use crate::run::context::Context;
-use crate::run::refresh::{self, RefreshError, RefreshReport};
+use crate::run::machinery::context::Context;
+use crate::run::workflows::refresh::{self, RefreshError, RefreshReport};
 
 pub async fn run(app: &Context, args: &RefreshArgs, json: bool) -> Result<(), Failure> {
     let cluster_id = cluster_id_from_arn(&args.cluster).unwrap_or(&args.cluster);

@@ -5,13 +5,13 @@
 use chrono::TimeDelta;
 
 use crate::cli::args::StatusArgs;
-use crate::cli::failure::Failure;
+use crate::cli::error::Failure;
 use crate::cli::output::{note, print_json, print_text};
 use crate::cli::table::{Table, age, or_dash, timestamp};
 use crate::plan::cost::{CostEstimate, HOURS_PER_MONTH, PoolCost, Span};
 use crate::plan::pool::{Freshness, SourceKind, SourceView};
-use crate::run::context::Context;
-use crate::run::status::{CloneStatus, RootStatus, SourceStatus, StatusReport, status};
+use crate::run::machinery::context::Context;
+use crate::run::workflows::status::{CloneStatus, RootStatus, SourceStatus, StatusReport, status};
 
 pub async fn run(app: &Context, args: &StatusArgs, json: bool) -> Result<(), Failure> {
     let report = status(app, args.source.as_deref())
@@ -267,11 +267,11 @@ fn freshness_word(freshness: Freshness) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::tags;
+    use crate::model::testing::{cluster, now, tagged_clone};
     use crate::plan::cost::{CostInput, PriceTable, estimate};
     use crate::plan::inventory::Inventory;
     use crate::plan::pool::{FreshnessRule, PoolView};
-    use crate::plan::tags;
-    use crate::plan::testing::{cluster, now, tagged_clone};
 
     const GIB: f64 = crate::plan::cost::BYTES_PER_GB;
 

@@ -2,12 +2,12 @@
 //! expire, stop idle ones. `--dry-run` lists what it would do.
 
 use crate::cli::args::SweepArgs;
-use crate::cli::failure::{Failure, describe_aws_error};
+use crate::cli::error::{Failure, describe_aws_error};
 use crate::cli::output::{print_json, print_text};
+use crate::model::time::format_timestamp;
 use crate::plan::sweep::{SweepAction, SweepItem};
-use crate::run::context::Context;
-use crate::run::sweep::{SweepReport, run as sweep};
-use crate::time::format_timestamp;
+use crate::run::machinery::context::Context;
+use crate::run::workflows::sweep::{SweepReport, run as sweep};
 
 pub async fn run(app: &Context, args: &SweepArgs, json: bool) -> Result<(), Failure> {
     let report = sweep(app, args.dry_run)
@@ -94,7 +94,7 @@ fn render(report: &SweepReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::testing::now;
+    use crate::model::testing::now;
 
     #[test]
     fn a_dry_run_says_what_it_would_delete_and_announce() {

@@ -64,7 +64,7 @@ pub fn or_dash(value: Option<impl ToString>) -> String {
 
 /// A timestamp in whole seconds, UTC.
 pub fn timestamp(value: DateTime<Utc>) -> String {
-    crate::time::format_timestamp(value)
+    crate::model::time::format_timestamp(value)
 }
 
 /// A short age: `45s`, `12m`, `5h10m`, `3d4h`.

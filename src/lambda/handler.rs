@@ -10,18 +10,18 @@ use crate::input::cfn::{CloudFormationEvent, Envelope};
 use crate::input::event::{Action, Event, RdsInstanceEvent, dispatch};
 use crate::input::properties::parse_properties;
 use crate::metrics;
+use crate::model::tags;
 use crate::plan::provision::{CloneRequest, ProvisionOutcome, RequestOrigin};
-use crate::plan::tags;
-use crate::run::context::{Context, Invocation};
-use crate::run::finish::{self, FinishJob, FinishMode, FinishOutcome};
-use crate::run::inventory::ConfigSource;
-use crate::run::lifecycle;
-use crate::run::maintain;
-use crate::run::provision::{self, Audience};
-use crate::run::resource;
-use crate::run::respond::{AnswerSlot, Status};
-use crate::run::status;
-use crate::run::sweep;
+use crate::run::machinery::context::{Context, Invocation};
+use crate::run::machinery::inventory::ConfigSource;
+use crate::run::machinery::respond::{AnswerSlot, Status};
+use crate::run::workflows::finish::{self, FinishJob, FinishMode, FinishOutcome};
+use crate::run::workflows::lifecycle;
+use crate::run::workflows::maintain;
+use crate::run::workflows::provision::{self, Audience};
+use crate::run::workflows::resource;
+use crate::run::workflows::status;
+use crate::run::workflows::sweep;
 
 /// A failure to report as the invocation's error (never used for CloudFormation requests,
 /// which are answered instead).
@@ -145,7 +145,7 @@ pub async fn handle_event(
             let job: FinishJob = serde_json::from_value(job).map_err(|error| {
                 HandlerError(format!(
                     "job: {}",
-                    crate::text::shorten_to(&error.to_string(), 300)
+                    crate::model::text::shorten_to(&error.to_string(), 300)
                 ))
             })?;
             Ok(handle_continuation(app, invocation, job).await)
@@ -154,7 +154,7 @@ pub async fn handle_event(
             let job: resource::DeleteJob = serde_json::from_value(job).map_err(|error| {
                 HandlerError(format!(
                     "job: {}",
-                    crate::text::shorten_to(&error.to_string(), 300)
+                    crate::model::text::shorten_to(&error.to_string(), 300)
                 ))
             })?;
             Ok(handle_delete_continuation(app, invocation, job).await)
@@ -325,15 +325,16 @@ async fn handle_rds_event(
     let job = finish::sweep_job(app, &cluster_id);
     let outcome = finish::run(app, invocation, job, FinishMode::PollHere, None, &|_| {}).await;
     // A copy's instance is what clones waiting for that copy wait for.
-    let resumed = match crate::run::deferred::resume(app, invocation, Some(&cluster_id)).await {
-        Ok(outcomes) => outcomes
-            .iter()
-            .map(|(clone_id, outcome)| format!("{clone_id}: {}", describe(outcome)))
-            .collect(),
-        Err(error) => vec![format!(
-            "could not read the clones waiting for {cluster_id}: {error}"
-        )],
-    };
+    let resumed =
+        match crate::run::workflows::deferred::resume(app, invocation, Some(&cluster_id)).await {
+            Ok(outcomes) => outcomes
+                .iter()
+                .map(|(clone_id, outcome)| format!("{clone_id}: {}", describe(outcome)))
+                .collect(),
+            Err(error) => vec![format!(
+                "could not read the clones waiting for {cluster_id}: {error}"
+            )],
+        };
     json!({"handled": "rds-event", "clusterId": cluster_id, "outcome": describe(&outcome), "waitingClones": resumed})
 }
 

@@ -7,14 +7,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
+use crate::aws::clock::SystemClock;
 use crate::aws::sdk::{Connection, load_sdk_config, sdk_ports};
-use crate::clock::SystemClock;
-use crate::config::{Config, ConfigError};
 use crate::input::cfn::Envelope;
 use crate::lambda::handler::handle_event;
 use crate::metrics::StdoutMetrics;
-use crate::run::context::{Context, Invocation};
-use crate::run::respond::{CfnResponse, HttpResponder, Responder};
+use crate::model::config::{Config, ConfigError};
+use crate::run::machinery::context::{Context, Invocation};
+use crate::run::machinery::respond::{CfnResponse, HttpResponder, Responder};
 
 /// Runs the Lambda runtime loop until the process is stopped.
 pub async fn run() -> Result<(), lambda_runtime::Error> {

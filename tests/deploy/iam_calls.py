@@ -1,5 +1,5 @@
 """Checks template.yaml against the AWS calls the code makes, as recorded by the Rust
-test tests/iam_calls.rs (run it with `cargo test --test iam_calls`; it calls this file):
+test tests/it/iam_calls.rs (run it with `cargo test --test it iam_calls`; it calls this file):
 
   python tests/deploy/iam_calls.py CALLS.json
 

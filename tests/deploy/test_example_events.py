@@ -1,5 +1,5 @@
 """The example that sends lifecycle events to SNS: its rule matches every lifecycle event
-the function sends (the names in src/run/lifecycle.rs) and nothing from another source, and
+the function sends (the names in src/run/workflows/lifecycle.rs) and nothing from another source, and
 only that rule may publish to the topic."""
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def event_names() -> list[str]:
-    source = (ROOT / "src/run/lifecycle.rs").read_text()
+    source = (ROOT / "src/run/workflows/lifecycle.rs").read_text()
     block = re.search(r"pub const EVENT_NAMES: &\[&str\] = &\[(.*?)\];", source, re.S)
-    assert block, "EVENT_NAMES not found in src/run/lifecycle.rs"
+    assert block, "EVENT_NAMES not found in src/run/workflows/lifecycle.rs"
     return re.findall(r'"([a-z-]+)"', block.group(1))
 
 

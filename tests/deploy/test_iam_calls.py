@@ -1,4 +1,4 @@
-"""iam_calls.py, the check that tests/iam_calls.rs runs on the calls its flows record:
+"""iam_calls.py, the check that tests/it/iam_calls.rs runs on the calls its flows record:
 each way it must fail, it does.
 """
 

@@ -396,7 +396,7 @@ def a_root_can_never_be_made_to_look_like_ours(res: Resolver) -> Problems:
     # Add an instance to a root.
     d.expect(False, "rds:CreateDBInstance", ROOT_CLUSTER, request, "an instance in a root")
     # Rename a root out of the way (and a clone into its name), or a clone out of our names.
-    # A rename is authorised on the current ARN; the tests/iam_calls.rs recorder also asks
+    # A rename is authorised on the current ARN; the tests/it/iam_calls.rs recorder also asks
     # for the new name's ARN (whether RDS does is unverified), so both must be denied.
     clone, clone_instance = ours(res, "cluster", "prod-db-clone-1"), ours(res, "db", "prod-db-clone-1-1")
     d.expect(False, "rds:ModifyDBCluster", ROOT_CLUSTER, tagged, "renaming a root tagged as ours")
