@@ -961,7 +961,7 @@ measure_clone_limit() {
       return 0
     fi
   done
-  info "clone limit: no full copy in $max_clones clones (the clone group held $((before + 1)) clusters, root included); the limit is at least $before clones here, or a full copy keeps the group (see README)"
+  info "clone limit: no full copy in $max_clones clones (the clone group held $((before + 1)) clusters, root included); the limit is at least $before clones here, or a full copy keeps the group (see docs/aws-facts.md)"
 }
 
 # The UTC time $1 minutes ago, as CloudWatch takes it.

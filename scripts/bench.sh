@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the benchmarks of issue 7 and writes BENCHMARKS.md.
+# Runs the benchmarks (cold start, memory, planner and flow timings, API calls) and writes BENCHMARKS.md.
 #
 #   scripts/bench.sh [bench options]
 #

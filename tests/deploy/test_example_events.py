@@ -54,10 +54,10 @@ class ExampleEventRule(unittest.TestCase):
             statement["Condition"],
         )
 
-    def test_the_readme_shows_a_sample_of_every_event(self):
-        readme = (ROOT / "README.md").read_text()
+    def test_the_events_page_shows_a_sample_of_every_event(self):
+        page = (ROOT / "docs/events.md").read_text()
         for name in event_names():
-            self.assertIn(f'"detail-type": "lifecycle-event/{name}"', readme, name)
+            self.assertIn(f'"detail-type": "lifecycle-event/{name}"', page, name)
 
 
 if __name__ == "__main__":

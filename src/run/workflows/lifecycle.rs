@@ -21,7 +21,7 @@ use crate::run::machinery::teardown::{self, TeardownError};
 /// `source` of every lifecycle event.
 pub const EVENT_SOURCE: &str = "aurora-clone-manager";
 
-/// The `lifecycle-event/<name>` names this deployment sends, in the README's order.
+/// The `lifecycle-event/<name>` names this deployment sends, in the order of docs/events.md.
 pub const EVENT_NAMES: &[&str] = &[
     "instance-ready",
     "full-copy-fallback",

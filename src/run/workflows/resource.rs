@@ -1,4 +1,4 @@
-//! The `Custom::AuroraClone` resource: Create, Update and Delete as DESIGN.md describes,
+//! The `Custom::AuroraClone` resource: Create, Update and Delete as docs/resource.md describes,
 //! each answered exactly once through the request's [`AnswerSlot`].
 
 use std::sync::Arc;

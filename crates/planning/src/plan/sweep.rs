@@ -1,6 +1,6 @@
 //! The lifecycle sweep's decisions: from the clusters (tags inline) and the time, which
 //! clones to announce as expiring and which to delete because they expired. Pure: the
-//! sweep executor (src/sweep.rs) reads the inventory once and carries the plan out.
+//! sweep workflow (src/run/workflows/sweep.rs) reads the inventory once and carries the plan out.
 //!
 //! A clone's expiry is its `expires-at` tag. A `protected-until` tag later than that moves
 //! the effective expiry to the end of the protection: a protected clone is never expired
