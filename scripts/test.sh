@@ -69,6 +69,15 @@ if [[ "$shipped_ports" == *fake* ]]; then
 fi
 echo "the port crate in the shipped build: ${shipped_ports}"
 
+step "the planner and the model build without an AWS SDK or an async runtime"
+for pure in aurora-clone-planning aurora-clone-model; do
+  if impure="$(cargo tree --locked -e normal -p "$pure" --prefix none -f '{p}' | grep -E '^(aws-|tokio |aurora-clone-aws )')"; then
+    echo "test.sh: $pure depends on: $impure" >&2
+    exit 1
+  fi
+done
+echo "neither depends on an aws-* crate or tokio, directly or through another crate"
+
 if [[ "$quick" == 0 ]]; then
   step "build.sh: x86_64 bootstrap.zip, aws commands printed (dry run)"
   ARCH=x86_64 DRY_RUN=1 SKIP_TESTS=1 LAMBDA_S3_BUCKET=ci-artifacts LAMBDA_S3_PREFIX=aurora-clone-manager \
