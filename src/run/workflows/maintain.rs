@@ -139,32 +139,77 @@ pub async fn run(
     )
     .await?;
     if dry_run {
-        let plan = plan_only(app, &config).await?;
-        return Ok(MaintenanceReport {
-            dry_run: true,
-            config_problems: config.problems,
-            roots: plan
-                .roots
-                .iter()
-                .map(|root| RootReport {
-                    cluster_id: root.cluster_id.clone(),
-                    dry_run: true,
-                    ..RootReport::default()
-                })
-                .collect(),
-            plan,
-            finished: Vec::new(),
-            still_unfinished: Vec::new(),
-            orphans_removed: Vec::new(),
-            refreshes_started: Vec::new(),
-            failures: Vec::new(),
-        });
+        return dry_run_report(app, &config).await;
     }
-
     // Take the leases of the roots to change first, so that the one inventory read next
     // cannot miss a clone a concurrent request starts.
+    let leases = take_root_leases(app, &config).await;
+    let plan = match plan_only(app, &config).await {
+        Ok(plan) => plan,
+        Err(error) => {
+            for (lease, _) in leases.held.into_values() {
+                release(app, lease).await;
+            }
+            return Err(error);
+        }
+    };
+    let roots = execute_roots(app, &plan, leases).await;
+    let mut report = MaintenanceReport {
+        dry_run: false,
+        config_problems: config.problems.clone(),
+        roots,
+        finished: Vec::new(),
+        still_unfinished: Vec::new(),
+        orphans_removed: Vec::new(),
+        refreshes_started: Vec::new(),
+        failures: Vec::new(),
+        plan,
+    };
+    follow_new_copies(app, invocation, &report).await;
+    sweep_unfinished(app, invocation, &mut report).await;
+    restore_waiting_clones(app, invocation, &mut report).await;
+    remove_orphans(app, &mut report).await;
+    refresh_and_measure(app, &config, &mut report).await;
+    Ok(report)
+}
+
+/// What a dry run reports: the plan, and for each root that nothing was changed.
+async fn dry_run_report(
+    app: &Context,
+    config: &MaintenanceConfig,
+) -> Result<MaintenanceReport, MaintainError> {
+    let plan = plan_only(app, config).await?;
+    Ok(MaintenanceReport {
+        dry_run: true,
+        config_problems: config.problems.clone(),
+        roots: plan
+            .roots
+            .iter()
+            .map(|root| RootReport {
+                cluster_id: root.cluster_id.clone(),
+                dry_run: true,
+                ..RootReport::default()
+            })
+            .collect(),
+        plan,
+        finished: Vec::new(),
+        still_unfinished: Vec::new(),
+        orphans_removed: Vec::new(),
+        refreshes_started: Vec::new(),
+        failures: Vec::new(),
+    })
+}
+
+/// The root leases a run took, and those it could not take, with how long each waited
+/// (milliseconds).
+struct RootLeases {
+    held: BTreeMap<String, (Lease, u64)>,
+    failed: BTreeMap<String, (String, u64)>,
+}
+
+/// Takes the lease of every root the run may change (not the dry-run ones), a few at once.
+async fn take_root_leases(app: &Context, config: &MaintenanceConfig) -> RootLeases {
     let leases = app.leases();
-    let concurrency = app.config.maintenance_concurrency;
     let live_targets: Vec<&RootTarget> = config
         .targets
         .iter()
@@ -186,36 +231,37 @@ pub async fn run(
                 )
             }
         })
-        .buffer_unordered(concurrency)
+        .buffer_unordered(app.config.maintenance_concurrency)
         .collect()
         .await;
-    let mut held: BTreeMap<String, (Lease, u64)> = BTreeMap::new();
-    let mut lease_failures: BTreeMap<String, (String, u64)> = BTreeMap::new();
+    let mut taken = RootLeases {
+        held: BTreeMap::new(),
+        failed: BTreeMap::new(),
+    };
     for (cluster_id, lease, waited) in acquired {
         match lease {
             Ok(lease) => {
-                held.insert(cluster_id, (lease, waited));
+                taken.held.insert(cluster_id, (lease, waited));
             }
             Err(error) => {
-                lease_failures.insert(cluster_id, (error, waited));
+                taken.failed.insert(cluster_id, (error, waited));
             }
         }
     }
+    taken
+}
 
-    let plan = match plan_only(app, &config).await {
-        Ok(plan) => plan,
-        Err(error) => {
-            for (lease, _) in held.into_values() {
-                release(app, lease).await;
-            }
-            return Err(error);
-        }
-    };
-
-    let root_reports: Vec<RootReport> = futures::stream::iter(plan.roots.iter())
+/// Carries out each root's plan under its lease, a few roots at once, and releases the
+/// leases; one root's failure is its own report's and does not stop the others.
+async fn execute_roots(
+    app: &Context,
+    plan: &MaintenancePlan,
+    leases: RootLeases,
+) -> Vec<RootReport> {
+    let mut reports: Vec<RootReport> = futures::stream::iter(plan.roots.iter())
         .map(|root_plan| {
-            let lease = held.get(&root_plan.cluster_id).cloned();
-            let lease_failure = lease_failures.get(&root_plan.cluster_id).cloned();
+            let lease = leases.held.get(&root_plan.cluster_id).cloned();
+            let lease_failure = leases.failed.get(&root_plan.cluster_id).cloned();
             async move {
                 let mut report = RootReport {
                     cluster_id: root_plan.cluster_id.clone(),
@@ -242,23 +288,15 @@ pub async fn run(
                 report
             }
         })
-        .buffer_unordered(concurrency)
+        .buffer_unordered(app.config.maintenance_concurrency)
         .collect()
         .await;
-    let mut root_reports = root_reports;
-    root_reports.sort_by(|a, b| a.cluster_id.cmp(&b.cluster_id));
+    reports.sort_by(|a, b| a.cluster_id.cmp(&b.cluster_id));
+    reports
+}
 
-    let mut report = MaintenanceReport {
-        dry_run: false,
-        config_problems: config.problems.clone(),
-        roots: root_reports,
-        finished: Vec::new(),
-        still_unfinished: Vec::new(),
-        orphans_removed: Vec::new(),
-        refreshes_started: Vec::new(),
-        failures: Vec::new(),
-        plan,
-    };
+/// Follows every copy the run started until it has its instance (or hands it over).
+async fn follow_new_copies(app: &Context, invocation: &Invocation, report: &MaintenanceReport) {
     for copy_id in report
         .roots
         .iter()
@@ -266,17 +304,21 @@ pub async fn run(
     {
         finish::start_chain(app, invocation, copy_id, COPY_READY_WITHIN).await;
     }
-    sweep_unfinished(app, invocation, &mut report).await;
-    restore_waiting_clones(app, invocation, &mut report).await;
-    remove_orphans(app, &mut report).await;
+}
+
+/// Starts the refreshes that are due and publishes the run's metrics and the pools' cost,
+/// from one read of the clusters as the run left them.
+async fn refresh_and_measure(
+    app: &Context,
+    config: &MaintenanceConfig,
+    report: &mut MaintenanceReport,
+) {
     let root_ids: Vec<String> = report
         .roots
         .iter()
         .map(|root| root.cluster_id.clone())
         .collect();
-    let schedules = refresh_schedules(&config);
-    // One read of the clusters as the run left them serves both the due refreshes and the
-    // pool cost metrics.
+    let schedules = refresh_schedules(config);
     let after_run = if schedules.is_empty() && root_ids.is_empty() {
         None
     } else {
@@ -295,9 +337,9 @@ pub async fn run(
         }
     };
     if let Some(inventory) = &after_run {
-        start_due_refreshes(app, inventory, &schedules, &mut report).await;
+        start_due_refreshes(app, inventory, &schedules, report).await;
     }
-    emit_metrics(app, &report).await;
+    emit_metrics(app, report).await;
     if let Some(inventory) = &after_run
         && !root_ids.is_empty()
     {
@@ -309,10 +351,8 @@ pub async fn run(
         )
         .await;
     }
-    Ok(report)
 }
 
-/// Each root that is not a dry run and has a `:refresh-schedule`, with that schedule.
 fn refresh_schedules(config: &MaintenanceConfig) -> Vec<(String, chrono::TimeDelta)> {
     config
         .targets
