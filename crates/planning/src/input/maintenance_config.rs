@@ -345,39 +345,21 @@ fn parse_entry(entry: &Value, path: &str) -> Result<RootTarget, ConfigProblem> {
                 purge = boolean(value).map_err(|text| problem("purge-obsolete-copies?", text))?;
             }
             "max-copy-age" => {
-                let text = value.as_str().ok_or_else(|| {
-                    problem(
-                        &key,
-                        "expected an ISO-8601 duration string like \"P3D\"".into(),
-                    )
-                })?;
-                let age = parse_duration(text).map_err(|text| problem(&key, text))?;
+                let age = duration(value, "P3D").map_err(|text| problem(&key, text))?;
                 if age <= TimeDelta::zero() {
                     return Err(problem(&key, "must be longer than zero".into()));
                 }
                 max_copy_age = Some(age);
             }
             "clone-ttl" => {
-                let text = value.as_str().ok_or_else(|| {
-                    problem(
-                        &key,
-                        "expected an ISO-8601 duration string like \"P7D\"".into(),
-                    )
-                })?;
-                let ttl = parse_duration(text).map_err(|text| problem(&key, text))?;
+                let ttl = duration(value, "P7D").map_err(|text| problem(&key, text))?;
                 if ttl <= TimeDelta::zero() {
                     return Err(problem(&key, "must be longer than zero".into()));
                 }
                 clone_ttl = Some(ttl);
             }
             "refresh-schedule" => {
-                let text = value.as_str().ok_or_else(|| {
-                    problem(
-                        &key,
-                        "expected an ISO-8601 duration string like \"P7D\"".into(),
-                    )
-                })?;
-                let every = parse_duration(text).map_err(|text| problem(&key, text))?;
+                let every = duration(value, "P7D").map_err(|text| problem(&key, text))?;
                 if every < MIN_REFRESH_SCHEDULE {
                     return Err(problem(&key, "must be at least one hour".into()));
                 }
@@ -489,6 +471,14 @@ fn parse_copy_capacity(value: &Value) -> Result<CapacityRequest, (String, String
         (part.to_string(), problem.message)
     })?;
     Ok(wanted)
+}
+
+/// An ISO-8601 duration string; the error names an `example` of one.
+fn duration(value: &Value, example: &str) -> Result<TimeDelta, String> {
+    let text = value
+        .as_str()
+        .ok_or_else(|| format!("expected an ISO-8601 duration string like \"{example}\""))?;
+    parse_duration(text)
 }
 
 fn positive_integer(value: &Value, max: u32) -> Result<u32, String> {
