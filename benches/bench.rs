@@ -571,7 +571,7 @@ fn synthetic_cluster(id: &str, group: Option<String>, with_writer: bool) -> Clus
     ClusterInfo {
         id: id.to_string(),
         arn: format!("arn:aws:rds:us-east-1:123456789012:cluster:{id}"),
-        status: "available".to_string(),
+        status: aurora_clone_manager::model::ClusterStatus::Available,
         pending_master_password: false,
         engine: "aurora-postgresql".to_string(),
         engine_version: Some("15.4".to_string()),

@@ -2,6 +2,7 @@
 //! state, capacity (instance class or ACU range), age, data age, expiry, free clone slots
 //! and the estimated monthly cost of each, the pool's estimated cost per root and in total.
 
+use crate::model::ClusterStatus;
 use chrono::TimeDelta;
 
 use crate::cli::args::StatusArgs;
@@ -74,7 +75,7 @@ fn render_root(root: &RootStatus, report: &StatusReport) -> String {
         "{}: {} free clone slots (root {}, fresh copies {}), {}, {}\n",
         root.root_id,
         root.free_slots,
-        if pool.root.status == "deleting" {
+        if pool.root.status == ClusterStatus::Deleting {
             0
         } else {
             pool.root.free_slots
@@ -194,7 +195,7 @@ fn source_row(
     vec![
         source.cluster_id.clone(),
         kind.to_string(),
-        source.status.clone(),
+        source.status.to_string(),
         or_dash(source.lifecycle_state.map(|state| state.as_str())),
         shown.capacity.clone(),
         seconds(shown.age_seconds),

@@ -608,7 +608,7 @@ async fn delete_refuses_an_unmanaged_cluster_and_leaves_it() {
     );
     assert_eq!(
         env.fake.cluster_snapshot("prod").unwrap().status,
-        "available"
+        aurora_clone_manager::model::ClusterStatus::Available
     );
     assert_eq!(
         env.fake

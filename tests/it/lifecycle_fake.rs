@@ -3,6 +3,7 @@
 //! the expiry, and what the sweep costs in API calls.
 
 use crate::fake_harness;
+use aurora_clone_manager::model::ClusterStatus;
 
 use std::time::Duration;
 
@@ -221,7 +222,7 @@ async fn start_starts_only_a_stopped_clone_and_announces_it() {
     lifecycle::start(&env.app, &clone.id).await.unwrap();
     assert_eq!(
         env.fake.cluster_snapshot(&clone.id).unwrap().status,
-        "starting"
+        aurora_clone_manager::model::ClusterStatus::Starting
     );
     let started = lifecycle_events(&env, "clone-started");
     assert_eq!(started.len(), 1);
@@ -249,7 +250,7 @@ async fn a_stopped_expired_clone_is_started_by_one_sweep_and_deleted_by_a_later_
     }
     assert_eq!(
         env.fake.cluster_snapshot(&clone.id).unwrap().status,
-        "stopped"
+        aurora_clone_manager::model::ClusterStatus::Stopped
     );
 
     pass(2).await;
@@ -261,7 +262,7 @@ async fn a_stopped_expired_clone_is_started_by_one_sweep_and_deleted_by_a_later_
     while env
         .fake
         .cluster_snapshot(&clone.id)
-        .is_some_and(|c| c.status != "deleting")
+        .is_some_and(|c| c.status != ClusterStatus::Deleting)
     {
         sweeps += 1;
         assert!(sweeps < 10, "never deleted");
@@ -488,7 +489,7 @@ async fn the_fake_stops_only_an_available_cluster() {
     Rds::stop_cluster(env.fake.as_ref(), "prod").await.unwrap();
     assert_eq!(
         env.fake.cluster_snapshot("prod").unwrap().status,
-        "stopping"
+        aurora_clone_manager::model::ClusterStatus::Stopping
     );
     let refused = Rds::stop_cluster(env.fake.as_ref(), "prod")
         .await
@@ -496,7 +497,10 @@ async fn the_fake_stops_only_an_available_cluster() {
     assert_eq!(refused.kind(), AwsErrorKind::InvalidState);
     assert_eq!(refused.code(), Some("InvalidDBClusterStateFault"));
     settle(&env).await;
-    assert_eq!(env.fake.cluster_snapshot("prod").unwrap().status, "stopped");
+    assert_eq!(
+        env.fake.cluster_snapshot("prod").unwrap().status,
+        aurora_clone_manager::model::ClusterStatus::Stopped
+    );
     let missing = Rds::stop_cluster(env.fake.as_ref(), "nope")
         .await
         .unwrap_err();
@@ -540,7 +544,7 @@ async fn an_idle_clone_is_stopped_and_stopped_again_after_aws_restarts_it() {
     settle(&env).await;
     assert_eq!(
         env.fake.cluster_snapshot(&clone.id).unwrap().status,
-        "stopped"
+        aurora_clone_manager::model::ClusterStatus::Stopped
     );
     env.send(sweep_event()).await;
     assert_eq!(
@@ -554,7 +558,7 @@ async fn an_idle_clone_is_stopped_and_stopped_again_after_aws_restarts_it() {
     settle(&env).await;
     assert_eq!(
         env.fake.cluster_snapshot(&clone.id).unwrap().status,
-        "available"
+        aurora_clone_manager::model::ClusterStatus::Available
     );
     let restarted = env.app.now();
     env.send(sweep_event()).await;

@@ -4,6 +4,7 @@
 //! goes through the same paths a user's request does.
 
 use crate::fake_harness;
+use aurora_clone_manager::model::ClusterStatus;
 
 use std::time::Duration;
 
@@ -84,26 +85,38 @@ async fn the_fake_refuses_to_delete_a_stopped_cluster_until_it_is_started_again(
     seed.instance_class = None;
     env.fake.seed_cluster(seed);
     env.fake.stop_cluster("dev", 0);
-    assert_eq!(env.fake.cluster_snapshot("dev").unwrap().status, "stopping");
+    assert_eq!(
+        env.fake.cluster_snapshot("dev").unwrap().status,
+        ClusterStatus::Stopping
+    );
     let refused = env.fake.delete_cluster("dev", None).await.unwrap_err();
     assert_eq!(refused.kind(), AwsErrorKind::InvalidState);
     assert_eq!(refused.code(), Some("InvalidDBClusterStateFault"));
     env.fake.describe_for_test().await;
-    assert_eq!(env.fake.cluster_snapshot("dev").unwrap().status, "stopped");
+    assert_eq!(
+        env.fake.cluster_snapshot("dev").unwrap().status,
+        ClusterStatus::Stopped
+    );
     let refused = env.fake.delete_cluster("dev", None).await.unwrap_err();
     assert_eq!(refused.kind(), AwsErrorKind::InvalidState);
     assert_eq!(refused.code(), Some("InvalidDBClusterStateFault"));
     env.fake.start_cluster("dev").await.unwrap();
-    assert_eq!(env.fake.cluster_snapshot("dev").unwrap().status, "starting");
+    assert_eq!(
+        env.fake.cluster_snapshot("dev").unwrap().status,
+        ClusterStatus::Starting
+    );
     let refused = env.fake.delete_cluster("dev", None).await.unwrap_err();
     assert_eq!(refused.code(), Some("InvalidDBClusterStateFault"));
     let_transitions_finish(&env).await;
     assert_eq!(
         env.fake.cluster_snapshot("dev").unwrap().status,
-        "available"
+        ClusterStatus::Available
     );
     env.fake.delete_cluster("dev", None).await.unwrap();
-    assert_eq!(env.fake.cluster_snapshot("dev").unwrap().status, "deleting");
+    assert_eq!(
+        env.fake.cluster_snapshot("dev").unwrap().status,
+        ClusterStatus::Deleting
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -134,17 +147,20 @@ async fn aurora_starts_a_cluster_stopped_for_seven_days_by_itself() {
     env.fake.describe_for_test().await;
     tokio::time::advance(Duration::from_secs(6 * 24 * 3600)).await;
     env.fake.describe_for_test().await;
-    assert_eq!(env.fake.cluster_snapshot("prod").unwrap().status, "stopped");
+    assert_eq!(
+        env.fake.cluster_snapshot("prod").unwrap().status,
+        ClusterStatus::Stopped
+    );
     tokio::time::advance(Duration::from_secs(24 * 3600)).await;
     env.fake.describe_for_test().await;
     assert_eq!(
         env.fake.cluster_snapshot("prod").unwrap().status,
-        "starting"
+        ClusterStatus::Starting
     );
     let_transitions_finish(&env).await;
     assert_eq!(
         env.fake.cluster_snapshot("prod").unwrap().status,
-        "available"
+        ClusterStatus::Available
     );
 }
 
@@ -229,7 +245,7 @@ async fn deleting_a_stopped_clone_starts_it_waits_and_then_deletes_it() {
     let_transitions_finish(&env).await;
     assert_eq!(
         env.fake.cluster_snapshot(&clone_id).unwrap().status,
-        "stopped"
+        ClusterStatus::Stopped
     );
     env.fake.reset_call_counts();
 
@@ -253,12 +269,12 @@ async fn deleting_a_stopped_clone_starts_it_waits_and_then_deletes_it() {
         .cluster_snapshot(&clone_id)
         .map(|cluster| cluster.status);
     assert!(
-        matches!(status.as_deref(), None | Some("deleting")),
+        matches!(status, None | Some(ClusterStatus::Deleting)),
         "the clone is being deleted: {status:?}"
     );
     assert_eq!(
         env.fake.cluster_snapshot("prod").unwrap().status,
-        "available",
+        ClusterStatus::Available,
         "the root is untouched"
     );
 }
@@ -283,7 +299,7 @@ async fn a_delete_that_finds_the_clone_stopping_waits_until_it_is_stopped_then_s
         env.fake
             .cluster_snapshot(&clone_id)
             .map(|cluster| cluster.status),
-        Some("deleting".to_string())
+        Some(ClusterStatus::Deleting)
     );
 }
 
@@ -292,7 +308,8 @@ async fn a_delete_that_finds_the_clone_starting_waits_without_starting_it_again(
     let env = FakeEnv::new();
     env.seed_root("prod");
     let (physical, clone_id) = clone_of_prod(&env, "req-1").await;
-    env.fake.set_cluster_status(&clone_id, "starting", 4);
+    env.fake
+        .set_cluster_status(&clone_id, ClusterStatus::Starting, 4);
     env.fake.reset_call_counts();
     env.send(delete_event("Db", "req-2", &physical, json!({})))
         .await;
@@ -307,7 +324,7 @@ async fn a_delete_that_finds_the_clone_starting_waits_without_starting_it_again(
         env.fake
             .cluster_snapshot(&clone_id)
             .map(|cluster| cluster.status),
-        Some("deleting".to_string())
+        Some(ClusterStatus::Deleting)
     );
 }
 
@@ -332,7 +349,7 @@ async fn a_stopped_clone_that_starts_slowly_is_handed_over_and_deleted_by_a_fres
         env.fake
             .cluster_snapshot(&clone_id)
             .map(|cluster| cluster.status),
-        Some("deleting".to_string())
+        Some(ClusterStatus::Deleting)
     );
 }
 
@@ -360,7 +377,7 @@ async fn a_clone_that_never_finishes_starting_is_answered_failed_within_the_hour
         env.fake
             .cluster_snapshot(&clone_id)
             .map(|cluster| cluster.status),
-        Some("starting".to_string()),
+        Some(ClusterStatus::Starting),
         "the clone is still there, and CloudFormation was told so"
     );
 }
@@ -468,7 +485,7 @@ async fn a_create_whose_clone_is_stopped_before_it_is_ready_fails_and_the_rollba
         env.fake
             .cluster_snapshot(&clone_id)
             .map(|cluster| cluster.status),
-        Some("deleting".to_string())
+        Some(ClusterStatus::Deleting)
     );
     assert_no_password_leftovers(&env);
 }

@@ -48,7 +48,10 @@ async fn a_renamed_cluster_keeps_its_tags_and_instances_and_gets_a_new_arn_and_e
     assert!(fake.cluster_snapshot("acm-app").is_none());
     // RDS stores the new identifier in lower case.
     let after = fake.cluster_snapshot("acm-app-old").unwrap();
-    assert_eq!(after.status, "renaming");
+    assert_eq!(
+        after.status,
+        aurora_clone_manager::model::ClusterStatus::Renaming
+    );
     assert_eq!(after.tags, before.tags);
     assert_eq!(
         after.arn,
@@ -94,7 +97,10 @@ async fn a_renamed_cluster_keeps_its_tags_and_instances_and_gets_a_new_arn_and_e
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(cluster.status, "available");
+    assert_eq!(
+        cluster.status,
+        aurora_clone_manager::model::ClusterStatus::Available
+    );
     assert_eq!(cluster.writer_instance_id(), Some("acm-app-old-writer"));
 }
 
@@ -146,7 +152,7 @@ async fn the_fake_refuses_a_rename_to_an_identifier_rds_refuses() {
     }
     assert_eq!(
         fake.cluster_snapshot("acm-app").unwrap().status,
-        "available"
+        aurora_clone_manager::model::ClusterStatus::Available
     );
 }
 

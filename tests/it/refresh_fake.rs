@@ -54,7 +54,11 @@ async fn assert_one_usable_clone(env: &FakeEnv, clone_id: &str, context: &str) {
         "{context}"
     );
     let clone = &clones[0];
-    assert_eq!(clone.status, "available", "{context}");
+    assert_eq!(
+        clone.status,
+        aurora_clone_manager::model::ClusterStatus::Available,
+        "{context}"
+    );
     let writer = clone.writer_instance_id().unwrap();
     let instances: Vec<_> = env
         .fake

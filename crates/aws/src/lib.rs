@@ -26,6 +26,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+pub use aurora_clone_model::ClusterStatus;
 pub use aurora_clone_model::error::{AwsError, AwsErrorKind};
 pub use aurora_clone_model::operations::{self, Operation};
 pub use aurora_clone_model::types::*;

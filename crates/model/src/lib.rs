@@ -16,6 +16,7 @@ pub mod error;
 pub mod naming;
 pub mod operations;
 pub mod rules;
+pub mod status;
 pub mod tags;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -24,6 +25,7 @@ pub mod time;
 pub mod types;
 
 pub use error::{AwsError, AwsErrorKind};
+pub use status::ClusterStatus;
 pub use types::*;
 
 /// The model is the bottom layer: the planner and the ports build on it, never the

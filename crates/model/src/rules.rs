@@ -12,6 +12,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::ClusterStatus;
 use crate::text::shorten;
 use crate::{
     AwsError, AwsErrorKind, BusEvent, InstanceRequest, RestoreRequest, ServerlessV2Scaling, Tags,
@@ -1244,13 +1245,16 @@ pub fn check_scale_to_zero(
     }
 }
 
-/// Cluster statuses in which a cluster cannot be deleted: `stopped` (the user guide), and
+/// Checks that a cluster in `status` can be deleted: not `stopped` (the user guide), nor in
 /// the transitions to and from it.
-const UNDELETABLE_CLUSTER_STATUSES: &[&str] = &["stopped", "stopping", "starting"];
-
-/// Checks that a cluster in `status` can be deleted.
-pub fn check_cluster_deletable(cluster_id: &str, status: &str) -> Result<(), RuleViolation> {
-    if UNDELETABLE_CLUSTER_STATUSES.contains(&status) {
+pub fn check_cluster_deletable(
+    cluster_id: &str,
+    status: &ClusterStatus,
+) -> Result<(), RuleViolation> {
+    if matches!(
+        status,
+        ClusterStatus::Stopped | ClusterStatus::Stopping | ClusterStatus::Starting
+    ) {
         return Err(RuleViolation::new(
             RDS_DELETE_STOPPED_CLUSTER,
             format!("DB cluster {cluster_id} is {status}; start it before deleting it"),
@@ -1260,8 +1264,11 @@ pub fn check_cluster_deletable(cluster_id: &str, status: &str) -> Result<(), Rul
 }
 
 /// Checks that a cluster in `status` can be started.
-pub fn check_cluster_startable(cluster_id: &str, status: &str) -> Result<(), RuleViolation> {
-    if status != "stopped" {
+pub fn check_cluster_startable(
+    cluster_id: &str,
+    status: &ClusterStatus,
+) -> Result<(), RuleViolation> {
+    if *status != ClusterStatus::Stopped {
         return Err(RuleViolation::new(
             RDS_START_STOPPED_CLUSTER,
             format!("DB cluster {cluster_id} is {status}; only a stopped cluster can be started"),
@@ -1271,8 +1278,11 @@ pub fn check_cluster_startable(cluster_id: &str, status: &str) -> Result<(), Rul
 }
 
 /// Checks that a cluster in `status` can be stopped.
-pub fn check_cluster_stoppable(cluster_id: &str, status: &str) -> Result<(), RuleViolation> {
-    if status != "available" {
+pub fn check_cluster_stoppable(
+    cluster_id: &str,
+    status: &ClusterStatus,
+) -> Result<(), RuleViolation> {
+    if *status != ClusterStatus::Available {
         return Err(RuleViolation::new(
             RDS_STOP_AVAILABLE_CLUSTER,
             format!(
@@ -1304,11 +1314,11 @@ pub fn check_new_instance_identifier(identifier: &str) -> Result<(), RuleViolati
 /// Checks that a cluster can be renamed: it is `available` and the new name is free.
 pub fn check_cluster_renamable(
     cluster_id: &str,
-    status: &str,
+    status: &ClusterStatus,
     new_cluster_id: &str,
     new_name_taken: bool,
 ) -> Result<(), RuleViolation> {
-    if status != "available" {
+    if *status != ClusterStatus::Available {
         return Err(RuleViolation::new(
             RDS_RENAME_AVAILABLE_CLUSTER,
             format!("DB cluster {cluster_id} is {status}; only an available cluster is renamed"),
@@ -1820,21 +1830,22 @@ mod tests {
 
     #[test]
     fn a_stopped_cluster_cannot_be_deleted() {
-        check_cluster_deletable("c1", "available").unwrap();
-        let refused = check_cluster_deletable("c1", "stopped").unwrap_err();
+        check_cluster_deletable("c1", &ClusterStatus::parse("available")).unwrap();
+        let refused = check_cluster_deletable("c1", &ClusterStatus::parse("stopped")).unwrap_err();
         assert_eq!(refused.rule_id, RDS_DELETE_STOPPED_CLUSTER);
         assert_eq!(refused.error_code, "InvalidDBClusterStateFault");
         for passing in ["stopping", "starting"] {
-            let refused = check_cluster_deletable("c1", passing).unwrap_err();
+            let refused =
+                check_cluster_deletable("c1", &ClusterStatus::parse(passing)).unwrap_err();
             assert_eq!(refused.rule_id, RDS_DELETE_STOPPED_CLUSTER, "{passing}");
         }
     }
 
     #[test]
     fn only_a_stopped_cluster_can_be_started() {
-        check_cluster_startable("c1", "stopped").unwrap();
+        check_cluster_startable("c1", &ClusterStatus::parse("stopped")).unwrap();
         for status in ["available", "stopping", "starting", "creating"] {
-            let refused = check_cluster_startable("c1", status).unwrap_err();
+            let refused = check_cluster_startable("c1", &ClusterStatus::parse(status)).unwrap_err();
             assert_eq!(refused.rule_id, RDS_START_STOPPED_CLUSTER, "{status}");
             assert_eq!(refused.error_code, "InvalidDBClusterStateFault");
             assert_eq!(refused.kind, AwsErrorKind::InvalidState);
@@ -1843,9 +1854,9 @@ mod tests {
 
     #[test]
     fn only_an_available_cluster_can_be_stopped() {
-        check_cluster_stoppable("c1", "available").unwrap();
+        check_cluster_stoppable("c1", &ClusterStatus::parse("available")).unwrap();
         for status in ["stopped", "stopping", "starting", "creating"] {
-            let refused = check_cluster_stoppable("c1", status).unwrap_err();
+            let refused = check_cluster_stoppable("c1", &ClusterStatus::parse(status)).unwrap_err();
             assert_eq!(refused.rule_id, RDS_STOP_AVAILABLE_CLUSTER, "{status}");
             assert_eq!(refused.error_code, "InvalidDBClusterStateFault");
             assert_eq!(refused.kind, AwsErrorKind::InvalidState);
@@ -1869,9 +1880,10 @@ mod tests {
 
     #[test]
     fn a_rename_needs_a_free_name_and_an_available_resource() {
-        check_cluster_renamable("c1", "available", "c2", false).unwrap();
+        check_cluster_renamable("c1", &ClusterStatus::parse("available"), "c2", false).unwrap();
         check_instance_renamable("i1", "available", "i2", false).unwrap();
-        let refused = check_cluster_renamable("c1", "available", "c2", true).unwrap_err();
+        let refused = check_cluster_renamable("c1", &ClusterStatus::parse("available"), "c2", true)
+            .unwrap_err();
         assert_eq!(refused.rule_id, RDS_RENAME_CLUSTER_NAME_TAKEN);
         assert_eq!(refused.error_code, "DBClusterAlreadyExistsFault");
         assert_eq!(refused.kind, AwsErrorKind::AlreadyExists);
@@ -1879,7 +1891,8 @@ mod tests {
         assert_eq!(refused.rule_id, RDS_RENAME_INSTANCE_NAME_TAKEN);
         assert_eq!(refused.error_code, "DBInstanceAlreadyExists");
         for status in ["creating", "renaming", "stopped", "modifying", "deleting"] {
-            let refused = check_cluster_renamable("c1", status, "c2", false).unwrap_err();
+            let refused = check_cluster_renamable("c1", &ClusterStatus::parse(status), "c2", false)
+                .unwrap_err();
             assert_eq!(refused.rule_id, RDS_RENAME_AVAILABLE_CLUSTER, "{status}");
             assert_eq!(refused.error_code, "InvalidDBClusterStateFault");
             let refused = check_instance_renamable("i1", status, "i2", false).unwrap_err();

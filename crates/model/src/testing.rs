@@ -16,7 +16,7 @@ pub fn cluster(id: &str) -> ClusterInfo {
     ClusterInfo {
         id: id.to_string(),
         arn: format!("arn:aws:rds:us-east-1:123456789012:cluster:{id}"),
-        status: "available".to_string(),
+        status: crate::ClusterStatus::Available,
         pending_master_password: false,
         engine: "aurora-postgresql".to_string(),
         engine_version: Some("15.4".to_string()),

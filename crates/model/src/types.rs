@@ -6,6 +6,8 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::ClusterStatus;
+
 /// Resource tags, sorted by key so that plans and outputs are stable.
 pub type Tags = BTreeMap<String, String>;
 
@@ -15,8 +17,8 @@ pub type Tags = BTreeMap<String, String>;
 pub struct ClusterInfo {
     pub id: String,
     pub arn: String,
-    /// RDS status string: `creating`, `available`, `deleting`, `resetting-master-credentials`, ...
-    pub status: String,
+    /// As RDS reported it: `creating`, `available`, `deleting`, ...
+    pub status: ClusterStatus,
     /// A master password change is accepted but not applied yet
     /// (`PendingModifiedValues.MasterUserPassword`); the status may read `available` meanwhile.
     #[serde(default)]
@@ -92,7 +94,7 @@ impl Eq for ServerlessV2Scaling {}
 
 impl ClusterInfo {
     pub fn is_available(&self) -> bool {
-        self.status == "available"
+        self.status == ClusterStatus::Available
     }
 
     pub fn is_aurora(&self) -> bool {
@@ -100,11 +102,11 @@ impl ClusterInfo {
     }
 
     pub fn is_creating(&self) -> bool {
-        self.status == "creating"
+        self.status == ClusterStatus::Creating
     }
 
     pub fn is_deleting(&self) -> bool {
-        self.status == "deleting"
+        self.status == ClusterStatus::Deleting
     }
 
     pub fn tag(&self, key: &str) -> Option<&str> {
@@ -125,30 +127,6 @@ impl ClusterInfo {
 pub struct ClusterMember {
     pub instance_id: String,
     pub is_writer: bool,
-}
-
-/// Whether a cluster is in a state that a restore can start from. The planner only picks
-/// such sources and the fake only restores from them; AWS does not list these states, so
-/// the list is this project's own.
-pub fn is_cloneable_status(status: &str) -> bool {
-    matches!(
-        status,
-        "available" | "backing-up" | "maintenance" | "modifying" | "upgrading" | "renaming"
-    )
-}
-
-/// Whether a cluster in this status will never become available by waiting (RDS API
-/// reference, `DBCluster.Status`; the Aurora user guide's cluster status table).
-pub fn is_failed_cluster_status(status: &str) -> bool {
-    matches!(
-        status,
-        "failed"
-            | "inaccessible-encryption-credentials"
-            | "inaccessible-encryption-credentials-recoverable"
-            | "incompatible-parameters"
-            | "incompatible-restore"
-            | "migration-failed"
-    )
 }
 
 /// One page of DescribeDBClusters.

@@ -10,7 +10,7 @@
 //! CloudFormation Delete polls and hands over to fresh invocations, the CLI polls,
 //! maintenance leaves it to its next run.
 
-use crate::aws::{AwsError, AwsErrorKind, ClusterInfo};
+use crate::aws::{AwsError, AwsErrorKind, ClusterInfo, ClusterStatus};
 use crate::model::naming;
 use crate::model::tags::{self, Role};
 use crate::model::time::compact_timestamp;
@@ -157,8 +157,8 @@ fn not_yet(cluster_id: &str, reason: String) -> TeardownError {
 /// the cluster is in a state that can be deleted now, `NotYet` while it is stopping or
 /// starting (a stopped one is started here first).
 async fn start_if_stopped(app: &Context, cluster: &ClusterInfo) -> Result<(), TeardownError> {
-    match cluster.status.as_str() {
-        "stopped" => {
+    match cluster.status {
+        ClusterStatus::Stopped => {
             match app.ports.rds.start_cluster(&cluster.id).await {
                 Ok(()) => {}
                 // Started meanwhile (by someone, or by Aurora after seven days): look again
@@ -173,11 +173,11 @@ async fn start_if_stopped(app: &Context, cluster: &ClusterInfo) -> Result<(), Te
                     .to_string(),
             ))
         }
-        "starting" => Err(not_yet(
+        ClusterStatus::Starting => Err(not_yet(
             &cluster.id,
             "it is starting (Aurora deletes only running clusters)".to_string(),
         )),
-        "stopping" => Err(not_yet(
+        ClusterStatus::Stopping => Err(not_yet(
             &cluster.id,
             "it is stopping; it will be started again once stopped, as Aurora deletes only running clusters"
                 .to_string(),

@@ -24,8 +24,8 @@ use crate::model::naming;
 use crate::model::tags::{self, LifecycleState};
 use crate::model::time::format_duration;
 use crate::plan::finish::{
-    FAILED_CLUSTER_STATUSES, FinishStep, FirstLook, first_instance, first_instance_request,
-    look_at_cluster, next_step,
+    FinishStep, FirstLook, first_instance, first_instance_request, look_at_cluster, next_step,
+    will_not_become_usable,
 };
 use crate::plan::pool::free_clone_slots;
 use crate::run::machinery::context::{Context, Invocation};
@@ -315,7 +315,7 @@ async fn describe_status(app: &Context, cluster_id: &str) -> Option<String> {
         .await
         .ok()
         .flatten()
-        .map(|cluster| cluster.status)
+        .map(|cluster| cluster.status.to_string())
 }
 
 /// One look at the world and the next step, as the planner decides it.
@@ -401,7 +401,7 @@ async fn restore_when_source_ready(
             "copy {source_id} no longer exists"
         )));
     };
-    if FAILED_CLUSTER_STATUSES.contains(&source.status.as_str()) {
+    if will_not_become_usable(&source.status) {
         return Err(StepError::Permanent(format!(
             "copy {source_id} is {}",
             source.status

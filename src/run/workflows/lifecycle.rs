@@ -5,6 +5,7 @@
 //! `lifecycle-event/<name>`, and a detail with `clusterId`, `clusterArn`, `owner` and
 //! `dataTimestamp` (null when unknown) plus the event's own fields.
 
+use crate::model::ClusterStatus;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -231,10 +232,10 @@ pub async fn protect(
 /// AWS starts only a `stopped` cluster (StartDBCluster, InvalidDBClusterStateFault).
 pub async fn start(app: &Context, cluster_id: &str) -> Result<ClusterInfo, ChangeError> {
     let (cluster, _) = managed_clone(app, cluster_id).await?;
-    if cluster.status != "stopped" {
+    if cluster.status != ClusterStatus::Stopped {
         return Err(ChangeError::NotStopped {
             cluster_id: cluster.id,
-            status: cluster.status,
+            status: cluster.status.to_string(),
         });
     }
     let aws = |source| ChangeError::Aws {

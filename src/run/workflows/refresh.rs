@@ -205,7 +205,7 @@ pub async fn pass(
             if !clone.is_usable() {
                 return Err(RefreshError::NotAvailable {
                     cluster_id: clone.cluster.id.clone(),
-                    status: clone.cluster.status.clone(),
+                    status: clone.cluster.status.to_string(),
                 });
             }
             make_temporary(app, clone).await?;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::aws::ClusterInfo;
+use crate::aws::{ClusterInfo, ClusterStatus};
 use crate::input::cfn::{CfnRequest, Envelope};
 use crate::input::properties::ResourceProperties;
 use crate::model::naming;
@@ -302,7 +302,7 @@ async fn answer_while_the_copy_is_made(
             .as_ref()
             .map(|respond| respond.physical_id.clone())
             .unwrap_or_default(),
-        status: "waiting-for-copy".to_string(),
+        status: ClusterStatus::Other("waiting-for-copy".into()),
         engine: deferred.instance.engine.clone(),
         tags: deferred.restore.tags.clone(),
         ..ClusterInfo::default()

@@ -277,7 +277,7 @@ fn clone_status(
     CloneStatus {
         cluster_id: clone.id.clone(),
         source_id: source_id.to_string(),
-        status: clone.status.clone(),
+        status: clone.status.to_string(),
         state: clone.tag(tags::STATE).map(str::to_string),
         instance_class: clone.tag(tags::INSTANCE_CLASS).map(str::to_string),
         data_timestamp,

@@ -1,6 +1,7 @@
 //! Shared setup for tests that run the handlers against the in-process fake AWS.
 #![allow(dead_code)]
 
+use aurora_clone_manager::model::ClusterStatus;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -138,7 +139,7 @@ impl FakeEnv {
             .into_iter()
             .filter(|cluster| cluster.tags.get(tags::STACK).map(String::as_str) == Some("acm"))
             .filter(|cluster| cluster.tags.get(tags::ROLE).map(String::as_str) == Some(role))
-            .filter(|cluster| cluster.status != "deleting")
+            .filter(|cluster| cluster.status != ClusterStatus::Deleting)
             .collect()
     }
 

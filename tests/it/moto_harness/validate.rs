@@ -21,6 +21,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use aurora_clone_manager::aws::{ServerlessV2Scaling, Tags};
+use aurora_clone_manager::model::ClusterStatus;
 use aurora_clone_manager::model::rules::{self, EventEntry, RuleViolation};
 use regex::Regex;
 use serde_json::Value;
@@ -108,10 +109,10 @@ impl StateCheck {
         };
         match self {
             StateCheck::DeleteCluster { cluster_id } => {
-                rules::check_cluster_deletable(cluster_id, &facts.status)?
+                rules::check_cluster_deletable(cluster_id, &ClusterStatus::parse(&facts.status))?
             }
             StateCheck::StartCluster { cluster_id } => {
-                rules::check_cluster_startable(cluster_id, &facts.status)?
+                rules::check_cluster_startable(cluster_id, &ClusterStatus::parse(&facts.status))?
             }
             StateCheck::ServerlessInstance {
                 cluster_id,
@@ -157,9 +158,12 @@ impl Rename {
             return Ok(());
         };
         match self.of {
-            Renamed::Cluster => {
-                rules::check_cluster_renamable(&self.id, status, &self.new_id, new_name_taken)?
-            }
+            Renamed::Cluster => rules::check_cluster_renamable(
+                &self.id,
+                &ClusterStatus::parse(status),
+                &self.new_id,
+                new_name_taken,
+            )?,
             Renamed::Instance => {
                 rules::check_instance_renamable(&self.id, status, &self.new_id, new_name_taken)?
             }

@@ -2,6 +2,7 @@
 //! stopped clusters (which AWS refuses to delete), what a restore does not inherit, and
 //! renames, whose endpoints stop answering for a while on the fake's clock.
 
+use crate::ClusterStatus;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use async_trait::async_trait;
@@ -98,7 +99,7 @@ impl FakeAws {
         let account = state.settings.account_id.clone();
         let region = state.settings.region.clone();
         let mut info = new_cluster_info(&seed.id, &seed.engine, &account, &region, now);
-        info.status = "available".into();
+        info.status = ClusterStatus::Available;
         info.tags = seed.tags.clone();
         info.clone_group_id = seed.clone_group_id.clone();
         state.rds.clusters.insert(
@@ -210,9 +211,9 @@ impl FakeAws {
 
     /// Sets a cluster's status directly (for example to keep it `creating`), and how many
     /// describes it keeps it for.
-    pub fn set_cluster_status(&self, cluster_id: &str, status: &str, describes: u32) {
+    pub fn set_cluster_status(&self, cluster_id: &str, status: ClusterStatus, describes: u32) {
         if let Some(cluster) = self.lock().rds.clusters.get_mut(cluster_id) {
-            cluster.info.status = status.to_string();
+            cluster.info.status = status;
             cluster.countdown = describes;
         }
     }
@@ -255,7 +256,7 @@ impl FakeAws {
             "StopDBCluster needs an available cluster; {cluster_id} is {}",
             cluster.info.status
         );
-        cluster.info.status = "stopping".into();
+        cluster.info.status = ClusterStatus::Stopping;
         cluster.countdown = describes;
         cluster.stopped_at = Some(now);
         for instance in rds.instances.values_mut() {
@@ -285,7 +286,7 @@ impl FakeAws {
         }) else {
             return false;
         };
-        if !settled(&cluster.info.status, cluster.renamed_at) {
+        if !settled(cluster.info.status.as_str(), cluster.renamed_at) {
             return false;
         }
         let members = with_members(rds, &cluster.info);
@@ -417,19 +418,19 @@ fn tick(state: &mut State, now: DateTime<Utc>) {
     // Instances follow their cluster through stop and start.
     let mut instance_status_by_cluster: HashMap<String, &'static str> = HashMap::new();
     for cluster in rds.clusters.values_mut() {
-        if cluster.info.status == "renaming" {
+        if cluster.info.status == ClusterStatus::Renaming {
             if cluster.renamed_at.is_some_and(|at| now >= at) {
-                cluster.info.status = "available".into();
+                cluster.info.status = ClusterStatus::Available;
                 cluster.renamed_at = None;
             }
             continue;
         }
-        if cluster.info.status == "stopped"
+        if cluster.info.status == ClusterStatus::Stopped
             && cluster
                 .stopped_at
                 .is_some_and(|stopped_at| now - stopped_at >= AUTOMATIC_RESTART_AFTER)
         {
-            cluster.info.status = "starting".into();
+            cluster.info.status = ClusterStatus::Starting;
             cluster.stopped_at = None;
             instance_status_by_cluster.insert(cluster.info.id.clone(), "starting");
             continue;
@@ -441,23 +442,25 @@ fn tick(state: &mut State, now: DateTime<Utc>) {
         if cluster.info.pending_master_password {
             cluster.info.pending_master_password = false;
             cluster.master_password = cluster.pending_password.take();
-            cluster.info.status = "resetting-master-credentials".into();
+            cluster.info.status = ClusterStatus::ResettingMasterCredentials;
             cluster.countdown = 1;
             continue;
         }
-        match cluster.info.status.as_str() {
-            "creating" | "resetting-master-credentials" | "modifying" => {
-                cluster.info.status = "available".into();
+        match cluster.info.status {
+            ClusterStatus::Creating
+            | ClusterStatus::ResettingMasterCredentials
+            | ClusterStatus::Modifying => {
+                cluster.info.status = ClusterStatus::Available;
             }
-            "stopping" => {
-                cluster.info.status = "stopped".into();
+            ClusterStatus::Stopping => {
+                cluster.info.status = ClusterStatus::Stopped;
                 instance_status_by_cluster.insert(cluster.info.id.clone(), "stopped");
             }
-            "starting" => {
-                cluster.info.status = "available".into();
+            ClusterStatus::Starting => {
+                cluster.info.status = ClusterStatus::Available;
                 instance_status_by_cluster.insert(cluster.info.id.clone(), "available");
             }
-            "deleting" => gone_clusters.push(cluster.info.id.clone()),
+            ClusterStatus::Deleting => gone_clusters.push(cluster.info.id.clone()),
             _ => {}
         }
     }
@@ -633,7 +636,7 @@ impl Rds for FakeAws {
         let Some(source) = state.rds.clusters.get(&request.source_cluster_id) else {
             return Err(cluster_not_found(OPERATION, &request.source_cluster_id));
         };
-        if !crate::is_cloneable_status(&source.info.status) {
+        if !source.info.status.is_cloneable() {
             return Err(AwsError::new(
                 AwsErrorKind::InvalidState,
                 OPERATION,
@@ -766,8 +769,9 @@ impl Rds for FakeAws {
             return Err(cluster_not_found(OPERATION, &request.cluster_id));
         };
         let cluster_status = cluster.info.status.clone();
-        if cluster_status == "deleting"
-            || (cluster_status == "creating" && !state.settings.instances_wait_for_cluster)
+        if cluster_status == ClusterStatus::Deleting
+            || (cluster_status == ClusterStatus::Creating
+                && !state.settings.instances_wait_for_cluster)
         {
             return Err(AwsError::new(
                 AwsErrorKind::InvalidState,
@@ -833,7 +837,7 @@ impl Rds for FakeAws {
         };
         rules::check_cluster_startable(cluster_id, &cluster.info.status)
             .map_err(|refused| refused.into_aws_error(OPERATION))?;
-        cluster.info.status = "starting".into();
+        cluster.info.status = ClusterStatus::Starting;
         cluster.countdown = countdown;
         cluster.stopped_at = None;
         for instance in rds.instances.values_mut() {
@@ -856,7 +860,7 @@ impl Rds for FakeAws {
         };
         rules::check_cluster_stoppable(cluster_id, &cluster.info.status)
             .map_err(|refused| refused.into_aws_error(OPERATION))?;
-        cluster.info.status = "stopping".into();
+        cluster.info.status = ClusterStatus::Stopping;
         cluster.countdown = countdown;
         cluster.stopped_at = Some(now);
         for instance in rds.instances.values_mut() {
@@ -885,7 +889,7 @@ impl Rds for FakeAws {
         let Some(cluster) = state.rds.clusters.get_mut(cluster_id) else {
             return Ok(());
         };
-        if cluster.info.status == "deleting" {
+        if cluster.info.status == ClusterStatus::Deleting {
             return Ok(());
         }
         rules::check_cluster_deletable(cluster_id, &cluster.info.status)
@@ -897,7 +901,7 @@ impl Rds for FakeAws {
                 "Cluster cannot be deleted, it still contains DB instances in non-deleting state.",
             ));
         }
-        cluster.info.status = "deleting".into();
+        cluster.info.status = ClusterStatus::Deleting;
         cluster.countdown = countdown;
         if let Some(snapshot) = final_snapshot_id {
             state.rds.final_snapshots.push(snapshot.to_string());
@@ -919,7 +923,7 @@ impl Rds for FakeAws {
         };
         rules::check_master_password(&cluster.info.engine, password.expose())
             .map_err(|refused| refused.into_aws_error(OPERATION))?;
-        if cluster.info.status != "available" {
+        if cluster.info.status != ClusterStatus::Available {
             return Err(AwsError::new(
                 AwsErrorKind::InvalidState,
                 OPERATION,
@@ -967,7 +971,7 @@ impl Rds for FakeAws {
             "{new_id}.cluster-ro-fake.{region}.rds.amazonaws.com"
         ));
         info.id = new_id.clone();
-        info.status = "renaming".into();
+        info.status = ClusterStatus::Renaming;
         cluster.renamed_at = Some(now + CLUSTER_RENAME_TAKES);
         rds.clusters.insert(new_id.clone(), cluster);
         // The instances stay members of the renamed cluster.

@@ -5,8 +5,8 @@ use aws_sdk_rds::types::{DbCluster, DbInstance, Filter, ServerlessV2ScalingConfi
 
 use super::{collect_pages, map_sdk_error, to_chrono};
 use crate::{
-    AwsError, AwsErrorKind, ClusterInfo, ClusterMember, ClusterPage, InstanceInfo, InstanceRequest,
-    Rds, RestoreRequest, SecretString, ServerlessV2Scaling, Tags,
+    AwsError, AwsErrorKind, ClusterInfo, ClusterMember, ClusterPage, ClusterStatus, InstanceInfo,
+    InstanceRequest, Rds, RestoreRequest, SecretString, ServerlessV2Scaling, Tags,
 };
 
 pub struct SdkRds {
@@ -32,7 +32,7 @@ fn cluster_info(cluster: &DbCluster) -> ClusterInfo {
             .unwrap_or_default()
             .to_string(),
         arn: cluster.db_cluster_arn().unwrap_or_default().to_string(),
-        status: cluster.status().unwrap_or_default().to_string(),
+        status: ClusterStatus::parse(cluster.status().unwrap_or_default()),
         pending_master_password: cluster
             .pending_modified_values()
             .and_then(|pending| pending.master_user_password())

@@ -2,6 +2,7 @@
 //! free slot; with `CopyOk`, a fresh copy still being made, else a new copy; otherwise an
 //! error that says where the slots went and how to get more.
 
+use aurora_clone_model::ClusterStatus;
 use std::fmt;
 
 use serde::Serialize;
@@ -27,7 +28,7 @@ pub enum SourceChoice {
 pub struct NoCloneSlot {
     pub root_id: String,
     pub root_used: u32,
-    pub root_status: String,
+    pub root_status: ClusterStatus,
     pub max_clones_per_source: u32,
     pub copies: Vec<String>,
     pub copy_in_preparation: Option<String>,
@@ -35,18 +36,19 @@ pub struct NoCloneSlot {
 
 impl NoCloneSlot {
     fn situation(&self) -> String {
-        let mut text =
-            if self.root_status == "available" || self.root_used >= self.max_clones_per_source {
-                format!(
-                    "no clone slots on {} ({}/{} used)",
-                    self.root_id, self.root_used, self.max_clones_per_source
-                )
-            } else {
-                format!(
-                    "{} cannot be cloned while it is '{}'",
-                    self.root_id, self.root_status
-                )
-            };
+        let mut text = if self.root_status == ClusterStatus::Available
+            || self.root_used >= self.max_clones_per_source
+        {
+            format!(
+                "no clone slots on {} ({}/{} used)",
+                self.root_id, self.root_used, self.max_clones_per_source
+            )
+        } else {
+            format!(
+                "{} cannot be cloned while it is '{}'",
+                self.root_id, self.root_status
+            )
+        };
         if self.copies.is_empty() {
             text.push_str(" and no fresh copy");
         } else {
@@ -221,7 +223,7 @@ mod tests {
         let mut with_copy = clusters;
         let root = with_copy[0].clone();
         let mut making = copy_of("acm", "making", &root, now());
-        making.status = "creating".into();
+        making.status = ClusterStatus::Creating;
         making.members.clear();
         with_copy.push(making);
         assert!(matches!(

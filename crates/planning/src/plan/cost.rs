@@ -6,6 +6,7 @@
 //! These are estimates: the price table is the operator's (or the defaults below, which are
 //! unverified), and I/O, backups, snapshots and data transfer are not counted.
 
+use aurora_clone_model::ClusterStatus;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -97,7 +98,7 @@ pub struct CostInput {
     /// Its Serverless v2 capacity range, for `db.serverless` instances.
     pub scaling: Option<ServerlessV2Scaling>,
     /// The RDS status of the cluster: a `stopped` cluster pays for storage only.
-    pub status: String,
+    pub status: ClusterStatus,
     /// The latest `VolumeBytesUsed`; `None` when CloudWatch had no data point.
     pub volume_bytes: Option<f64>,
 }
@@ -163,7 +164,7 @@ pub fn estimate(input: &CostInput, prices: &PriceTable) -> CostEstimate {
     let mut notes = Vec::new();
     // A stopped cluster runs no instance; that AWS then bills its storage alone is
     // unverified (its page on stopping a cluster was not at hand).
-    let compute = if input.status == "stopped" {
+    let compute = if input.status == ClusterStatus::Stopped {
         notes.push(
             "stopped: storage only while it stays stopped (Aurora starts a stopped cluster \
              again after seven days)"
@@ -386,7 +387,7 @@ mod tests {
                 .map(|class| Some(class.to_string()))
                 .collect(),
             scaling: None,
-            status: "available".to_string(),
+            status: ClusterStatus::Available,
             volume_bytes,
         }
     }
@@ -519,7 +520,7 @@ mod tests {
     #[test]
     fn a_stopped_cluster_costs_its_storage_only_and_a_cluster_without_instances_too() {
         let mut stopped = input(&["db.r6g.large"], Some(20.0 * GIB));
-        stopped.status = "stopped".to_string();
+        stopped.status = ClusterStatus::Stopped;
         let cost = estimate(&stopped, &PriceTable::default());
         assert_eq!(
             cost.total,

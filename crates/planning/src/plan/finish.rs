@@ -5,19 +5,13 @@
 
 use aurora_clone_model::naming;
 use aurora_clone_model::tags::{self, LifecycleState, Role};
-use aurora_clone_model::{ClusterInfo, InstanceInfo, InstanceRequest, Tags};
+use aurora_clone_model::{ClusterInfo, ClusterStatus, InstanceInfo, InstanceRequest, Tags};
 
-/// Cluster statuses from which a clone will not become usable by waiting.
-pub const FAILED_CLUSTER_STATUSES: &[&str] = &[
-    "failed",
-    "inaccessible-encryption-credentials",
-    "inaccessible-encryption-credentials-recoverable",
-    "incompatible-parameters",
-    "incompatible-restore",
-    "migration-failed",
-    "stopped",
-    "deleting",
-];
+/// Whether a clone in this status will not become usable by waiting: it failed for good,
+/// or it was stopped or is being deleted.
+pub fn will_not_become_usable(status: &ClusterStatus) -> bool {
+    status.is_failed() || matches!(status, ClusterStatus::Stopped | ClusterStatus::Deleting)
+}
 
 /// Instance statuses from which an instance will not become available by waiting.
 pub const FAILED_INSTANCE_STATUSES: &[&str] = &[
@@ -73,7 +67,7 @@ pub fn look_at_cluster(cluster: &ClusterInfo, stack_name: &str) -> FirstLook {
     if tags::lifecycle_state(cluster) == Some(LifecycleState::Ready) {
         return FirstLook::Decided(FinishStep::AlreadyReady);
     }
-    if FAILED_CLUSTER_STATUSES.contains(&cluster.status.as_str()) {
+    if will_not_become_usable(&cluster.status) {
         return FirstLook::Decided(FinishStep::Fail(format!(
             "cluster {} is {}",
             cluster.id, cluster.status
@@ -229,12 +223,12 @@ mod tests {
     #[test]
     fn a_creating_cluster_is_awaited_without_reading_its_instances() {
         let mut clone = pending_clone();
-        clone.status = "creating".into();
+        clone.status = ClusterStatus::Creating;
         assert_eq!(
             look_at_cluster(&clone, STACK),
             FirstLook::Decided(FinishStep::Wait("cluster dev-1 is creating".into()))
         );
-        clone.status = "available".into();
+        clone.status = ClusterStatus::Available;
         assert_eq!(look_at_cluster(&clone, STACK), FirstLook::NeedsInstances);
     }
 

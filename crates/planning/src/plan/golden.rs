@@ -3,6 +3,7 @@
 //! decides shows up as a diff in review. After an intended change, re-bless them with
 //! `BLESS=1 cargo test -p aurora-clone-planning plan::golden` and review the diff.
 
+use aurora_clone_model::ClusterStatus;
 use std::path::PathBuf;
 
 use chrono::TimeDelta;
@@ -140,7 +141,7 @@ fn maintenance_with_a_failed_copy() {
         &root,
         now() - TimeDelta::hours(2),
     );
-    failed.status = "incompatible-restore".into();
+    failed.status = ClusterStatus::IncompatibleRestore;
     clusters.push(failed);
     let inventory = Inventory::new(clusters);
     assert_golden(

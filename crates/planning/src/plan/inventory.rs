@@ -222,8 +222,6 @@ pub fn data_age(cluster: &ClusterInfo, now: DateTime<Utc>) -> Option<TimeDelta> 
     data_timestamp(cluster).map(|timestamp| now - timestamp)
 }
 
-pub use aurora_clone_model::types::is_cloneable_status;
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,12 +1,13 @@
 //! The pool of one root: the root and this deployment's copies of it, with their clone
 //! slots, ages and freshness. Shared by clone choice, maintenance and `status`.
 
+use aurora_clone_model::ClusterStatus;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::plan::inventory::{Inventory, data_timestamp, is_cloneable_status};
+use crate::plan::inventory::{Inventory, data_timestamp};
+use aurora_clone_model::ClusterInfo;
 use aurora_clone_model::tags::{self, LifecycleState};
-use aurora_clone_model::{ClusterInfo, is_failed_cluster_status};
 
 /// What makes a copy fresh enough to clone from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +46,7 @@ pub struct SourceView {
     pub cluster_id: String,
     pub arn: String,
     pub kind: SourceKind,
-    pub status: String,
+    pub status: ClusterStatus,
     pub data_timestamp: Option<DateTime<Utc>>,
     pub age_seconds: Option<i64>,
     pub used_slots: u32,
@@ -69,13 +70,13 @@ pub struct SourceView {
 impl SourceView {
     /// Whether a restore can start from it right now.
     pub fn cloneable_now(&self) -> bool {
-        is_cloneable_status(&self.status) && self.has_instance
+        self.status.is_cloneable() && self.has_instance
     }
 
     /// Whether it is a copy still being made (restoring, or waiting for its instance).
     pub fn in_preparation(&self) -> bool {
         self.kind == SourceKind::Copy
-            && !matches!(self.status.as_str(), "deleting")
+            && !matches!(self.status, ClusterStatus::Deleting)
             && !self.cloneable_now()
     }
 }
@@ -139,15 +140,15 @@ impl PoolView {
     pub fn fresh_copies(&self) -> impl Iterator<Item = &SourceView> {
         self.copies.iter().filter(|copy| {
             copy.freshness == Freshness::Fresh
-                && copy.status != "deleting"
-                && !is_failed_cluster_status(&copy.status)
+                && copy.status != ClusterStatus::Deleting
+                && !copy.status.is_failed()
         })
     }
 
     /// Free slots of the root plus every fresh copy (including copies still being made):
     /// what the pool can serve without making another copy.
     pub fn free_slots(&self) -> u32 {
-        let root_free = if self.root.status == "deleting" {
+        let root_free = if self.root.status == ClusterStatus::Deleting {
             0
         } else {
             self.root.free_slots
@@ -159,8 +160,11 @@ impl PoolView {
     /// deleted without disturbing a restore in progress.
     pub fn obsolete_copies(&self) -> impl Iterator<Item = &SourceView> {
         self.copies.iter().filter(|copy| {
-            (copy.freshness == Freshness::TooOld || is_failed_cluster_status(&copy.status))
-                && !matches!(copy.status.as_str(), "creating" | "deleting")
+            (copy.freshness == Freshness::TooOld || copy.status.is_failed())
+                && !matches!(
+                    copy.status,
+                    ClusterStatus::Creating | ClusterStatus::Deleting
+                )
                 && copy.clones_creating == 0
         })
     }
@@ -278,7 +282,7 @@ mod tests {
             clusters.push(clone);
         }
         let mut making = copy_of("acm", "making", &root, now());
-        making.status = "creating".into();
+        making.status = ClusterStatus::Creating;
         making.members.clear();
         clusters.push(making);
         clusters.push(copy_of("acm", "old", &root, now() - TimeDelta::days(5)));
@@ -317,7 +321,7 @@ mod tests {
     fn a_failed_copy_gives_no_slots_and_is_purged() {
         let root = cluster("root");
         let mut failed = copy_of("acm", "failed", &root, now() - TimeDelta::hours(1));
-        failed.status = "incompatible-restore".into();
+        failed.status = ClusterStatus::IncompatibleRestore;
         let inventory = Inventory::new(vec![root.clone(), failed]);
         let pool = PoolView::build(&inventory, &root, "acm", 15, rule(3), now());
         assert_eq!(pool.fresh_copies().count(), 0);

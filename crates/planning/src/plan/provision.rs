@@ -958,7 +958,7 @@ pub fn plan_purges(pool: &PoolView, inventory: &Inventory, keep: Option<&str>) -
                         .collect()
                 })
                 .unwrap_or_default(),
-            reason: if aurora_clone_model::is_failed_cluster_status(&copy.status) {
+            reason: if copy.status.is_failed() {
                 format!("it is {}: it will never take clones", copy.status)
             } else {
                 format!(

@@ -241,7 +241,7 @@ fn wait_for(what: &str) -> RefreshStep {
 
 /// Why the temporary clone will never be usable, if it will not.
 fn failed(temporary: &Observed) -> Option<String> {
-    if aurora_clone_model::is_failed_cluster_status(&temporary.cluster.status) {
+    if temporary.cluster.status.is_failed() {
         return Some(format!(
             "{} is '{}'",
             temporary.cluster.id, temporary.cluster.status
@@ -449,6 +449,7 @@ pub const PASSWORD_TAGS: &[&str] = &[
 mod tests {
     use super::*;
     use aurora_clone_model::ClusterMember;
+    use aurora_clone_model::ClusterStatus;
     use aurora_clone_model::testing::{cluster, now};
 
     fn config() -> Config {
@@ -544,7 +545,7 @@ mod tests {
         )
         .cluster;
         let mut stopped = clone_of(&root, "acm-c5");
-        stopped.status = "stopped".into();
+        stopped.status = ClusterStatus::Stopped;
         let clusters = vec![
             root.clone(),
             other_root,
@@ -609,7 +610,7 @@ mod tests {
         );
         // The new clone is still being made.
         let mut making = observed("acm-c1-next", "acm-c1-next-1", &tmp);
-        making.cluster.status = "creating".into();
+        making.cluster.status = ClusterStatus::Creating;
         assert_eq!(
             next_step(&facts(clone(), Some(making), None), true).unwrap(),
             RefreshStep::Wait {
@@ -683,7 +684,7 @@ mod tests {
         let tmp = temporary_tags();
         let clone = Some(observed("acm-c1", "acm-c1-1", &[]));
         let mut broken = observed("acm-c1-next", "acm-c1-next-1", &tmp);
-        broken.cluster.status = "incompatible-restore".into();
+        broken.cluster.status = ClusterStatus::IncompatibleRestore;
         assert!(matches!(
             next_step(&facts(clone.clone(), Some(broken), None), true).unwrap(),
             RefreshStep::Abandon { .. }

@@ -260,6 +260,7 @@ pub fn plan_idle(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aurora_clone_model::ClusterStatus;
     use aurora_clone_model::testing::{cluster, now, tagged_clone};
 
     fn clone_with(id: &str, pairs: &[(&str, String)]) -> ClusterInfo {
@@ -383,7 +384,7 @@ mod tests {
         let mut root = cluster("prod");
         root.tags.insert(tags::EXPIRES_AT.into(), past.clone());
         let mut deleting = clone_with("going", &[(tags::EXPIRES_AT, past)]);
-        deleting.status = "deleting".into();
+        deleting.status = ClusterStatus::Deleting;
         assert_eq!(sweep(&[other, copy, root, deleting]), vec![]);
     }
 
@@ -455,7 +456,7 @@ mod tests {
         let rule = (tags::IDLE, "PT12H stop".to_string());
         let running = clone_with("running", std::slice::from_ref(&rule));
         let mut stopped = clone_with("stopped", std::slice::from_ref(&rule));
-        stopped.status = "stopped".into();
+        stopped.status = ClusterStatus::Stopped;
         let protected = clone_with(
             "protected",
             &[

@@ -1,6 +1,7 @@
 //! Planner tests across modules: provisioning and maintenance plans over hand-made and
 //! random inventories.
 
+use aurora_clone_model::ClusterStatus;
 use chrono::TimeDelta;
 use proptest::prelude::*;
 
@@ -161,7 +162,7 @@ fn a_replayed_request_finds_the_clone_it_already_made() {
     ));
     let mut made_clone = cluster(&first.cluster_id);
     made_clone.tags = first.restore.tags.clone();
-    made_clone.status = "creating".into();
+    made_clone.status = ClusterStatus::Creating;
     clusters.push(made_clone);
     let outcome = plan_for(
         &request(CloneProperties::for_source("prod")),
@@ -797,7 +798,7 @@ fn maintenance_makes_enough_copies_for_the_target_and_no_more() {
     let mut after = clusters;
     for copy in &root_plan.copies {
         let mut made = cluster(&copy.cluster_id);
-        made.status = "creating".into();
+        made.status = ClusterStatus::Creating;
         made.members.clear();
         made.tags = copy.restore.tags.clone();
         made.created_at = Some(now());
@@ -1032,7 +1033,7 @@ proptest! {
         after.retain(|c| !first.roots[0].purge.iter().any(|p| p.cluster_id == c.id));
         for copy in &first.roots[0].copies {
             let mut made = cluster(&copy.cluster_id);
-            made.status = "creating".into();
+            made.status = ClusterStatus::Creating;
             made.members.clear();
             made.tags = copy.restore.tags.clone();
             made.clone_group_id = Some(format!("g-{}", copy.cluster_id));
