@@ -116,6 +116,34 @@ async fn the_fake_refuses_an_invalid_cluster_identifier() {
 }
 
 #[tokio::test]
+async fn the_fake_refuses_an_instance_in_a_cluster_that_is_still_creating() {
+    let (_fake, ports) = fake_with_root();
+    ports
+        .rds
+        .restore_cluster(&restore("clone-1", Tags::new()))
+        .await
+        .unwrap();
+    let error = ports
+        .rds
+        .create_instance(&InstanceRequest {
+            instance_id: "clone-1-1".into(),
+            cluster_id: "clone-1".into(),
+            instance_class: "db.r6g.large".into(),
+            engine: "aurora-postgresql".into(),
+            db_parameter_group_name: None,
+            publicly_accessible: false,
+            tags: Tags::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_refused(
+        &error,
+        rules::RDS_INSTANCE_NEEDS_AVAILABLE_CLUSTER,
+        "InvalidDBClusterStateFault",
+    );
+}
+
+#[tokio::test]
 async fn the_fake_refuses_an_invalid_instance_identifier() {
     let (_fake, ports) = fake_with_root();
     ports

@@ -186,8 +186,13 @@ async fn changing_the_readers_rewrites_the_secret_and_key_policies_in_place() {
 async fn the_same_rds_event_delivered_twice_sends_one_lifecycle_event() {
     let env = FakeEnv::new();
     env.seed_root("prod");
-    env.fake
-        .configure(|settings| settings.describes_until_available = 30);
+    // This test is about RDS events delivered twice, so it needs the instance to exist
+    // while the clone is still `creating`: the one place the fake accepts an instance in a
+    // cluster that is not available yet (AWS refuses it).
+    env.fake.configure(|settings| {
+        settings.describes_until_available = 30;
+        settings.instances_wait_for_cluster = true;
+    });
     // The first invocation has little time: it hands over before the clone is ready.
     let short = aurora_clone_manager::run::machinery::context::Invocation {
         deadline: Some(tokio::time::Instant::now() + Duration::from_secs(60)),

@@ -154,6 +154,9 @@ async fn a_refresh_keeps_identifier_endpoint_and_secret_and_brings_newer_data() 
 async fn without_wait_a_refresh_starts_and_running_it_again_continues_it() {
     let env = FakeEnv::new();
     let clone_id = password_clone(&env).await;
+    // The new clone stays `creating` for a few describes, so the first pass has to wait.
+    env.fake
+        .configure(|settings| settings.describes_until_available = 5);
     let started = refresh(&env.app, &clone_id, false).await.unwrap();
     assert!(!started.done);
     assert!(
@@ -313,6 +316,10 @@ async fn an_update_that_changes_only_the_refresh_token_refreshes_the_clone_in_pl
     let clone_id = env.managed("clone").remove(0).id;
     let before = env.fake.cluster_snapshot(&clone_id).unwrap();
     tokio::time::advance(Duration::from_secs(24 * 3600)).await;
+    // The new clone stays `creating` for a few describes: the Update is answered while
+    // the refresh has only started.
+    env.fake
+        .configure(|settings| settings.describes_until_available = 5);
 
     let mut changed = properties.clone();
     changed["RefreshToken"] = json!("2");

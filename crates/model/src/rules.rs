@@ -54,6 +54,7 @@ pub const RDS_SERVERLESS_NEEDS_SCALING: &str = "rds-serverless-needs-scaling";
 pub const RDS_DELETE_STOPPED_CLUSTER: &str = "rds-delete-stopped-cluster";
 pub const RDS_START_STOPPED_CLUSTER: &str = "rds-start-stopped-cluster";
 pub const RDS_STOP_AVAILABLE_CLUSTER: &str = "rds-stop-available-cluster";
+pub const RDS_INSTANCE_NEEDS_AVAILABLE_CLUSTER: &str = "rds-instance-needs-available-cluster";
 pub const RDS_NEW_CLUSTER_IDENTIFIER: &str = "rds-new-cluster-identifier";
 pub const RDS_NEW_INSTANCE_IDENTIFIER: &str = "rds-new-instance-identifier";
 pub const RDS_RENAME_CLUSTER_NAME_TAKEN: &str = "rds-rename-cluster-name-taken";
@@ -350,6 +351,28 @@ pub static RULES: &[Rule] = &[
                that the cluster must be `available` is stated by the DocumentDB StopDBCluster \
                page and the AWS-StartStopAuroraCluster runbook, and is unverified for Aurora's \
                own API page.",
+    },
+    Rule {
+        id: RDS_INSTANCE_NEEDS_AVAILABLE_CLUSTER,
+        api: crate::operations::RDS_CREATE_DB_INSTANCE.name,
+        field: "DBClusterIdentifier",
+        rule: "An instance is added to a restored cluster only once the restore has completed \
+               and the cluster is `available`: not while it is `creating`.",
+        source: RDS_RESTORE_PAGE,
+        error_code: "InvalidDBClusterStateFault",
+        kind: AwsErrorKind::InvalidState,
+        tests: &[
+            "crates/model/src/rules.rs::an_instance_waits_until_its_restored_cluster_is_available",
+            "crates/planning/src/plan/refresh.rs::the_new_clones_writer_is_added_only_once_its_cluster_is_available",
+            "tests/it/aws_rules_fake.rs::the_fake_refuses_an_instance_in_a_cluster_that_is_still_creating",
+            "tests/it/refresh_fake.rs::a_refresh_keeps_identifier_endpoint_and_secret_and_brings_newer_data",
+        ],
+        note: "The API reference says \"You can create DB instances only after the \
+               RestoreDBClusterToPointInTime operation has completed and the DB cluster is \
+               available\"; it does not name the error, so InvalidDBClusterStateFault (one of \
+               CreateDBInstance's documented errors) is unverified. moto makes every cluster \
+               available at once, so the proxy never sees a creating cluster: the rule is \
+               proven through the fake, which refuses it by default.",
     },
     Rule {
         id: RDS_NEW_CLUSTER_IDENTIFIER,
@@ -1277,6 +1300,23 @@ pub fn check_cluster_startable(
     Ok(())
 }
 
+/// Checks that a cluster in `status` can take a new instance: not while it is `creating`
+/// (a restore that has not completed).
+pub fn check_cluster_takes_instances(
+    cluster_id: &str,
+    status: &ClusterStatus,
+) -> Result<(), RuleViolation> {
+    if *status == ClusterStatus::Creating {
+        return Err(RuleViolation::new(
+            RDS_INSTANCE_NEEDS_AVAILABLE_CLUSTER,
+            format!(
+                "DB cluster {cluster_id} is {status}; instances are added once it is available"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks that a cluster in `status` can be stopped.
 pub fn check_cluster_stoppable(
     cluster_id: &str,
@@ -1850,6 +1890,15 @@ mod tests {
             assert_eq!(refused.error_code, "InvalidDBClusterStateFault");
             assert_eq!(refused.kind, AwsErrorKind::InvalidState);
         }
+    }
+
+    #[test]
+    fn an_instance_waits_until_its_restored_cluster_is_available() {
+        check_cluster_takes_instances("c1", &ClusterStatus::Available).unwrap();
+        let refused = check_cluster_takes_instances("c1", &ClusterStatus::Creating).unwrap_err();
+        assert_eq!(refused.rule_id, RDS_INSTANCE_NEEDS_AVAILABLE_CLUSTER);
+        assert_eq!(refused.error_code, "InvalidDBClusterStateFault");
+        assert_eq!(refused.kind, AwsErrorKind::InvalidState);
     }
 
     #[test]

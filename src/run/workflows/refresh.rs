@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::aws::{AwsError, AwsErrorKind, ClusterInfo, Tags};
+use crate::aws::{AwsError, AwsErrorKind, ClusterInfo, InstanceRequest, Tags};
 use crate::model::tags::{self, LifecycleState, Role};
 use crate::plan::refresh::{
     Observed, PASSWORD_TAGS, RefreshFacts, RefreshNames, RefreshPlanError, RefreshStep,
@@ -216,11 +216,7 @@ pub async fn pass(
                 .as_ref()
                 .expect("a clone beside the temporary one");
             let plan = temporary_plan(app, clone).await?;
-            match rds.create_instance(&plan.instance).await {
-                Ok(_) => {}
-                Err(error) if error.kind() == AwsErrorKind::AlreadyExists => {}
-                Err(error) => return Err(aws("adding the new clone's writer")(error)),
-            }
+            add_temporary_writer(app, &plan.instance).await?;
         }
         RefreshStep::Abandon { reason } => {
             remove_refresh_cluster(app, &names.temporary_id)
@@ -307,9 +303,23 @@ async fn make_temporary(app: &Context, clone: &Observed) -> Result<(), RefreshEr
         Err(error) if error.kind() == AwsErrorKind::AlreadyExists => {}
         Err(error) => return Err(aws("restoring the new clone")(error)),
     }
-    match rds.create_instance(&plan.instance).await {
+    add_temporary_writer(app, &plan.instance).await
+}
+
+/// Adds the new clone's writer. AWS refuses an instance while the restored cluster is not
+/// yet available (RestoreDBClusterToPointInTime, API reference): that is no failure, a
+/// later pass adds it once the cluster is available.
+async fn add_temporary_writer(
+    app: &Context,
+    instance: &InstanceRequest,
+) -> Result<(), RefreshError> {
+    match app.ports.rds.create_instance(instance).await {
         Ok(_) => Ok(()),
         Err(error) if error.kind() == AwsErrorKind::AlreadyExists => Ok(()),
+        Err(error) if error.kind() == AwsErrorKind::InvalidState => {
+            tracing::info!(instance = %instance.instance_id, reason = %error, "refresh: the new clone's writer waits for its cluster");
+            Ok(())
+        }
         Err(error) => Err(aws("adding the new clone's writer")(error)),
     }
 }

@@ -31,8 +31,10 @@ pub use rds::{CLUSTER_RENAME_TAKES, FakeClusterSeed, INSTANCE_RENAME_TAKES};
 pub struct FakeSettings {
     /// How many Describe* calls a cluster or instance stays `creating` (and the like) for.
     pub describes_until_available: u32,
-    /// When true, CreateDBInstance on a `creating` cluster is accepted and the instance waits;
-    /// when false it fails with `InvalidState`, as AWS may do.
+    /// False (the default, as AWS behaves): CreateDBInstance in a cluster that is still
+    /// `creating` fails with `InvalidState`; AWS adds instances to a restored cluster only
+    /// once it is available (RestoreDBClusterToPointInTime, API reference). True is a
+    /// leniency for the one test that needs an instance in a creating cluster.
     pub instances_wait_for_cluster: bool,
     pub account_id: String,
     pub region: String,
@@ -56,7 +58,7 @@ impl Default for FakeSettings {
     fn default() -> Self {
         FakeSettings {
             describes_until_available: 2,
-            instances_wait_for_cluster: true,
+            instances_wait_for_cluster: false,
             account_id: "123456789012".into(),
             region: "us-east-1".into(),
             ssm_calls_per_second: None,

@@ -769,15 +769,16 @@ impl Rds for FakeAws {
             return Err(cluster_not_found(OPERATION, &request.cluster_id));
         };
         let cluster_status = cluster.info.status.clone();
-        if cluster_status == ClusterStatus::Deleting
-            || (cluster_status == ClusterStatus::Creating
-                && !state.settings.instances_wait_for_cluster)
-        {
+        if cluster_status == ClusterStatus::Deleting {
             return Err(AwsError::new(
                 AwsErrorKind::InvalidState,
                 OPERATION,
                 format!("DB cluster {} is {cluster_status}", request.cluster_id),
             ));
+        }
+        if !state.settings.instances_wait_for_cluster {
+            rules::check_cluster_takes_instances(&request.cluster_id, &cluster_status)
+                .map_err(|refused| refused.into_aws_error(OPERATION))?;
         }
         rules::check_serverless_instance(
             &request.instance_class,

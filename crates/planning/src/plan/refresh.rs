@@ -21,7 +21,8 @@ use aurora_clone_model::naming;
 use aurora_clone_model::tags::{self, LifecycleState, Role};
 use aurora_clone_model::time::format_timestamp;
 use aurora_clone_model::{
-    ClusterInfo, InstanceInfo, InstanceRequest, RestoreRequest, RestoreSettings, RestoreType, Tags,
+    ClusterInfo, ClusterStatus, InstanceInfo, InstanceRequest, RestoreRequest, RestoreSettings,
+    RestoreType, Tags,
 };
 
 /// Suffix of the temporary identifier the new clone is made under.
@@ -93,7 +94,7 @@ pub struct RefreshFacts {
 pub enum RefreshStep {
     /// Make the new clone under the temporary identifier.
     MakeTemporary,
-    /// Add the temporary cluster's writer (its creation was interrupted).
+    /// Add the temporary cluster's writer, once the cluster is available.
     AddTemporaryWriter,
     /// Wait: `what` is not usable yet.
     Wait { what: String },
@@ -191,6 +192,11 @@ pub fn next_step(facts: &RefreshFacts, refreshing: bool) -> Result<RefreshStep, 
                 return Ok(RefreshStep::Abandon { reason });
             }
             if temporary.writer_id().is_none() {
+                // AWS adds an instance to a restored cluster only once the cluster is
+                // available (RestoreDBClusterToPointInTime, API reference).
+                if temporary.cluster.status != ClusterStatus::Available {
+                    return Ok(wait_for(&temporary.cluster.id));
+                }
                 return Ok(RefreshStep::AddTemporaryWriter);
             }
             if !temporary.is_usable() {
@@ -676,6 +682,38 @@ mod tests {
         assert_eq!(
             next_step(&facts(clone(), stranger, None), true),
             Err(RefreshPlanError::NameTaken("acm-c1-next".into()))
+        );
+    }
+
+    #[test]
+    fn the_new_clones_writer_is_added_only_once_its_cluster_is_available() {
+        // AWS refuses an instance in a restored cluster that is not available yet
+        // (RestoreDBClusterToPointInTime, API reference): the refresh waits instead.
+        let clone = || Some(observed("acm-c1", "acm-c1-1", &[]));
+        let without_writer = |status: ClusterStatus| {
+            let mut temporary = observed("acm-c1-next", "acm-c1-next-1", &temporary_tags());
+            temporary.cluster.members.clear();
+            temporary.writer = None;
+            temporary.cluster.status = status;
+            Some(temporary)
+        };
+        assert_eq!(
+            next_step(
+                &facts(clone(), without_writer(ClusterStatus::Creating), None),
+                false
+            )
+            .unwrap(),
+            RefreshStep::Wait {
+                what: "acm-c1-next".into()
+            }
+        );
+        assert_eq!(
+            next_step(
+                &facts(clone(), without_writer(ClusterStatus::Available), None),
+                false
+            )
+            .unwrap(),
+            RefreshStep::AddTemporaryWriter
         );
     }
 
