@@ -115,18 +115,19 @@ async fn the_fake_refuses_an_invalid_cluster_identifier() {
     );
 }
 
-#[tokio::test]
-async fn the_fake_refuses_an_instance_in_a_cluster_that_is_still_creating() {
+/// Restores `clone-1` from the root (it is `creating`), then asks for an instance named
+/// `instance_id` in it; returns the fake's refusal.
+async fn instance_in_a_new_clone(instance_id: &str) -> AwsError {
     let (_fake, ports) = fake_with_root();
     ports
         .rds
         .restore_cluster(&restore("clone-1", Tags::new()))
         .await
         .unwrap();
-    let error = ports
+    ports
         .rds
         .create_instance(&InstanceRequest {
-            instance_id: "clone-1-1".into(),
+            instance_id: instance_id.into(),
             cluster_id: "clone-1".into(),
             instance_class: "db.r6g.large".into(),
             engine: "aurora-postgresql".into(),
@@ -135,7 +136,12 @@ async fn the_fake_refuses_an_instance_in_a_cluster_that_is_still_creating() {
             tags: Tags::new(),
         })
         .await
-        .unwrap_err();
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn the_fake_refuses_an_instance_in_a_cluster_that_is_still_creating() {
+    let error = instance_in_a_new_clone("clone-1-1").await;
     assert_refused(
         &error,
         rules::RDS_INSTANCE_NEEDS_AVAILABLE_CLUSTER,
@@ -145,25 +151,7 @@ async fn the_fake_refuses_an_instance_in_a_cluster_that_is_still_creating() {
 
 #[tokio::test]
 async fn the_fake_refuses_an_invalid_instance_identifier() {
-    let (_fake, ports) = fake_with_root();
-    ports
-        .rds
-        .restore_cluster(&restore("clone-1", Tags::new()))
-        .await
-        .unwrap();
-    let error = ports
-        .rds
-        .create_instance(&InstanceRequest {
-            instance_id: "1-instance".into(),
-            cluster_id: "clone-1".into(),
-            instance_class: "db.r6g.large".into(),
-            engine: "aurora-postgresql".into(),
-            db_parameter_group_name: None,
-            publicly_accessible: false,
-            tags: Tags::new(),
-        })
-        .await
-        .unwrap_err();
+    let error = instance_in_a_new_clone("1-instance").await;
     assert_refused(
         &error,
         rules::RDS_INSTANCE_IDENTIFIER,
