@@ -77,6 +77,12 @@ pub const SSM_GET_PARAMETERS_BY_PATH: Operation = Operation::reads("ssm:GetParam
 pub const SSM_PUT_PARAMETER: Operation = Operation::changes("ssm:PutParameter");
 pub const SSM_DELETE_PARAMETER: Operation = Operation::changes("ssm:DeleteParameter");
 
+// DynamoDB (the state table)
+pub const DYNAMODB_GET_ITEM: Operation = Operation::reads("dynamodb:GetItem");
+pub const DYNAMODB_PUT_ITEM: Operation = Operation::changes("dynamodb:PutItem");
+pub const DYNAMODB_DELETE_ITEM: Operation = Operation::changes("dynamodb:DeleteItem");
+pub const DYNAMODB_QUERY: Operation = Operation::reads("dynamodb:Query");
+
 // STS
 pub const STS_GET_CALLER_IDENTITY: Operation = Operation::reads("sts:GetCallerIdentity");
 
@@ -139,6 +145,10 @@ pub const OPERATIONS: &[Operation] = &[
     SSM_GET_PARAMETERS_BY_PATH,
     SSM_PUT_PARAMETER,
     SSM_DELETE_PARAMETER,
+    DYNAMODB_GET_ITEM,
+    DYNAMODB_PUT_ITEM,
+    DYNAMODB_DELETE_ITEM,
+    DYNAMODB_QUERY,
     STS_GET_CALLER_IDENTITY,
     SECRETS_CREATE_SECRET,
     SECRETS_PUT_RESOURCE_POLICY,

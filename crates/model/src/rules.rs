@@ -75,6 +75,8 @@ pub const EVENTS_ENTRY_SIZE: &str = "events-entry-size";
 pub const SSM_PARAMETER_NAME: &str = "ssm-parameter-name";
 pub const SSM_PARAMETER_DEPTH: &str = "ssm-parameter-depth";
 pub const SSM_PARAMETER_VALUE_SIZE: &str = "ssm-parameter-value-size";
+pub const DYNAMODB_KEY_LENGTH: &str = "dynamodb-key-length";
+pub const DYNAMODB_ITEM_SIZE: &str = "dynamodb-item-size";
 
 const RDS_TAG_PAGE: &str = "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_Tag.html";
 const RDS_RESTORE_PAGE: &str = "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBClusterToPointInTime.html";
@@ -105,6 +107,8 @@ const EVENTS_PUT_PAGE: &str =
     "https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html";
 const EVENTS_SIZE_PAGE: &str =
     "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html";
+const DYNAMODB_CONSTRAINTS_PAGE: &str =
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html";
 const SSM_PUT_PAGE: &str =
     "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html";
 
@@ -723,6 +727,40 @@ pub static RULES: &[Rule] = &[
             "tests/it/aws_rules.rs::the_proxy_refuses_a_parameter_value_that_is_too_large",
         ],
         note: "We read 4 KB as 4096 bytes of UTF-8; the error code is unverified.",
+    },
+    Rule {
+        id: DYNAMODB_KEY_LENGTH,
+        api: "dynamodb:PutItem, dynamodb:GetItem, dynamodb:DeleteItem, dynamodb:Query",
+        field: "Key (pk, sk)",
+        rule: "A partition key value is 1 to 2048 bytes, a sort key value 1 to 1024 bytes; \
+               an empty string is refused for a key attribute.",
+        source: DYNAMODB_CONSTRAINTS_PAGE,
+        error_code: "ValidationException",
+        kind: AwsErrorKind::InvalidRequest,
+        tests: &[
+            "crates/model/src/rules.rs::state_keys_are_one_to_2048_and_one_to_1024_bytes",
+            "tests/it/aws_rules_fake.rs::the_fake_refuses_a_state_key_that_is_empty_or_too_long",
+            "tests/it/aws_rules.rs::the_proxy_refuses_a_state_key_that_is_too_long",
+        ],
+        note: "The error code is unverified.",
+    },
+    Rule {
+        id: DYNAMODB_ITEM_SIZE,
+        api: "dynamodb:PutItem",
+        field: "Item",
+        rule: "An item, attribute names and values together, is at most 400 KB.",
+        source: DYNAMODB_CONSTRAINTS_PAGE,
+        error_code: "ValidationException",
+        kind: AwsErrorKind::InvalidRequest,
+        tests: &[
+            "crates/model/src/rules.rs::state_items_are_at_most_400_kb",
+            "tests/it/aws_rules_fake.rs::the_fake_refuses_a_state_item_over_400_kb",
+        ],
+        note: "We count names and text values as UTF-8 bytes and every number as 21 bytes \
+               (DynamoDB's most for a number), so we refuse slightly early, never late. The \
+               400 KB figure is the Constraints page's Items section as others quote it; we \
+               have not read that sentence on the page itself (unverified), nor the error \
+               code.",
     },
 ];
 
@@ -1618,6 +1656,66 @@ pub fn check_parameter_name(name: &str, region: &str) -> Result<(), RuleViolatio
     Ok(())
 }
 
+/// Longest partition key value DynamoDB accepts, in bytes.
+pub const STATE_PARTITION_KEY_MAX_BYTES: usize = 2048;
+/// Longest sort key value DynamoDB accepts, in bytes.
+pub const STATE_SORT_KEY_MAX_BYTES: usize = 1024;
+/// Largest item DynamoDB stores: 400 KB, names and values together.
+pub const STATE_ITEM_MAX_BYTES: usize = 400 * 1024;
+/// The most bytes DynamoDB takes for one number (38 digits of precision).
+const STATE_NUMBER_MAX_BYTES: usize = 21;
+
+/// Checks the key of a state-table item.
+pub fn check_state_key(pk: &str, sk: &str) -> Result<(), RuleViolation> {
+    for (name, value, max) in [
+        ("partition key", pk, STATE_PARTITION_KEY_MAX_BYTES),
+        ("sort key", sk, STATE_SORT_KEY_MAX_BYTES),
+    ] {
+        if value.is_empty() || value.len() > max {
+            return Err(RuleViolation::new(
+                DYNAMODB_KEY_LENGTH,
+                format!(
+                    "the {name} '{}' has {} bytes; DynamoDB takes 1 to {max}",
+                    shorten(value),
+                    value.len()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a state-table item before it is written: its key and its size.
+pub fn check_state_item(item: &crate::StateItem) -> Result<(), RuleViolation> {
+    check_state_key(&item.pk, &item.sk)?;
+    let size = "pk".len()
+        + item.pk.len()
+        + "sk".len()
+        + item.sk.len()
+        + item
+            .attributes
+            .iter()
+            .map(|(name, value)| {
+                name.len()
+                    + match value {
+                        crate::StateValue::Text(text) => text.len(),
+                        crate::StateValue::Number(_) => STATE_NUMBER_MAX_BYTES,
+                    }
+            })
+            .sum::<usize>();
+    if size > STATE_ITEM_MAX_BYTES {
+        return Err(RuleViolation::new(
+            DYNAMODB_ITEM_SIZE,
+            format!(
+                "the item '{}'/'{}' has {size} bytes; DynamoDB stores at most {STATE_ITEM_MAX_BYTES}",
+                shorten(&item.pk),
+                shorten(&item.sk)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a standard parameter's value.
 pub fn check_parameter_value(name: &str, value: &str) -> Result<(), RuleViolation> {
     if value.len() > PARAMETER_VALUE_MAX_BYTES {
@@ -2167,5 +2265,32 @@ mod tests {
                 rule.error_code
             );
         }
+    }
+
+    #[test]
+    fn state_keys_are_one_to_2048_and_one_to_1024_bytes() {
+        check_state_key(&"p".repeat(2048), &"s".repeat(1024)).unwrap();
+        for (pk, sk) in [
+            ("", "s"),
+            ("p", ""),
+            (&*"p".repeat(2049), "s"),
+            ("p", &*"s".repeat(1025)),
+        ] {
+            let refused = check_state_key(pk, sk).unwrap_err();
+            assert_eq!(refused.rule_id, DYNAMODB_KEY_LENGTH);
+            assert_eq!(refused.error_code, "ValidationException");
+        }
+        // Bytes, not characters: 700 three-byte characters are 2100 bytes.
+        assert!(check_state_key(&"€".repeat(700), "s").is_err());
+    }
+
+    #[test]
+    fn state_items_are_at_most_400_kb() {
+        let base = crate::StateItem::new("lease", "prod").with_number("expires", 1);
+        let fixed = "pk".len() + "lease".len() + "sk".len() + "prod".len() + "expires".len() + 21;
+        let body = STATE_ITEM_MAX_BYTES - fixed - "body".len();
+        check_state_item(&base.clone().with_text("body", &"x".repeat(body))).unwrap();
+        let refused = check_state_item(&base.with_text("body", &"x".repeat(body + 1))).unwrap_err();
+        assert_eq!(refused.rule_id, DYNAMODB_ITEM_SIZE);
     }
 }

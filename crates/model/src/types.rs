@@ -364,6 +364,107 @@ pub struct ParameterValue {
     pub version: i64,
 }
 
+/// One item of the state table (DynamoDB): its key and its other attributes.
+///
+/// The table's key is a string partition key `pk` and a string sort key `sk`; items of one
+/// kind share a `pk`, so a Query lists them. `expires_at` (epoch seconds) is the table's TTL
+/// attribute: DynamoDB deletes an item some time after it (typically within days), so it only
+/// cleans up; whether an item still counts is decided by the reader or a write's condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateItem {
+    pub pk: String,
+    pub sk: String,
+    pub attributes: BTreeMap<String, StateValue>,
+}
+
+impl StateItem {
+    pub fn new(pk: &str, sk: &str) -> StateItem {
+        StateItem {
+            pk: pk.to_string(),
+            sk: sk.to_string(),
+            attributes: BTreeMap::new(),
+        }
+    }
+
+    /// Sets a text attribute.
+    pub fn with_text(mut self, name: &str, value: &str) -> StateItem {
+        self.attributes
+            .insert(name.to_string(), StateValue::Text(value.to_string()));
+        self
+    }
+
+    /// Sets a number attribute.
+    pub fn with_number(mut self, name: &str, value: i64) -> StateItem {
+        self.attributes
+            .insert(name.to_string(), StateValue::Number(value));
+        self
+    }
+
+    /// A text attribute; `None` when absent or not text.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        match self.attributes.get(name) {
+            Some(StateValue::Text(text)) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// A number attribute; `None` when absent or not a number.
+    pub fn number(&self, name: &str) -> Option<i64> {
+        match self.attributes.get(name) {
+            Some(StateValue::Number(number)) => Some(*number),
+            _ => None,
+        }
+    }
+}
+
+/// An attribute value of the state table: DynamoDB's `S` or `N` (we store whole numbers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateValue {
+    Text(String),
+    Number(i64),
+}
+
+/// What must hold for a write to the state table to happen, checked by DynamoDB atomically
+/// with the write (a condition expression): the compare-and-swap under leases and records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateCondition {
+    /// No condition.
+    Always,
+    /// The item does not exist (`attribute_not_exists(pk)`).
+    Absent,
+    /// The attribute exists and equals the value (`#a = :v`).
+    Equals(String, StateValue),
+    /// The attribute is a number below the value (`#a < :v`); false when it is absent.
+    Below(String, i64),
+    /// Any of the conditions holds (`OR`).
+    Any(Vec<StateCondition>),
+    /// Every condition holds (`AND`).
+    All(Vec<StateCondition>),
+}
+
+impl StateCondition {
+    /// Whether `item` (`None`: no such item) meets the condition. DynamoDB decides this
+    /// for real writes; the fake and the tests decide it here.
+    pub fn holds_for(&self, item: Option<&StateItem>) -> bool {
+        match self {
+            StateCondition::Always => true,
+            StateCondition::Absent => item.is_none(),
+            StateCondition::Equals(name, value) => {
+                item.and_then(|item| item.attributes.get(name)) == Some(value)
+            }
+            StateCondition::Below(name, limit) => item
+                .and_then(|item| item.number(name))
+                .is_some_and(|number| number < *limit),
+            StateCondition::Any(conditions) => {
+                conditions.iter().any(|condition| condition.holds_for(item))
+            }
+            StateCondition::All(conditions) => {
+                conditions.iter().all(|condition| condition.holds_for(item))
+            }
+        }
+    }
+}
+
 /// Who we are talking to AWS as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallerIdentity {
