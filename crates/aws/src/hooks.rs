@@ -133,6 +133,7 @@ impl Ports {
         Ports {
             rds: Arc::new(Hooked::new(self.rds, hook.clone())),
             params: Arc::new(Hooked::new(self.params, hook.clone())),
+            state: Arc::new(Hooked::new(self.state, hook.clone())),
             identity: Arc::new(Hooked::new(self.identity, hook.clone())),
             secrets: Arc::new(Hooked::new(self.secrets, hook.clone())),
             keys: Arc::new(Hooked::new(self.keys, hook.clone())),

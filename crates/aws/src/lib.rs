@@ -218,6 +218,45 @@ ports! {
         async fn delete(&self, name: &str) -> Result<(), AwsError>;
     }
 
+    /// The state table (DynamoDB): leases and records. Every read is strongly consistent,
+    /// and a missing table is `NotFound`.
+    pub trait StateTable {
+        /// The item with this key; `Ok(None)` when there is none.
+        #[operation(DYNAMODB_GET_ITEM)]
+        async fn get_item(
+            &self,
+            table: &str,
+            pk: &str,
+            sk: &str,
+        ) -> Result<Option<StateItem>, AwsError>;
+
+        /// Writes the item, replacing any with its key, if `condition` holds for the item
+        /// there now (DynamoDB checks and writes atomically); `Ok(false)` when it does not
+        /// (ConditionalCheckFailedException), and then nothing was written.
+        #[operation(DYNAMODB_PUT_ITEM)]
+        async fn put_item(
+            &self,
+            table: &str,
+            item: &StateItem,
+            condition: &StateCondition,
+        ) -> Result<bool, AwsError>;
+
+        /// Deletes the item if `condition` holds for it; `Ok(false)` when it does not. An
+        /// item that is not there is "deleted" when the condition allows a missing item.
+        #[operation(DYNAMODB_DELETE_ITEM)]
+        async fn delete_item(
+            &self,
+            table: &str,
+            pk: &str,
+            sk: &str,
+            condition: &StateCondition,
+        ) -> Result<bool, AwsError>;
+
+        /// Every item with partition key `pk`, every page, in sort-key order.
+        #[operation(DYNAMODB_QUERY)]
+        async fn query(&self, table: &str, pk: &str) -> Result<Vec<StateItem>, AwsError>;
+    }
+
     /// Who we are (STS).
     pub trait Identity {
         #[operation(STS_GET_CALLER_IDENTITY)]
@@ -398,6 +437,7 @@ pub const METRIC_QUERIES_PER_CALL: usize = 500;
 pub struct Ports {
     pub rds: Arc<dyn Rds>,
     pub params: Arc<dyn Params>,
+    pub state: Arc<dyn StateTable>,
     pub identity: Arc<dyn Identity>,
     pub secrets: Arc<dyn Secrets>,
     pub keys: Arc<dyn Keys>,

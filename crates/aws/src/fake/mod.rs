@@ -8,6 +8,7 @@
 //! Must not import: the SDK adapters (`crate::sdk`); the planner is out of reach (a planner
 //! rule the fake borrowed could hide its own bug), since this crate does not depend on it.
 
+mod dynamodb;
 mod kms;
 mod metrics;
 mod policy;
@@ -25,6 +26,9 @@ use crate::{AwsError, AwsErrorKind, BusEvent, Ports};
 
 pub use kms::{IdentityKeyCondition, IdentityKeyRight, KMS_TAG_AND_ALIAS_AUTHORIZATION_DELAY};
 pub use rds::{CLUSTER_RENAME_TAKES, FakeClusterSeed, INSTANCE_RENAME_TAKES};
+
+/// The state table the test harnesses create in the fake and name in the configuration.
+pub const FAKE_STATE_TABLE: &str = "acm-StateTable-FAKE";
 
 /// Tunables of the fake.
 #[derive(Debug, Clone)]
@@ -80,6 +84,7 @@ struct State {
     settings: FakeSettings,
     rds: rds::RdsState,
     services: services::ServiceState,
+    dynamo: dynamodb::DynamoState,
     kms: kms::KmsState,
     metrics: metrics::MetricsState,
     calls: BTreeMap<&'static str, u64>,
@@ -106,6 +111,7 @@ impl FakeAws {
         Ports {
             rds: self.clone(),
             params: self.clone(),
+            state: self.clone(),
             identity: self.clone(),
             secrets: self.clone(),
             keys: self.clone(),

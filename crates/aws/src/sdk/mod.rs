@@ -6,6 +6,7 @@
 //! timeout settings).
 //! Must not import: `crate::fake`; nothing above this crate is in reach.
 
+mod dynamodb;
 mod kms;
 mod metrics;
 mod queue;
@@ -26,6 +27,7 @@ use crate::{AwsError, Ports};
 use aurora_clone_model::config::RetrySettings;
 use aurora_clone_model::error::classify_error_code;
 
+pub use dynamodb::SdkStateTable;
 pub use kms::SdkKeys;
 pub use metrics::SdkMetrics;
 pub use queue::SdkQueue;
@@ -96,6 +98,9 @@ pub fn sdk_ports(sdk_config: &aws_config::SdkConfig) -> Ports {
     Ports {
         rds: Arc::new(SdkRds::new(aws_sdk_rds::Client::new(sdk_config))),
         params: Arc::new(SdkParams::new(aws_sdk_ssm::Client::new(sdk_config))),
+        state: Arc::new(SdkStateTable::new(aws_sdk_dynamodb::Client::new(
+            sdk_config,
+        ))),
         identity: Arc::new(SdkIdentity::new(aws_sdk_sts::Client::new(sdk_config))),
         secrets: Arc::new(SdkSecrets::new(aws_sdk_secretsmanager::Client::new(
             sdk_config,
