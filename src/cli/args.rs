@@ -68,6 +68,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "ARN", env = "FUNCTION_ROLE_ARN")]
     pub function_role_arn: Option<String>,
 
+    /// The deployment's state table of leases and records (its stack output
+    /// StateTableName); needed by every command that starts, finishes or changes clones
+    #[arg(long, global = true, value_name = "TABLE", env = "STATE_TABLE")]
+    pub state_table: Option<String>,
+
     /// Seconds between looks at a clone that is not ready yet (provision --wait, invoke)
     #[arg(
         long,

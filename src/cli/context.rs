@@ -31,6 +31,12 @@ pub fn config_from(global: &GlobalArgs) -> Result<Config, Failure> {
         .map(|arn| arn.trim().to_string())
         .filter(|arn| !arn.is_empty());
     config.policies_name_caller = true;
+    config.state_table = global
+        .state_table
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_string();
     Ok(config)
 }
 

@@ -40,7 +40,11 @@ fn every_variable_the_template_sets_is_read_by_the_configuration() {
     let asked = RefCell::new(BTreeSet::new());
     Config::from_lookup(|name| {
         asked.borrow_mut().insert(name.to_string());
-        (name == "STACK_NAME").then(|| "acm".to_string())
+        match name {
+            "STACK_NAME" => Some("acm".to_string()),
+            "STATE_TABLE" => Some("acm-StateTable-1A2B3C".to_string()),
+            _ => None,
+        }
     })
     .unwrap();
     let variables = template_variables();
@@ -57,6 +61,7 @@ fn every_variable_the_template_sets_is_read_by_the_configuration() {
 fn the_template_defaults_are_valid_configuration() {
     let defaults = [
         ("STACK_NAME", "aurora-clone-manager"),
+        ("STATE_TABLE", "aurora-clone-manager-StateTable-1A2B3C"),
         ("MAX_COPY_AGE", "P3D"),
         ("MAX_CLONES_PER_SOURCE", "15"),
         ("DEFAULT_SECRET_PREFIX", "/aurora-clone-manager/"),
@@ -89,6 +94,7 @@ fn the_template_defaults_are_valid_configuration() {
     for days in ["3", "P3D", "PT12H", "P1DT6H", "P2W"] {
         let config = Config::from_lookup(|name| match name {
             "STACK_NAME" => Some("acm".into()),
+            "STATE_TABLE" => Some("acm-StateTable-1A2B3C".into()),
             "MAX_COPY_AGE" => Some(days.into()),
             _ => None,
         });

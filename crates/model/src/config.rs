@@ -52,8 +52,12 @@ pub struct Config {
     /// Instance class for the one instance of every copy (copies only need to exist).
     pub copy_instance_class: String,
     pub maintenance_config_parameter: String,
-    /// Prefix of the SSM parameters that hold leases.
+    /// Prefix of the SSM parameters that held leases before the state table; read only
+    /// to carry such leases over after an upgrade.
     pub lease_parameter_prefix: String,
+    /// The DynamoDB table of leases and records (`STATE_TABLE`); empty when not configured,
+    /// and then every lease fails naming the setting.
+    pub state_table: String,
     /// Prefix of the SSM parameters that record clones waiting for a copy.
     pub deferred_parameter_prefix: String,
     pub event_bus_name: String,
@@ -135,6 +139,7 @@ impl Config {
             copy_instance_class: "db.t4g.medium".to_string(),
             maintenance_config_parameter: format!("/{stack_name}/maintenance-config"),
             lease_parameter_prefix: format!("/{stack_name}/leases/"),
+            state_table: String::new(),
             deferred_parameter_prefix: format!("/{stack_name}/deferred-clones/"),
             event_bus_name: "default".to_string(),
             poll_interval: Duration::from_secs(15),
@@ -165,6 +170,14 @@ impl Config {
             variable: "NAME_PREFIX",
             problem,
         })?;
+        config.state_table = value("STATE_TABLE")
+            .map(|table| table.trim().to_string())
+            .ok_or_else(|| ConfigError {
+                variable: "STATE_TABLE",
+                problem: "is required (the DynamoDB table of leases and records; the template \
+                          sets it)"
+                    .to_string(),
+            })?;
         if let Some(arn) = value("FUNCTION_ROLE_ARN") {
             config.function_role_arn = Some(arn.trim().to_string());
             config.policies_name_caller = false;
@@ -364,12 +377,24 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
+    /// The environment `pairs` give, with a state table unless they name one.
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
+        let mut map: HashMap<String, String> = pairs
             .iter()
             .map(|(key, value)| (key.to_string(), value.to_string()))
             .collect();
+        map.entry("STATE_TABLE".to_string())
+            .or_insert_with(|| "acm-StateTable-1A2B3C".to_string());
         move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn the_state_table_is_required_and_read_as_given() {
+        let config = Config::from_lookup(lookup(&[("STACK_NAME", "acm")])).unwrap();
+        assert_eq!(config.state_table, "acm-StateTable-1A2B3C");
+        let error = Config::from_lookup(lookup(&[("STACK_NAME", "acm"), ("STATE_TABLE", " ")]))
+            .unwrap_err();
+        assert_eq!(error.variable, "STATE_TABLE", "{error}");
     }
 
     #[test]
