@@ -87,9 +87,9 @@ impl Context {
 
     pub fn leases(&self) -> Leases {
         Leases::new(
-            self.ports.params.clone(),
+            self.ports.state.clone(),
             self.clock.clone(),
-            &self.config.lease_parameter_prefix,
+            &self.config.state_table,
             self.config.lease_ttl,
         )
     }

@@ -1,13 +1,18 @@
-//! Leases in SSM parameters: one invocation at a time may plan and start restores for a
+//! Leases in the state table: one invocation at a time may plan and start restores for a
 //! root (so clone slots are never handed out twice) or finish a given clone.
 //!
-//! A lease is a parameter created with Overwrite=false holding a holder token, an expiry,
-//! and the work the holder does (a CloudFormation request, say). A lease past its expiry,
-//! or one held for the very same work (Lambda retrying an invocation that died), may be
-//! taken over. SSM has no compare-and-swap, so a takeover is an overwrite that records the
-//! version it replaces; it wins only if it landed as the very next version. Readers apply
-//! the same rule, so a losing overwrite never counts as the holder even though it is the
-//! latest value: two takers can never both win, and the loser leaves nobody locked out.
+//! A lease is one item (`pk` "lease", `sk` its name) holding a holder token, an expiry and
+//! the work the holder does (a CloudFormation request, say). Every change is a DynamoDB
+//! conditional write, so the check and the change are one atomic step: taking needs the
+//! item absent, expired, or held for the very same work (Lambda retrying an invocation that
+//! died); renewing and releasing need the holder to be us. Expiry is decided in those
+//! conditions against the expiry stored in the item, never by DynamoDB's TTL deletion,
+//! which only tidies up (it can lag by days).
+//!
+//! Why two holders can never both act: a holder acts only while its lease has not expired
+//! by its own clock, and the expiry it knows is exactly the one stored (renewal changes
+//! both, or neither when the condition fails). A taker's write succeeds only once that
+//! stored expiry has passed. One clock (ours) decides both sides.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -15,57 +20,42 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rand::TryRng;
-use serde::{Deserialize, Serialize};
 
 use crate::aws::clock::Clock;
-use crate::aws::{AwsError, AwsErrorKind, ParameterValue, Params};
+use crate::aws::{AwsError, AwsErrorKind, StateCondition, StateItem, StateTable, StateValue};
 use crate::backoff::{Backoff, retry};
+use crate::model::operations::DYNAMODB_PUT_ITEM;
 
-/// How often a waiting invocation looks at a busy lease again: about once a second keeps a
-/// handful of waiters well inside SSM's shared per-account throughput.
+/// The partition key every lease item shares, so that one Query lists them.
+pub const LEASE_ITEM_KIND: &str = "lease";
+
+/// How long after its expiry DynamoDB may delete a lease item nobody released.
+const TIDY_UP_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+/// How often a waiting invocation looks at a busy lease again.
 const LEASE_POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Random extra wait on each poll, so that many waiters do not retry in lock step.
 const LEASE_POLL_JITTER_MS: u32 = 250;
 
-/// First pause after SSM throttled a lease call; doubled on each further throttle.
+/// First pause after DynamoDB throttled a lease call; doubled on each further throttle.
 const THROTTLE_FIRST_BACKOFF: Duration = Duration::from_millis(250);
 
 /// Longest pause between throttled attempts.
 const THROTTLE_MAX_BACKOFF: Duration = Duration::from_secs(4);
 
-/// How long one lease call keeps retrying while SSM throttles it before giving up. The
-/// throughput is shared by the whole account, so throttling is a busy moment to wait out,
-/// not a failure of the request.
+/// How long one lease call keeps retrying while it is throttled before giving up:
+/// throttling is a busy moment to wait out, not a failure of the request.
 const THROTTLE_PATIENCE: Duration = Duration::from_secs(60);
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct LeaseRecord {
-    holder: String,
-    expires: DateTime<Utc>,
-    /// The work the holder is doing; a retry of the same work may take over at once.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    work: Option<String>,
-    /// On a takeover write: the version it replaces. Such a write holds the lease only if
-    /// it is that version + 1; a later one lost the race and is ignored by every reader.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    takes_over: Option<i64>,
-}
-
-/// The lease as every reader must see it.
-struct CurrentLease {
-    /// The parameter's latest version: a takeover must land right after it.
-    latest_version: i64,
-    /// The holder's record; `None` when the content is unreadable (treated as stale).
-    record: Option<LeaseRecord>,
-}
 
 /// A held lease; give it back with [`Leases::release`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
     pub name: String,
     holder: String,
-    /// When the lease lapses unless renewed.
+    /// The work it was taken for, kept on renewal: a retry of it may still take over.
+    work: Option<String>,
+    /// When the lease lapses unless renewed: exactly the expiry stored in the table.
     pub expires: DateTime<Utc>,
 }
 
@@ -82,32 +72,28 @@ pub enum LeaseError {
     },
 }
 
-/// Takes and gives back leases under one parameter prefix.
+/// Takes and gives back leases in one state table.
 #[derive(Clone)]
 pub struct Leases {
-    params: Arc<dyn Params>,
+    table: Arc<dyn StateTable>,
     clock: Arc<dyn Clock>,
-    prefix: String,
+    table_name: String,
     ttl: Duration,
 }
 
 impl Leases {
     pub fn new(
-        params: Arc<dyn Params>,
+        table: Arc<dyn StateTable>,
         clock: Arc<dyn Clock>,
-        prefix: &str,
+        table_name: &str,
         ttl: Duration,
     ) -> Leases {
         Leases {
-            params,
+            table,
             clock,
-            prefix: prefix.to_string(),
+            table_name: table_name.to_string(),
             ttl,
         }
-    }
-
-    fn parameter_name(&self, name: &str) -> String {
-        format!("{}{name}", self.prefix)
     }
 
     /// Takes the lease for `work`, waiting up to `wait` for a holder to give it back or for
@@ -126,7 +112,7 @@ impl Leases {
             let waited = started.elapsed();
             if waited >= wait {
                 return Err(LeaseError::Busy {
-                    name: self.parameter_name(name),
+                    name: name.to_string(),
                     waited,
                 });
             }
@@ -147,155 +133,141 @@ impl Leases {
         work: Option<&str>,
         ttl: Duration,
     ) -> Result<Option<Lease>, LeaseError> {
-        let parameter = self.parameter_name(name);
         let aws = |source| LeaseError::Aws {
-            name: parameter.clone(),
+            name: name.to_string(),
             source,
         };
         let holder = format!(
             "{:016x}",
             (u64::from(random_u32()) << 32) | u64::from(random_u32())
         );
-        let mut record = LeaseRecord {
-            holder: holder.clone(),
-            expires: self.expiry(ttl),
+        let now = self.clock.now();
+        let expires = expiry(now, ttl);
+        let mut takeable = vec![
+            StateCondition::Absent,
+            // Expired: the stored expiry is not after now.
+            StateCondition::Below(EXPIRES.into(), now.timestamp_millis() + 1),
+        ];
+        if let Some(work) = work {
+            takeable.push(StateCondition::Equals(
+                WORK.into(),
+                StateValue::Text(work.to_string()),
+            ));
+        }
+        let item = lease_item(name, &holder, expires, work);
+        let takeable = StateCondition::Any(takeable);
+        let taken = self
+            .patiently(|| self.table.put_item(&self.table_name, &item, &takeable))
+            .await
+            .map_err(aws)?;
+        Ok(taken.then(|| Lease {
+            name: name.to_string(),
+            holder,
             work: work.map(str::to_string),
-            takes_over: None,
-        };
-        let value = serde_json::to_string(&record).expect("a lease record serialises");
-        let created = patiently(|| self.params.put_if_absent(&parameter, &value))
-            .await
-            .map_err(aws)?;
-        if created.is_some() {
-            return Ok(Some(self.held(parameter, holder, &record)));
-        }
-        let Some(current) = self.current(&parameter).await.map_err(aws)? else {
-            // Released between our two calls: try once more from the start next time.
-            return Ok(None);
-        };
-        let may_take_over = match &current.record {
-            None => true,
-            Some(existing) => {
-                existing.expires <= self.clock.now()
-                    || (work.is_some() && existing.work.as_deref() == work)
-            }
-        };
-        if !may_take_over {
-            return Ok(None);
-        }
-        record.takes_over = Some(current.latest_version);
-        let value = serde_json::to_string(&record).expect("a lease record serialises");
-        let version = patiently(|| self.params.put(&parameter, &value))
-            .await
-            .map_err(aws)?;
-        if version == current.latest_version + 1 {
-            tracing::info!(lease = %parameter, "took over an expired or retried lease");
-            Ok(Some(self.held(parameter, holder, &record)))
-        } else {
-            Ok(None)
-        }
+            expires,
+        }))
+    }
+
+    /// Writes a lease an earlier version held elsewhere (an SSM parameter), so that the
+    /// holder keeps it until its expiry: only when no lease of that name is in the table.
+    /// `Ok(false)` when one is (it wins: it was taken in the table, by this version).
+    pub async fn carry_over(
+        &self,
+        name: &str,
+        holder: &str,
+        expires: DateTime<Utc>,
+        work: Option<&str>,
+    ) -> Result<bool, AwsError> {
+        let item = lease_item(name, holder, expiry(expires, Duration::ZERO), work);
+        self.patiently(|| {
+            self.table
+                .put_item(&self.table_name, &item, &StateCondition::Absent)
+        })
+        .await
     }
 
     /// Extends a held lease by `ttl` from now. `Ok(false)` when it is no longer ours (it
-    /// lapsed and someone else took it over).
+    /// lapsed and someone else took it over); the lease is then unchanged.
     pub async fn renew(&self, lease: &mut Lease, ttl: Duration) -> Result<bool, AwsError> {
-        let Some(current) = self.current(&lease.name).await? else {
-            return Ok(false);
-        };
-        let Some(mut record) = current
-            .record
-            .filter(|record| record.holder == lease.holder)
-        else {
-            return Ok(false);
-        };
-        record.expires = self.expiry(ttl);
-        record.takes_over = None;
-        let value = serde_json::to_string(&record).expect("a lease record serialises");
-        patiently(|| self.params.put(&lease.name, &value)).await?;
-        lease.expires = record.expires;
-        Ok(true)
+        let expires = expiry(self.clock.now(), ttl);
+        let item = lease_item(&lease.name, &lease.holder, expires, lease.work.as_deref());
+        let ours = held_by(&lease.holder);
+        let renewed = self
+            .patiently(|| self.table.put_item(&self.table_name, &item, &ours))
+            .await?;
+        if renewed {
+            lease.expires = expires;
+        }
+        Ok(renewed)
     }
 
     /// Gives the lease back, unless someone else holds it by now.
     pub async fn release(&self, lease: Lease) -> Result<(), AwsError> {
-        let Some(current) = self.current(&lease.name).await? else {
-            return Ok(());
-        };
-        if current
-            .record
-            .is_some_and(|record| record.holder == lease.holder)
-        {
-            patiently(|| self.params.delete(&lease.name)).await?;
-        }
+        let ours = held_by(&lease.holder);
+        self.patiently(|| {
+            self.table
+                .delete_item(&self.table_name, LEASE_ITEM_KIND, &lease.name, &ours)
+        })
+        .await?;
         Ok(())
     }
 
-    /// The lease as it stands: the latest version, unless that is a takeover write that
-    /// lost its race, in which case the winner's version (the one right after the version
-    /// both replaced) holds it.
-    async fn current(&self, parameter: &str) -> Result<Option<CurrentLease>, AwsError> {
-        let Some(latest) = patiently(|| self.params.get(parameter)).await? else {
-            return Ok(None);
-        };
-        let latest_version = latest.version;
-        let record = parse_record(&latest);
-        let winner_version = match &record {
-            Some(LeaseRecord {
-                takes_over: Some(replaced),
-                ..
-            }) if *replaced + 1 != latest_version => *replaced + 1,
-            _ => {
-                return Ok(Some(CurrentLease {
-                    latest_version,
-                    record,
-                }));
-            }
-        };
-        let winner = patiently(|| self.params.get_version(parameter, winner_version)).await?;
-        Ok(Some(CurrentLease {
-            latest_version,
-            // Without the winner's version (the parameter was recreated meanwhile) the
-            // latest write is the best evidence there is.
-            record: winner.as_ref().map_or(record, parse_record),
-        }))
-    }
-
-    fn expiry(&self, ttl: Duration) -> DateTime<Utc> {
-        self.clock.now() + chrono::TimeDelta::from_std(ttl).unwrap_or(chrono::TimeDelta::minutes(2))
-    }
-
-    fn held(&self, name: String, holder: String, record: &LeaseRecord) -> Lease {
-        Lease {
-            name,
-            holder,
-            expires: record.expires,
+    /// Runs one call, waiting out throttling with exponential backoff for up to
+    /// [`THROTTLE_PATIENCE`]; any other error, or throttling beyond that, is returned.
+    async fn patiently<T, Call, Attempt>(&self, call: Call) -> Result<T, AwsError>
+    where
+        Call: Fn() -> Attempt,
+        Attempt: Future<Output = Result<T, AwsError>>,
+    {
+        if self.table_name.is_empty() {
+            return Err(AwsError::new(
+                AwsErrorKind::InvalidRequest,
+                DYNAMODB_PUT_ITEM.name,
+                "no state table is configured: set STATE_TABLE (the CLI also takes \
+                 --state-table) to the stack's StateTableName output",
+            ));
         }
+        let backoff = Backoff {
+            first: THROTTLE_FIRST_BACKOFF,
+            max: THROTTLE_MAX_BACKOFF,
+            patience: THROTTLE_PATIENCE,
+        };
+        retry(
+            backoff,
+            |error: &AwsError| error.kind() == AwsErrorKind::Throttled,
+            call,
+        )
+        .await
+        .map_err(|gave_up| gave_up.error)
     }
 }
 
-fn parse_record(value: &ParameterValue) -> Option<LeaseRecord> {
-    serde_json::from_str(&value.value).ok()
+/// Attribute names of a lease item.
+const HOLDER: &str = "holder";
+const EXPIRES: &str = "expires_ms";
+const WORK: &str = "work";
+const TTL_ATTRIBUTE: &str = "expires_at";
+
+fn lease_item(name: &str, holder: &str, expires: DateTime<Utc>, work: Option<&str>) -> StateItem {
+    let mut item = StateItem::new(LEASE_ITEM_KIND, name)
+        .with_text(HOLDER, holder)
+        .with_number(EXPIRES, expires.timestamp_millis())
+        .with_number(TTL_ATTRIBUTE, (expires + TIDY_UP_AFTER).timestamp());
+    if let Some(work) = work {
+        item = item.with_text(WORK, work);
+    }
+    item
 }
 
-/// Runs one SSM call, waiting out throttling with exponential backoff for up to
-/// [`THROTTLE_PATIENCE`]; any other error, or throttling beyond that, is returned.
-async fn patiently<T, Call, Attempt>(call: Call) -> Result<T, AwsError>
-where
-    Call: Fn() -> Attempt,
-    Attempt: Future<Output = Result<T, AwsError>>,
-{
-    let backoff = Backoff {
-        first: THROTTLE_FIRST_BACKOFF,
-        max: THROTTLE_MAX_BACKOFF,
-        patience: THROTTLE_PATIENCE,
-    };
-    retry(
-        backoff,
-        |error: &AwsError| error.kind() == AwsErrorKind::Throttled,
-        call,
-    )
-    .await
-    .map_err(|gave_up| gave_up.error)
+fn held_by(holder: &str) -> StateCondition {
+    StateCondition::Equals(HOLDER.into(), StateValue::Text(holder.to_string()))
+}
+
+/// `now + ttl`, to the millisecond the table stores, so that the expiry a holder knows is
+/// exactly the one takers compare with.
+fn expiry(now: DateTime<Utc>, ttl: Duration) -> DateTime<Utc> {
+    let expires = now + chrono::TimeDelta::from_std(ttl).unwrap_or(chrono::TimeDelta::minutes(2));
+    DateTime::from_timestamp_millis(expires.timestamp_millis()).unwrap_or(expires)
 }
 
 fn random_u32() -> u32 {
@@ -308,205 +280,249 @@ mod tests {
     use crate::aws::clock::TokioClock;
     use crate::aws::fake::FakeAws;
 
+    const TABLE: &str = "acm-StateTable-1";
+
     fn leases(fake: &Arc<FakeAws>, clock: Arc<dyn Clock>) -> Leases {
-        Leases::new(fake.clone(), clock, "/acm/leases/", Duration::from_secs(60))
+        fake.create_state_table(TABLE);
+        Leases::new(fake.clone(), clock, TABLE, Duration::from_secs(60))
+    }
+
+    fn setup() -> (Arc<FakeAws>, Leases) {
+        let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(Utc::now()));
+        let fake = FakeAws::with_clock(clock.clone());
+        let leases = leases(&fake, clock);
+        (fake, leases)
+    }
+
+    async fn take(leases: &Leases, name: &str, work: Option<&str>) -> Option<Lease> {
+        leases
+            .try_acquire_for(name, work, Duration::from_secs(60))
+            .await
+            .unwrap()
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_held_lease_keeps_others_out_until_released() {
-        let fake = FakeAws::new();
-        let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(Utc::now()));
-        let leases = leases(&fake, clock);
-        let held = leases
-            .try_acquire_for("prod", None, Duration::from_secs(60))
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(
-            leases
-                .try_acquire_for("prod", None, Duration::from_secs(60))
-                .await
-                .unwrap()
-                .is_none()
-        );
-        assert!(
-            leases
-                .try_acquire_for("other", None, Duration::from_secs(60))
-                .await
-                .unwrap()
-                .is_some()
-        );
+        let (fake, leases) = setup();
+        let held = take(&leases, "prod", None).await.unwrap();
+        assert!(take(&leases, "prod", None).await.is_none());
+        assert!(take(&leases, "other", None).await.is_some());
         leases.release(held).await.unwrap();
+        assert!(take(&leases, "prod", None).await.is_some());
         assert!(
-            leases
-                .try_acquire_for("prod", None, Duration::from_secs(60))
-                .await
-                .unwrap()
-                .is_some()
+            fake.state_items(TABLE)
+                .iter()
+                .all(|item| item.pk == LEASE_ITEM_KIND && item.number(TTL_ATTRIBUTE).is_some()),
+            "every lease item can be tidied up by the table's TTL"
         );
     }
 
     #[tokio::test(start_paused = true)]
-    async fn an_expired_lease_is_taken_over_and_its_old_holder_cannot_release_it() {
-        let fake = FakeAws::new();
-        let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(Utc::now()));
-        let leases = leases(&fake, clock);
-        let stale = leases
-            .try_acquire_for("prod", None, Duration::from_secs(60))
-            .await
-            .unwrap()
-            .unwrap();
-        tokio::time::advance(Duration::from_secs(61)).await;
-        let fresh = leases
-            .try_acquire_for("prod", None, Duration::from_secs(60))
-            .await
-            .unwrap()
-            .unwrap();
-        leases.release(stale).await.unwrap();
+    async fn an_expired_lease_is_taken_over_and_its_old_holder_can_neither_renew_nor_release_it() {
+        let (fake, leases) = setup();
+        let mut stale = take(&leases, "prod", None).await.unwrap();
+        tokio::time::advance(Duration::from_secs(59)).await;
         assert!(
-            leases
-                .try_acquire_for("prod", None, Duration::from_secs(60))
+            take(&leases, "prod", None).await.is_none(),
+            "not before its expiry"
+        );
+        tokio::time::advance(Duration::from_secs(2)).await;
+        let fresh = take(&leases, "prod", None).await.unwrap();
+        assert!(
+            !leases
+                .renew(&mut stale, Duration::from_secs(60))
                 .await
                 .unwrap()
-                .is_none(),
+        );
+        leases.release(stale).await.unwrap();
+        assert!(
+            take(&leases, "prod", None).await.is_none(),
             "still held by the new holder"
         );
         leases.release(fresh).await.unwrap();
-        assert!(fake.parameters().is_empty());
+        assert!(fake.state_items(TABLE).is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_renewed_lease_outlives_its_first_expiry() {
+        let (_fake, leases) = setup();
+        let mut held = take(&leases, "prod", Some("request-1")).await.unwrap();
+        tokio::time::advance(Duration::from_secs(50)).await;
+        assert!(
+            leases
+                .renew(&mut held, Duration::from_secs(60))
+                .await
+                .unwrap()
+        );
+        tokio::time::advance(Duration::from_secs(50)).await;
+        assert!(take(&leases, "prod", None).await.is_none());
+        assert!(
+            take(&leases, "prod", Some("request-1")).await.is_some(),
+            "renewal keeps the work, so a retry of it still carries on at once"
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn waiting_is_bounded_and_reported() {
-        let fake = FakeAws::new();
-        let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(Utc::now()));
-        let leases = leases(&fake, clock);
-        let _held = leases
-            .try_acquire_for("prod", None, Duration::from_secs(60))
-            .await
-            .unwrap()
-            .unwrap();
+        let (_fake, leases) = setup();
+        let _held = take(&leases, "prod", None).await.unwrap();
         let error = leases
             .acquire("prod", None, Duration::from_secs(5))
             .await
             .unwrap_err();
         assert!(matches!(error, LeaseError::Busy { .. }));
-        assert!(error.to_string().contains("/acm/leases/prod"));
+        assert!(error.to_string().contains("prod"));
     }
+
     #[tokio::test(start_paused = true)]
-    async fn a_losing_takeover_write_neither_holds_the_lease_nor_locks_out_the_winner() {
-        let fake = FakeAws::new();
-        let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(Utc::now()));
-        let leases = leases(&fake, clock);
-        let ttl = Duration::from_secs(60);
-        let _dead = leases
-            .try_acquire_for("prod", None, ttl)
+    async fn a_dead_holders_lease_is_taken_within_its_expiry() {
+        let (_fake, leases) = setup();
+        let _dead = take(&leases, "prod", None).await.unwrap();
+        let started = tokio::time::Instant::now();
+        leases
+            .acquire("prod", None, Duration::from_secs(90))
             .await
-            .unwrap()
-            .unwrap();
-        tokio::time::advance(Duration::from_secs(61)).await;
-        // Two invocations see the same expired version 1; the winner's overwrite lands as
-        // version 2, the loser's right after it as version 3.
-        let mut winner = leases
-            .try_acquire_for("prod", None, ttl)
-            .await
-            .unwrap()
-            .unwrap();
-        let loser = LeaseRecord {
-            holder: "loser".into(),
-            expires: Utc::now() + chrono::TimeDelta::hours(1),
-            work: None,
-            takes_over: Some(1),
-        };
-        let version = fake
-            .put("/acm/leases/prod", &serde_json::to_string(&loser).unwrap())
-            .await
-            .unwrap();
-        assert_eq!(version, 3);
+            .expect("the lease of a dead holder comes free");
+        let waited = started.elapsed();
         assert!(
-            leases.renew(&mut winner, ttl).await.unwrap(),
-            "the winner still holds the lease"
+            waited >= Duration::from_secs(60) && waited < Duration::from_secs(62),
+            "taken {waited:?} after the dead holder took it; it expires after 60 s"
         );
-        assert!(
-            leases
-                .try_acquire_for("prod", None, ttl)
-                .await
-                .unwrap()
-                .is_none(),
-            "nobody else gets it while the winner holds it"
-        );
-        leases.release(winner).await.unwrap();
-        assert!(fake.parameters().is_empty(), "the winner gave it back");
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_retry_of_the_same_work_takes_over_at_once_and_other_work_waits() {
-        let fake = FakeAws::new();
-        let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(Utc::now()));
-        let leases = leases(&fake, clock);
-        let ttl = Duration::from_secs(60);
-        let _crashed = leases
-            .try_acquire_for("prod", Some("request-1"), ttl)
-            .await
-            .unwrap()
-            .unwrap();
+        let (_fake, leases) = setup();
+        let _crashed = take(&leases, "prod", Some("request-1")).await.unwrap();
         assert!(
-            leases
-                .try_acquire_for("prod", Some("request-2"), ttl)
-                .await
-                .unwrap()
-                .is_none(),
+            take(&leases, "prod", Some("request-2")).await.is_none(),
             "another request must wait"
         );
         assert!(
-            leases
-                .try_acquire_for("prod", None, ttl)
-                .await
-                .unwrap()
-                .is_none(),
+            take(&leases, "prod", None).await.is_none(),
             "work without an identity must wait"
         );
-        let retried = leases
-            .try_acquire_for("prod", Some("request-1"), ttl)
-            .await
-            .unwrap();
         assert!(
-            retried.is_some(),
+            take(&leases, "prod", Some("request-1")).await.is_some(),
             "the retry of request-1 carries on at once"
         );
         assert!(
-            leases
-                .try_acquire_for("prod", Some("request-2"), ttl)
-                .await
-                .unwrap()
-                .is_none(),
+            take(&leases, "prod", Some("request-2")).await.is_none(),
             "and then holds it against others"
         );
     }
 
     #[tokio::test(start_paused = true)]
-    async fn throttled_lease_calls_back_off_instead_of_failing() {
+    async fn a_missing_state_table_fails_naming_the_setting() {
         let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(Utc::now()));
         let fake = FakeAws::with_clock(clock.clone());
-        fake.configure(|settings| settings.ssm_calls_per_second = Some(1));
-        let leases = leases(&fake, clock);
-        let mut held = Vec::new();
-        for name in ["a", "b", "c", "d"] {
-            let lease = leases
-                .acquire(name, None, Duration::from_secs(30))
-                .await
-                .expect("throttling is waited out");
-            held.push(lease);
-        }
-        for lease in held {
-            leases
-                .release(lease)
-                .await
-                .expect("throttling is waited out");
-        }
-        assert!(fake.parameters().is_empty());
+        let unset = Leases::new(fake.clone(), clock.clone(), "", Duration::from_secs(60));
+        let error = unset
+            .try_acquire_for("prod", None, Duration::from_secs(60))
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("STATE_TABLE"), "{error}");
+        let absent = Leases::new(fake, clock, "nope", Duration::from_secs(60));
+        let error = absent
+            .try_acquire_for("prod", None, Duration::from_secs(60))
+            .await
+            .unwrap_err();
         assert!(
-            fake.call_counts()[crate::model::operations::SSM_PUT_PARAMETER.name] >= 4,
-            "every lease was written"
+            error.to_string().contains("ResourceNotFoundException"),
+            "{error}"
         );
+    }
+
+    /// What one invocation does next in the interleaving test.
+    #[derive(Debug, Clone)]
+    enum Step {
+        /// Takes the lease unless it holds it.
+        Take { actor: usize, with_work: bool },
+        /// Renews the lease it holds.
+        Renew { actor: usize },
+        /// Gives the lease back.
+        Release { actor: usize },
+        /// Dies holding whatever it holds.
+        Crash { actor: usize },
+        /// Dies, and Lambda retries the same work: a new invocation takes the lease for it.
+        Retry { actor: usize },
+        /// Time passes.
+        Wait { seconds: u64 },
+    }
+
+    fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+        use proptest::prelude::*;
+        let actor = 0..3usize;
+        prop_oneof![
+            (actor.clone(), any::<bool>())
+                .prop_map(|(actor, with_work)| Step::Take { actor, with_work }),
+            actor.clone().prop_map(|actor| Step::Renew { actor }),
+            actor.clone().prop_map(|actor| Step::Release { actor }),
+            actor.clone().prop_map(|actor| Step::Crash { actor }),
+            actor.prop_map(|actor| Step::Retry { actor }),
+            (0..90u64).prop_map(|seconds| Step::Wait { seconds }),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+        /// Two invocations never both hold the lease, whatever the order of takes,
+        /// renewals, releases, crashes, retries and waits. Each invocation has its own
+        /// work; a retry is a new invocation of a dead one's work.
+        #[test]
+        fn two_holders_never_both_hold_the_lease(steps in proptest::collection::vec(step(), 1..60)) {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let (_fake, leases) = setup();
+                let ttl = Duration::from_secs(60);
+                let work = |actor: usize| format!("request-{actor}");
+                let mut held: Vec<Option<Lease>> = vec![None, None, None];
+                for step in &steps {
+                    match *step {
+                        Step::Take { actor, with_work } => {
+                            if held[actor].is_none() {
+                                let work = with_work.then(|| work(actor));
+                                held[actor] = leases
+                                    .try_acquire_for("prod", work.as_deref(), ttl)
+                                    .await
+                                    .unwrap();
+                            }
+                        }
+                        Step::Renew { actor } => {
+                            if let Some(lease) = held[actor].as_mut()
+                                && !leases.renew(lease, ttl).await.unwrap()
+                            {
+                                held[actor] = None;
+                            }
+                        }
+                        Step::Release { actor } => {
+                            if let Some(lease) = held[actor].take() {
+                                leases.release(lease).await.unwrap();
+                            }
+                        }
+                        Step::Crash { actor } => held[actor] = None,
+                        Step::Retry { actor } => {
+                            held[actor] = leases
+                                .try_acquire_for("prod", Some(&work(actor)), ttl)
+                                .await
+                                .unwrap();
+                        }
+                        Step::Wait { seconds } => {
+                            tokio::time::advance(Duration::from_secs(seconds)).await;
+                        }
+                    }
+                    let now = leases.clock.now();
+                    let holders: Vec<usize> = (0..held.len())
+                        .filter(|actor| held[*actor].as_ref().is_some_and(|lease| lease.expires > now))
+                        .collect();
+                    assert!(holders.len() <= 1, "{holders:?} all hold the lease after {step:?}");
+                }
+            });
+        }
     }
 }
