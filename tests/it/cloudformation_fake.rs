@@ -217,9 +217,10 @@ fn short_invocation() -> aurora_clone_manager::run::machinery::context::Invocati
 
 fn waiting_records(env: &FakeEnv) -> Vec<String> {
     env.fake
-        .parameters()
-        .into_keys()
-        .filter(|name| name.starts_with("/acm/deferred-clones/"))
+        .state_items(&env.app.config.state_table)
+        .into_iter()
+        .filter(|item| item.pk == "deferred-clone")
+        .map(|item| item.sk)
         .collect()
 }
 

@@ -33,4 +33,5 @@ mod rds_wire;
 mod refresh_fake;
 mod serverless_fake;
 mod serverless_moto;
+mod state_table_fake;
 mod template_config;

@@ -22,6 +22,7 @@ use crate::run::machinery::lease::Lease;
 use crate::run::machinery::teardown::{self, TeardownReport};
 use crate::run::workflows::deferred;
 use crate::run::workflows::finish::{self, FinishMode, FinishOutcome};
+use crate::run::workflows::upgrade;
 
 /// How long a finishing chain follows a new copy: a full copy of a large volume takes hours;
 /// past this, the next maintenance sweep adds its instance.
@@ -140,6 +141,10 @@ pub async fn run(
     .await?;
     if dry_run {
         return dry_run_report(app, &config).await;
+    }
+    // Before any lease is taken: an earlier version's SSM leases must count.
+    if let Err(error) = upgrade::carry_over_ssm_records(app).await {
+        tracing::error!(%error, "could not carry SSM leases and records over to the state table");
     }
     // Take the leases of the roots to change first, so that the one inventory read next
     // cannot miss a clone a concurrent request starts.

@@ -17,3 +17,4 @@ pub mod refresh;
 pub mod resource;
 pub mod status;
 pub mod sweep;
+pub mod upgrade;
