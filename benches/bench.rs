@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use aurora_clone_manager::aws::clock::{Clock, SystemClock, TokioClock};
 use aurora_clone_manager::aws::failure::Faults;
-use aurora_clone_manager::aws::fake::{FakeAws, FakeClusterSeed};
+use aurora_clone_manager::aws::fake::{FAKE_STATE_TABLE, FakeAws, FakeClusterSeed};
 use aurora_clone_manager::aws::hooks::{Call, Hook, Hooked};
 use aurora_clone_manager::aws::{
     AwsError, ClusterInfo, ClusterMember, InstanceInfo, KeyAlias, Ports, SecretSummary, Tags,
@@ -194,8 +194,10 @@ struct Account {
     app: Arc<Context>,
 }
 
-fn account(roots: usize, total: usize, clock: Arc<dyn Clock>, config: Config) -> Account {
+fn account(roots: usize, total: usize, clock: Arc<dyn Clock>, mut config: Config) -> Account {
     let fake = FakeAws::with_clock(clock.clone());
+    config.state_table = FAKE_STATE_TABLE.to_string();
+    fake.create_state_table(&config.state_table);
     fake.configure(|settings| settings.describes_until_available = 0);
     for index in 0..roots {
         fake.seed_cluster(FakeClusterSeed::root(&format!("root-{index:03}")));

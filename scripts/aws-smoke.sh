@@ -689,11 +689,17 @@ deploy_stack() {
     listing_note "(builds bootstrap.zip, then makes these calls:)"
     env "${build_env[@]}" DRY_RUN=1 bash "$preview/build.sh" --no-build --skip-tests "${overrides[@]}" 2>"$work/err" >&3 ||
       die "build.sh's dry run failed: $(last_error)"
-    return 0
+  else
+    env "${build_env[@]}" ./build.sh "${build_flags[@]}" "${overrides[@]}" >&2 ||
+      die "build.sh did not deploy $stack_name (its output is above)"
+    pass "stack $stack_name deployed"
   fi
-  env "${build_env[@]}" ./build.sh "${build_flags[@]}" "${overrides[@]}" >&2 ||
-    die "build.sh did not deploy $stack_name (its output is above)"
-  pass "stack $stack_name deployed"
+  # The CLI takes its leases in the stack's table.
+  local table
+  table="$(aws_out "$stack_name-StateTable-EXAMPLE" cloudformation describe-stacks --stack-name "$stack_name" \
+    --query "Stacks[0].Outputs[?OutputKey=='StateTableName'].OutputValue" --output text)" ||
+    die "could not read the stack's StateTableName output: $(last_error)"
+  cli_globals+=(--state-table "$table")
 }
 
 create_roles() {

@@ -94,13 +94,22 @@ export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true
 export AWS_CONFIG_FILE="$work/no-aws-config" AWS_SHARED_CREDENTIALS_FILE="$work/no-aws-credentials"
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL STACK_NAME
+# The stack makes this table (its StateTableName output); here the demo makes it.
+export STATE_TABLE="$stack-StateTable-DEMO"
 
-step "Seeding the production root cluster $root_cluster (one writer instance)"
-.venv/bin/python - "$endpoint" "$root_cluster" <<'PYTHON'
+step "Seeding the production root cluster $root_cluster (one writer instance) and the state table"
+.venv/bin/python - "$endpoint" "$root_cluster" "$STATE_TABLE" <<'PYTHON'
 import sys
 import boto3
 
-endpoint, cluster_id = sys.argv[1], sys.argv[2]
+endpoint, cluster_id, table = sys.argv[1], sys.argv[2], sys.argv[3]
+boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1").create_table(
+    TableName=table,
+    AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+    KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+    BillingMode="PAY_PER_REQUEST",
+)
+print(f"created the state table {table}")
 rds = boto3.client("rds", endpoint_url=endpoint, region_name="us-east-1")
 rds.create_db_cluster(
     DBClusterIdentifier=cluster_id,

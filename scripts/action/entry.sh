@@ -20,6 +20,7 @@
 #   ACM_PRINCIPALS         IAM principal ARNs (space or line separated) that may read the
 #                          clone's own password; none: the clone keeps its source's password
 #   ACM_FUNCTION_ROLE_ARN  the deployment's RoleArn output, so its sweep can delete the clone
+#   ACM_STATE_TABLE        the deployment's StateTableName output, where the CLI takes its leases
 #   ACM_INSTANCE_CLASS     the clone's instance class [default: the source writer's]
 #   ACM_ENDPOINT_URL       send every AWS call here (an emulator)
 #   ACM_BINARY             the CLI [default: aurora-clone-manager on PATH]
@@ -51,6 +52,7 @@ main() {
   [[ -n "${ACM_REGION:-}" ]] && global+=(--region "$ACM_REGION")
   [[ -n "${ACM_ENDPOINT_URL:-}" ]] && global+=(--endpoint-url "$ACM_ENDPOINT_URL")
   [[ -n "${ACM_FUNCTION_ROLE_ARN:-}" ]] && global+=(--function-role-arn "$ACM_FUNCTION_ROLE_ARN")
+  [[ -n "${ACM_STATE_TABLE:-}" ]] && global+=(--state-table "$ACM_STATE_TABLE")
   [[ -n "${GITHUB_OUTPUT:-}" ]] || die "GITHUB_OUTPUT is not set: this runs as a GitHub Actions step"
 
   local id

@@ -103,6 +103,10 @@ def check(document: dict, template: dict | None = None) -> list[str]:
         **document.get("parameters", {}),
     )
     identity = role_identity_statements(res)
+    # The table's name is CloudFormation's choice; the flows name theirs.
+    if "state_table_arn" in document:
+        text = json.dumps(identity).replace("<GetAtt:StateTable.Arn>", document["state_table_arn"])
+        identity = json.loads(text)
     default_key = default_key_statements(res, document["role_arn"])
     problems: list[str] = []
     seen: set[tuple] = set()

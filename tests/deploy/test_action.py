@@ -278,6 +278,7 @@ class EntryAgainstMotoTest(unittest.TestCase):
                 "ACM_STACK": "aurora-clone-manager",
                 "ACM_ENDPOINT_URL": self.endpoint,
                 "ACM_BINARY": str(self.binary),
+                "ACM_STATE_TABLE": "acm-StateTable-ACTION",
                 "GITHUB_OUTPUT": str(github_output),
             }
         )
@@ -290,6 +291,10 @@ class EntryAgainstMotoTest(unittest.TestCase):
             " MasterUsername='postgres', MasterUserPassword='root-password-0', DatabaseName='app')\n"
             "rds.create_db_instance(DBInstanceIdentifier='prod-db-writer', DBClusterIdentifier='prod-db',"
             " Engine='aurora-postgresql', DBInstanceClass='db.r6g.large')\n"
+            "boto3.client('dynamodb', endpoint_url=endpoint).create_table(TableName='acm-StateTable-ACTION',"
+            " AttributeDefinitions=[{'AttributeName': 'pk', 'AttributeType': 'S'}, {'AttributeName': 'sk', 'AttributeType': 'S'}],"
+            " KeySchema=[{'AttributeName': 'pk', 'KeyType': 'HASH'}, {'AttributeName': 'sk', 'KeyType': 'RANGE'}],"
+            " BillingMode='PAY_PER_REQUEST')\n"
             "print('{}')"
         )
         provision_inputs = {"ACM_SOURCE": "prod-db", "ACM_TTL": "3d", "ACM_PRINCIPALS": PRINCIPAL}

@@ -156,6 +156,7 @@ ENVIRONMENT_VARIABLES = {
     "EVENT_BUS_NAME",
     "RETRY_MODE",
     "RETRY_MAX_ATTEMPTS",
+    "STATE_TABLE",
     "DEFAULT_CLONE_TTL",
     "EXPIRY_WARNING",
 }
@@ -487,7 +488,7 @@ def rds_managed_and_other_deployments_secrets_stay_out_of_reach(res: Resolver) -
 
 
 @check
-def parameters_read_under_the_stack_path_and_only_leases_written(res: Resolver) -> Problems:
+def parameters_read_under_the_stack_path_and_only_earlier_leases_deleted(res: Resolver) -> Problems:
     path = arn("ssm", f"parameter/{STACK_NAME}/*")
     written = [arn("ssm", f"parameter/{STACK_NAME}/leases/*"), arn("ssm", f"parameter/{STACK_NAME}/deferred-clones/*")]
     problems = []
@@ -503,16 +504,46 @@ def parameters_read_under_the_stack_path_and_only_leases_written(res: Resolver) 
     waiting = arn("ssm", f"parameter/{STACK_NAME}/deferred-clones/clone-1")
     for parameter, why in ((config, "config"), (lease, "lease"), (waiting, "waiting clone")):
         d.expect(True, "ssm:GetParameter", parameter, {}, why)
-    for action in ("ssm:PutParameter", "ssm:DeleteParameter"):
-        d.expect(True, action, lease, {}, "lease")
-        d.expect(True, action, waiting, {}, "waiting clone")
-        d.expect(False, action, config, {}, "the config is the operator's")
+    # An earlier version's leases and records are deleted once carried over; nothing is
+    # written to SSM any more.
+    d.expect(True, "ssm:DeleteParameter", lease, {}, "earlier lease")
+    d.expect(True, "ssm:DeleteParameter", waiting, {}, "earlier waiting clone")
+    d.expect(False, "ssm:DeleteParameter", config, {}, "the config is the operator's")
+    for parameter in (lease, waiting, config):
+        d.expect(False, "ssm:PutParameter", parameter, {}, "nothing is written to SSM")
     for action in ("ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"):
         d.expect(False, action, arn("ssm", "parameter/other-stack/maintenance-config"), {}, "other path")
     # Waiting clones are read back by their path.
     d.expect(True, "ssm:GetParametersByPath", arn("ssm", f"parameter/{STACK_NAME}/deferred-clones"), {}, "waiting clones")
     d.expect(False, "ssm:GetParametersByPath", arn("ssm", "parameter/other-stack/deferred-clones"), {}, "other path")
     return problems + d.problems
+
+
+@check
+def the_state_table_is_the_only_table_and_is_kept(res: Resolver) -> Problems:
+    problems = []
+    for s in role_statements(res):
+        if allows(s, "dynamodb:"):
+            actions = set(as_list(s["Action"]))
+            if not actions <= {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"}:
+                problems.append(f"{s.get('Sid')}: DynamoDB actions {sorted(actions)}")
+            if as_list(s["Resource"]) != ["<GetAtt:StateTable.Arn>"]:
+                problems.append(f"{s.get('Sid')}: DynamoDB on {s['Resource']}")
+    table = res.resources()["StateTable"]
+    properties = table["Properties"]
+    if table.get("DeletionPolicy") != "Retain" or table.get("UpdateReplacePolicy") != "Retain":
+        problems.append("the state table must be kept on delete and replacement")
+    if "TableName" in properties:
+        problems.append("a fixed TableName keeps a stack of the same name from being made again")
+    if properties.get("KeySchema") != [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]:
+        problems.append(f"key schema {properties.get('KeySchema')}")
+    if properties.get("TimeToLiveSpecification") != {"AttributeName": "expires_at", "Enabled": True}:
+        problems.append(f"TTL {properties.get('TimeToLiveSpecification')}")
+    if properties.get("BillingMode") != "PAY_PER_REQUEST":
+        problems.append("the state table is billed per request")
+    if properties.get("PointInTimeRecoverySpecification") != {"PointInTimeRecoveryEnabled": True}:
+        problems.append("the state table keeps point-in-time recovery")
+    return problems
 
 
 @check
@@ -701,6 +732,7 @@ def function_is_configured_for_the_finisher(res: Resolver) -> Problems:
         "EVENT_BUS_NAME": "default",
         "RETRY_MODE": "standard",
         "RETRY_MAX_ATTEMPTS": "8",
+        "STATE_TABLE": "<Ref:StateTable>",
     }
     problems += [f"{k}={variables.get(k)!r}, expected {v!r}" for k, v in wanted.items() if variables.get(k) != v]
     invoke_config = res.resources().get("FunctionEventInvokeConfig", {}).get("Properties", {})
@@ -944,8 +976,11 @@ class TemplateChecks(unittest.TestCase):
     def test_rds_managed_and_other_deployments_secrets_stay_out_of_reach(self):
         self.assert_no_problems("rds_managed_and_other_deployments_secrets_stay_out_of_reach")
 
-    def test_parameters_read_under_the_stack_path_and_only_leases_written(self):
-        self.assert_no_problems("parameters_read_under_the_stack_path_and_only_leases_written")
+    def test_the_state_table_is_the_only_table_and_is_kept(self):
+        self.assert_no_problems("the_state_table_is_the_only_table_and_is_kept")
+
+    def test_parameters_read_under_the_stack_path_and_only_earlier_leases_deleted(self):
+        self.assert_no_problems("parameters_read_under_the_stack_path_and_only_earlier_leases_deleted")
 
     def test_events_only_on_the_default_bus(self):
         self.assert_no_problems("events_only_on_the_default_bus")
@@ -1109,11 +1144,15 @@ MUTATIONS: list[tuple[str, str, Callable[[dict, dict], None], dict]] = [
         t, "SecretsDenyRdsManagedSecrets"), {}),
     ("rds_managed_and_other_deployments_secrets_stay_out_of_reach", "no re-tagging deny", lambda t, e: _remove(
         t, "SecretsDenyRetaggingOtherDeployments"), {}),
-    ("parameters_read_under_the_stack_path_and_only_leases_written", "all parameters", lambda t, e: statement(
+    ("parameters_read_under_the_stack_path_and_only_earlier_leases_deleted", "all parameters", lambda t, e: statement(
         t, "ParametersReadUnderOurPath").update(Resource=sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/*")), {}),
-    ("parameters_read_under_the_stack_path_and_only_leases_written", "the config writable", lambda t, e: statement(
-        t, "LeasesAndRecordsWrittenUnderOurPath").update(Resource=sub(
+    ("parameters_read_under_the_stack_path_and_only_earlier_leases_deleted", "the config writable", lambda t, e: statement(
+        t, "EarlierLeasesAndRecordsDeletedUnderOurPath").update(Resource=sub(
             "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${AWS::StackName}/*")), {}),
+    ("the_state_table_is_the_only_table_and_is_kept", "every table", lambda t, e: statement(
+        t, "StateTableItems").update(Resource="*"), {}),
+    ("the_state_table_is_the_only_table_and_is_kept", "deleted with the stack", lambda t, e: t["Resources"]["StateTable"].update(
+        DeletionPolicy="Delete"), {}),
     ("events_only_on_the_default_bus", "every bus", lambda t, e: statement(t, "LifecycleEventsOnDefaultBus").update(
         Resource=sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/*")), {}),
     ("events_only_on_the_default_bus", "any source", lambda t, e: statement(t, "LifecycleEventsOnDefaultBus").pop(

@@ -768,3 +768,21 @@ async fn the_proxy_refuses_to_scale_to_zero_a_restore_of_a_version_without_auto_
         Some(Some(0.0))
     );
 }
+
+#[tokio::test]
+async fn the_proxy_refuses_a_state_key_that_is_too_long() {
+    let account = account().await;
+    let item = aurora_clone_manager::aws::StateItem::new("lease", &"s".repeat(1025));
+    let error = account
+        .ports
+        .state
+        .put_item(
+            "acm-state",
+            &item,
+            &aurora_clone_manager::aws::StateCondition::Absent,
+        )
+        .await
+        .unwrap_err();
+    assert_code(&error, "ValidationException");
+    account.assert_one_refusal(rules::DYNAMODB_KEY_LENGTH);
+}

@@ -438,3 +438,44 @@ async fn the_fake_refuses_to_scale_to_zero_a_restore_of_a_version_without_auto_p
         Some(600)
     );
 }
+
+#[tokio::test]
+async fn the_fake_refuses_a_state_key_that_is_empty_or_too_long() {
+    let (fake, ports) = fake_with_root();
+    fake.create_state_table("acm-state");
+    for (pk, sk) in [("lease", ""), ("", "prod"), ("lease", &*"s".repeat(1025))] {
+        let item = aurora_clone_manager::aws::StateItem::new(pk, sk);
+        let error = ports
+            .state
+            .put_item(
+                "acm-state",
+                &item,
+                &aurora_clone_manager::aws::StateCondition::Always,
+            )
+            .await
+            .unwrap_err();
+        assert_refused(&error, rules::DYNAMODB_KEY_LENGTH, "ValidationException");
+        let error = ports.state.get_item("acm-state", pk, sk).await.unwrap_err();
+        assert_refused(&error, rules::DYNAMODB_KEY_LENGTH, "ValidationException");
+    }
+    assert!(fake.state_items("acm-state").is_empty());
+}
+
+#[tokio::test]
+async fn the_fake_refuses_a_state_item_over_400_kb() {
+    let (fake, ports) = fake_with_root();
+    fake.create_state_table("acm-state");
+    let item = aurora_clone_manager::aws::StateItem::new("deferred-clone", "acm-db")
+        .with_text("job", &"x".repeat(400 * 1024));
+    let error = ports
+        .state
+        .put_item(
+            "acm-state",
+            &item,
+            &aurora_clone_manager::aws::StateCondition::Always,
+        )
+        .await
+        .unwrap_err();
+    assert_refused(&error, rules::DYNAMODB_ITEM_SIZE, "ValidationException");
+    assert!(fake.state_items("acm-state").is_empty());
+}

@@ -43,6 +43,7 @@ impl Account {
     async fn new() -> Account {
         let proxy = moto_harness::moto_account_proxy(FaultSchedule::none()).await;
         let sdk = moto_harness::sdk_config(&proxy.endpoint());
+        moto_harness::create_state_table(&sdk, moto_harness::MOTO_STATE_TABLE).await;
         Account { proxy, sdk }
     }
 
@@ -61,6 +62,8 @@ impl Account {
             self.proxy.endpoint(),
             "--poll-interval".to_string(),
             "1".to_string(),
+            "--state-table".to_string(),
+            moto_harness::MOTO_STATE_TABLE.to_string(),
         ];
         all.extend(args.iter().map(|arg| arg.to_string()));
         run_cli(all).await
@@ -73,6 +76,8 @@ impl Account {
             self.proxy.endpoint(),
             "--poll-interval".to_string(),
             "1".to_string(),
+            "--state-table".to_string(),
+            moto_harness::MOTO_STATE_TABLE.to_string(),
         ];
         all.extend(args.iter().map(|arg| arg.to_string()));
         let env = vec![(
@@ -146,6 +151,7 @@ async fn run_cli_with_env(args: Vec<String>, env: Vec<(String, String)>) -> Ran 
             .env_remove("AWS_ENDPOINT_URL")
             .env_remove("AWS_SESSION_TOKEN")
             .env_remove("STACK_NAME")
+            .env_remove("STATE_TABLE")
             .env_remove("RUST_LOG")
             .write_stdin("")
             .timeout(Duration::from_secs(120))

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aurora_clone_manager::aws::clock::{Clock, TokioClock};
-use aurora_clone_manager::aws::fake::FakeAws;
+use aurora_clone_manager::aws::fake::{FAKE_STATE_TABLE, FakeAws};
 use aurora_clone_manager::input::cfn::parse_request;
 use aurora_clone_manager::input::event::{Event, dispatch};
 use aurora_clone_manager::input::maintenance_config::{
@@ -826,13 +826,10 @@ fn fresh_app() -> (Arc<Context>, Arc<RecordingResponder>) {
     ));
     let fake = FakeAws::with_clock(clock.clone());
     let responder = Arc::new(RecordingResponder::default());
-    let app = Context::new(
-        Config::for_stack("acm"),
-        fake.ports(),
-        responder.clone(),
-        clock,
-        "us-east-1",
-    );
+    let mut config = Config::for_stack("acm");
+    config.state_table = FAKE_STATE_TABLE.to_string();
+    fake.create_state_table(&config.state_table);
+    let app = Context::new(config, fake.ports(), responder.clone(), clock, "us-east-1");
     (Arc::new(app), responder)
 }
 

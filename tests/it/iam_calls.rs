@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aurora_clone_manager::aws::fake::FakeAws;
+use aurora_clone_manager::aws::fake::{FAKE_STATE_TABLE, FakeAws};
 use aurora_clone_manager::aws::hooks::{Answer, Call, Hook};
 use aurora_clone_manager::aws::{
     AwsError, BusEvent, InstanceRequest, KeyRef, KeyRequest, Keys, Params, RestoreRequest,
@@ -295,6 +295,10 @@ impl Hook for Recorder {
             ("Params", "list_path") => {
                 let path_arn = parameter_arn(text("path").trim_end_matches('/'));
                 self.record(action, &path_arn, Map::new());
+            }
+            ("StateTable", _) => {
+                let table = arn("dynamodb", &format!("table/{}", text("table")));
+                self.record(action, &table, Map::new());
             }
             // GetCallerIdentity needs no permission: nothing to record.
             ("Identity", "caller") => {}
@@ -636,7 +640,22 @@ async fn run_every_flow() -> Vec<Value> {
         )
         .await
         .unwrap();
+    // A lease an earlier version kept in SSM, which the run carries over and deletes.
+    env.fake
+        .put(
+            &format!("/{STACK}/leases/retired"),
+            &json!({"holder": "earlier", "expires": "2020-01-01T00:00:00Z"}).to_string(),
+        )
+        .await
+        .unwrap();
     env.send(scheduled_event()).await;
+    assert!(
+        !env.fake
+            .parameters()
+            .keys()
+            .any(|name| name.contains("/leases/")),
+        "the earlier lease was carried over"
+    );
     env.run_continuations().await;
     tokio::time::advance(Duration::from_secs(5 * 24 * 3600)).await;
     env.send(scheduled_event()).await;
@@ -700,6 +719,7 @@ async fn every_call_of_every_flow_is_allowed_and_every_allowed_action_is_used() 
         "account": ACCOUNT,
         "role_arn": ROLE,
         "default_key_arn": arn("kms", &format!("key/{DEFAULT_KEY_ID}")),
+        "state_table_arn": arn("dynamodb", &format!("table/{FAKE_STATE_TABLE}")),
         "parameters": {},
         "calls": calls,
     });

@@ -40,7 +40,9 @@ fn start_function(runtime: &RuntimeApi, endpoint: &str, configured: bool) -> tok
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     if configured {
-        command.env("STACK_NAME", "acm");
+        command
+            .env("STACK_NAME", "acm")
+            .env("STATE_TABLE", crate::moto_harness::MOTO_STATE_TABLE);
     }
     command.spawn().expect("start the bootstrap binary")
 }
@@ -74,6 +76,7 @@ async fn the_binary_serves_cloudformation_schedule_and_manual_events_under_a_lam
     let proxy = moto_account_proxy(FaultSchedule::none()).await;
     let sdk = sdk_config(&proxy.endpoint());
     seed_root(&sdk, "prod-db").await;
+    crate::moto_harness::create_state_table(&sdk, crate::moto_harness::MOTO_STATE_TABLE).await;
     aws_sdk_ssm::Client::new(&sdk)
         .put_parameter()
         .name("/acm/maintenance-config")

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use aurora_clone_manager::aws::clock::{Clock, TokioClock};
 use aurora_clone_manager::aws::failure::Faults;
-use aurora_clone_manager::aws::fake::{FakeAws, FakeClusterSeed};
+use aurora_clone_manager::aws::fake::{FAKE_STATE_TABLE, FakeAws, FakeClusterSeed};
 use aurora_clone_manager::aws::{ClusterInfo, Ports, Tags};
 use aurora_clone_manager::lambda::handler::handle_event;
 use aurora_clone_manager::metrics::RecordedMetrics;
@@ -62,7 +62,9 @@ impl FakeEnv {
         let fake = FakeAws::with_clock(clock.clone());
         let mut config = Config::for_stack("acm");
         config.poll_interval = Duration::from_secs(10);
+        config.state_table = FAKE_STATE_TABLE.to_string();
         change(&mut config);
+        fake.create_state_table(&config.state_table);
         let faults = Faults::new();
         let responses = Arc::new(RecordingResponder::default());
         let metrics = Arc::new(RecordedMetrics::default());

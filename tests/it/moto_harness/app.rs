@@ -53,6 +53,7 @@ pub async fn moto_env_with_ports(
     let mut config = Config::for_stack("acm");
     config.poll_interval = Duration::from_millis(200);
     config.lease_wait = Duration::from_secs(30);
+    config.state_table = MOTO_STATE_TABLE.to_string();
     change(&mut config);
     let connection = Connection {
         region: Some("us-east-1".into()),
@@ -64,6 +65,7 @@ pub async fn moto_env_with_ports(
         }),
     };
     let sdk_for_app = load_sdk_config(&connection, &config.retry).await;
+    create_state_table(&sdk_for_app, &config.state_table).await;
     let mut ports = sdk_ports(&sdk_for_app);
     change_ports(&mut ports);
     let passwords = Arc::new(PasswordChanges::default());
@@ -89,6 +91,42 @@ pub async fn moto_env_with_ports(
         passwords,
         metrics,
     }
+}
+
+/// The state table each test account gets, made as the template makes it.
+pub const MOTO_STATE_TABLE: &str = "acm-StateTable-MOTO";
+
+/// Creates the state table in moto with the key the template declares: string `pk` and
+/// `sk`, billed per request.
+pub async fn create_state_table(sdk: &aws_config::SdkConfig, name: &str) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    let key = |name: &str, key_type| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(key_type)
+            .build()
+            .unwrap()
+    };
+    aws_sdk_dynamodb::Client::new(sdk)
+        .create_table()
+        .table_name(name)
+        .attribute_definitions(attribute("pk"))
+        .attribute_definitions(attribute("sk"))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("moto creates the state table");
 }
 
 /// The stack that sends the tests' CloudFormation requests.

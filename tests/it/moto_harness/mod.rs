@@ -32,8 +32,8 @@ pub mod validate;
 // Shortcuts for tests; a binary that uses few of them must not warn.
 #[allow(unused_imports)]
 pub use app::{
-    MotoEnv, PasswordChanges, STACK_ID, cfn_request, lambda_invocation, moto_env, moto_env_with,
-    moto_env_with_ports, send,
+    MOTO_STATE_TABLE, MotoEnv, PasswordChanges, STACK_ID, cfn_request, create_state_table,
+    lambda_invocation, moto_env, moto_env_with, moto_env_with_ports, send,
 };
 #[allow(unused_imports)]
 pub use capture::{Capture, CapturedResponse, response_capture};

@@ -616,6 +616,14 @@ fn json_rules(service: &str, operation: &str, body: &Value, region: &str) -> Res
                 })?;
             }
         }
+        ("dynamodb", "PutItem") => rules::check_state_item(&state_item(&body["Item"]))?,
+        ("dynamodb", "GetItem" | "DeleteItem") => {
+            let key = &body["Key"];
+            rules::check_state_key(
+                key["pk"]["S"].as_str().unwrap_or_default(),
+                key["sk"]["S"].as_str().unwrap_or_default(),
+            )?;
+        }
         ("ssm", "PutParameter") => {
             rules::check_parameter_name(text("Name"), region)?;
             if text("Tier") != "Advanced" {
@@ -625,6 +633,26 @@ fn json_rules(service: &str, operation: &str, body: &Value, region: &str) -> Res
         _ => {}
     }
     Ok(())
+}
+
+/// A DynamoDB item in its wire form (`{"pk": {"S": ".."}, "n": {"N": "1"}}`) as the rules
+/// see it; other attribute types are counted as text of their JSON.
+fn state_item(item: &Value) -> aurora_clone_manager::aws::StateItem {
+    use aurora_clone_manager::aws::{StateItem, StateValue};
+    let text = |name: &str| item[name]["S"].as_str().unwrap_or_default().to_string();
+    let mut state = StateItem::new(&text("pk"), &text("sk"));
+    for (name, value) in item.as_object().into_iter().flatten() {
+        if name == "pk" || name == "sk" {
+            continue;
+        }
+        let value = match (value["S"].as_str(), value["N"].as_str()) {
+            (Some(text), _) => StateValue::Text(text.to_string()),
+            (None, Some(number)) => StateValue::Number(number.parse().unwrap_or(i64::MAX)),
+            _ => StateValue::Text(value.to_string()),
+        };
+        state.attributes.insert(name.clone(), value);
+    }
+    state
 }
 
 fn json_tags(list: &Value, key_name: &str, value_name: &str) -> Tags {
@@ -798,6 +826,7 @@ const CHECKED_SERVICES: &[(&str, &str)] = &[
     ("secretsmanager", "secretsmanager"),
     ("kms", "kms"),
     ("events", "events"),
+    ("dynamodb", "dynamodb"),
 ];
 
 /// The model of a checked service, loaded once per test binary; `None` for services that
