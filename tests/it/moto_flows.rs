@@ -530,7 +530,7 @@ async fn parameter_versions_paths_and_secrets_by_name_work_through_the_sdk_adapt
 }
 
 #[tokio::test]
-async fn renames_swap_a_cluster_and_its_writer_for_another_through_the_sdk_adapters() {
+async fn renames_swap_a_cluster_for_another_through_the_sdk_adapters() {
     let env = moto_env(FaultSchedule::none()).await;
     let current = seed_root(&env.sdk, "acm-app").await;
     let next = seed_root(&env.sdk, "acm-app-next").await;
@@ -538,15 +538,8 @@ async fn renames_swap_a_cluster_and_its_writer_for_another_through_the_sdk_adapt
     let team = aurora_clone_manager::aws::Tags::from([("team".to_string(), "data".to_string())]);
     rds.add_tags(&current.cluster_arn, &team).await.unwrap();
 
-    // Out of the way, then in: the order a refresh takes.
-    let old_writer = format!("{}-old", current.writer_instance_id);
-    rds.rename_instance(&current.writer_instance_id, &old_writer)
-        .await
-        .unwrap();
+    // Out of the way, then in: the order a refresh takes. Instances keep their names.
     rds.rename_cluster("acm-app", "acm-app-old").await.unwrap();
-    rds.rename_instance(&next.writer_instance_id, &current.writer_instance_id)
-        .await
-        .unwrap();
     rds.rename_cluster("acm-app-next", "acm-app").await.unwrap();
 
     let swapped = rds.describe_cluster("acm-app").await.unwrap().unwrap();
@@ -575,23 +568,12 @@ async fn renames_swap_a_cluster_and_its_writer_for_another_through_the_sdk_adapt
     );
     assert_eq!(old.tags, team);
     assert!(swapped.tags.is_empty(), "{:?}", swapped.tags);
-    let writer = rds
-        .describe_instance(&current.writer_instance_id)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        writer
-            .arn
-            .ends_with(&format!(":db:{}", current.writer_instance_id))
-    );
-    assert!(rds.describe_instance(&old_writer).await.unwrap().is_some());
-    assert!(
-        rds.describe_instance(&next.writer_instance_id)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    for writer in [&current.writer_instance_id, &next.writer_instance_id] {
+        assert!(
+            rds.describe_instance(writer).await.unwrap().is_some(),
+            "{writer}"
+        );
+    }
     // moto 5.2.5 ties an instance to its cluster's name, not to the cluster: after the
     // swap it lists the old writer under `acm-app`. AWS keeps a renamed cluster's
     // instances (modelled by the fake), so membership is not asserted here.
@@ -655,17 +637,32 @@ async fn a_refresh_through_the_sdk_adapters_keeps_the_identifier_and_the_secret(
             .unwrap(),
     )
     .unwrap();
+    // The new clone got the secret's password under its temporary name, before it took
+    // the clone's: the swap never exposes the root's password under the clone's hostname.
     let changes = env.passwords.password_changes();
+    let temporary_id = format!("{clone_id}-next");
     assert_eq!(
         changes
             .last()
             .map(|(id, password)| (id.as_str(), password.as_str())),
-        Some((clone_id.as_str(), document["password"].as_str().unwrap()))
+        Some((
+            temporary_id.as_str(),
+            document["password"].as_str().unwrap()
+        ))
     );
     assert_eq!(env.proxy.stats().refusals, Vec::<String>::new());
     // moto 5.2.5 ties instances to their cluster's name, not to the cluster, so after the
-    // swap it lists the old writer (renamed out of the way) under the clone's name and the
-    // new writer under the temporary one; instance membership is checked in the fake only.
+    // swap it lists instances by the names their clusters had; instance membership is
+    // checked in the fake only. No instance was renamed.
+    assert_eq!(
+        env.proxy
+            .stats()
+            .service("rds")
+            .operations
+            .get("ModifyDBInstance"),
+        None,
+        "no instance is renamed"
+    );
 }
 
 /// A CloudWatch stand-in for a clone nobody connects to: a zero for every hour asked about.

@@ -98,7 +98,13 @@ async fn a_refresh_keeps_identifier_endpoint_and_secret_and_brings_newer_data() 
     let after = env.fake.cluster_snapshot(&clone_id).unwrap();
     assert_ne!(after.created_at, before.created_at, "a new cluster");
     assert_eq!(after.endpoint, before.endpoint);
-    assert_eq!(after.writer_instance_id(), Some(writer_before.as_str()));
+    // The writer is never renamed (a rename reboots it): the new clone's has its own name.
+    let writer_after = after.writer_instance_id().unwrap();
+    assert_ne!(writer_after, writer_before);
+    assert!(
+        writer_after.starts_with(&format!("{clone_id}-r")),
+        "{writer_after}"
+    );
     assert!(after.tag(tags::DATA_TIMESTAMP) > before.tag(tags::DATA_TIMESTAMP));
     assert_eq!(
         report.previous_data_timestamp.as_deref(),
@@ -185,7 +191,7 @@ async fn a_failure_before_the_swap_keeps_the_old_clone_and_removes_the_new_one()
     let clone_id = password_clone(&env).await;
     let before = env.fake.cluster_snapshot(&clone_id).unwrap();
     env.faults
-        .inject(operations::RDS_CREATE_DB_INSTANCE, Fault::ServerError, 1);
+        .inject(operations::RDS_CREATE_DB_INSTANCE, Fault::Denied, 1);
     let error = refresh(&env.app, &clone_id, true).await.unwrap_err();
     assert!(matches!(error, RefreshError::Abandoned { .. }), "{error}");
     env.faults.clear_faults();
@@ -194,6 +200,74 @@ async fn a_failure_before_the_swap_keeps_the_old_clone_and_removes_the_new_one()
     assert_eq!(after.created_at, before.created_at, "the old cluster");
     assert_eq!(after.tags, before.tags);
     assert_eq!(env.fake.secrets().len(), 1);
+}
+
+/// Throttling or a service fault is a busy moment, not a reason to throw the new clone
+/// away: the next pass tries again and the refresh completes.
+#[tokio::test(start_paused = true)]
+async fn a_passing_error_before_the_swap_is_tried_again_and_the_refresh_completes() {
+    let env = FakeEnv::new();
+    let clone_id = password_clone(&env).await;
+    tokio::time::advance(Duration::from_secs(24 * 3600)).await;
+    env.faults
+        .inject(operations::RDS_CREATE_DB_INSTANCE, Fault::Throttle, 2);
+    env.faults
+        .inject(operations::RDS_MODIFY_DB_CLUSTER, Fault::ServerError, 1);
+    let report = refresh(&env.app, &clone_id, true).await.unwrap();
+    assert!(report.done, "{report:?}");
+    assert_one_usable_clone(&env, &clone_id, "after passing errors").await;
+    assert_eq!(
+        env.fake.restores().len(),
+        2,
+        "the clone and one new clone, not two"
+    );
+}
+
+/// Two refreshes of the same clone at once (say `refresh --wait` and the sweep): one
+/// pass at a time, one new clone, and both end with the clone refreshed.
+#[tokio::test(start_paused = true)]
+async fn two_refreshes_of_one_clone_at_once_make_one_new_clone_and_both_finish() {
+    let env = FakeEnv::new();
+    let clone_id = password_clone(&env).await;
+    tokio::time::advance(Duration::from_secs(24 * 3600)).await;
+    let (first, second) = tokio::join!(
+        refresh(&env.app, &clone_id, true),
+        refresh(&env.app, &clone_id, true)
+    );
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert!(
+        first.done || first.last_step == aurora_clone_manager::plan::refresh::RefreshStep::Idle
+    );
+    assert!(
+        second.done || second.last_step == aurora_clone_manager::plan::refresh::RefreshStep::Idle
+    );
+    assert!(first.done || second.done, "{first:?} {second:?}");
+    assert_eq!(env.fake.restores().len(), 2, "one new clone");
+    assert_one_usable_clone(&env, &clone_id, "after two refreshes at once").await;
+}
+
+/// A refresh right after another one finishes too: the second's writer is new, never
+/// the first one's.
+#[tokio::test(start_paused = true)]
+async fn two_refreshes_in_a_row_both_finish() {
+    let env = FakeEnv::new();
+    let clone_id = password_clone(&env).await;
+    let mut writers = vec![];
+    for round in 0..2 {
+        tokio::time::advance(Duration::from_secs(24 * 3600)).await;
+        let report = refresh(&env.app, &clone_id, true).await.unwrap();
+        assert!(report.done, "round {round}: {report:?}");
+        assert_one_usable_clone(&env, &clone_id, &format!("round {round}")).await;
+        let clone = env.fake.cluster_snapshot(&clone_id).unwrap();
+        writers.push(clone.writer_instance_id().unwrap().to_string());
+        let document = secret_document(&env);
+        assert_eq!(
+            env.fake.master_password(&clone_id).as_deref(),
+            document["password"].as_str(),
+            "round {round}"
+        );
+    }
+    assert_ne!(writers[0], writers[1]);
 }
 
 #[tokio::test(start_paused = true)]
@@ -260,8 +334,12 @@ async fn a_refresh_stopped_after_any_step_ends_with_one_usable_clone_and_nothing
     }
 }
 
+/// The endpoint's outage is the cluster rename's (no instance is renamed), and whenever
+/// the endpoint answers, the secret's password works on the cluster behind it: checked
+/// every second of the fake's clock.
 #[tokio::test(start_paused = true)]
-async fn the_rename_window_is_the_writers_rename_time_on_the_fakes_clock() {
+async fn the_outage_is_the_cluster_rename_and_the_secrets_password_works_whenever_the_endpoint_answers()
+ {
     let env = FakeEnv::new();
     let clone_id = password_clone(&env).await;
     let host = env
@@ -270,16 +348,27 @@ async fn the_rename_window_is_the_writers_rename_time_on_the_fakes_clock() {
         .unwrap()
         .endpoint
         .unwrap();
+    let password = secret_document(&env)["password"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    tokio::time::advance(Duration::from_secs(24 * 3600)).await;
     let app = env.app.clone();
     let id = clone_id.clone();
     let task = tokio::spawn(async move { refresh(&app, &id, true).await });
-    // Sample the endpoint every second of the fake's clock while the refresh runs.
     let mut silent = 0u64;
     let mut longest = 0u64;
     let mut windows = 0;
+    let mut answered = 0;
     while !task.is_finished() {
         if env.fake.endpoint_answers(&host) {
             silent = 0;
+            answered += 1;
+            assert_eq!(
+                env.fake.master_password(&clone_id).as_deref(),
+                Some(password.as_str()),
+                "the endpoint answers with a password the secret does not hold"
+            );
         } else {
             if silent == 0 {
                 windows += 1;
@@ -291,8 +380,9 @@ async fn the_rename_window_is_the_writers_rename_time_on_the_fakes_clock() {
     }
     task.await.unwrap().unwrap();
     assert!(env.fake.endpoint_answers(&host));
-    let rename = aurora_clone_manager::aws::fake::INSTANCE_RENAME_TAKES.num_seconds() as u64;
-    // One window only, as long as the writer's rename (its reboot) and at most one polling
+    assert!(answered > 0);
+    let rename = aurora_clone_manager::aws::fake::CLUSTER_RENAME_TAKES.num_seconds() as u64;
+    // One window only, as long as the new cluster's rename and at most one polling
     // interval more; sampled once a second, so up to a second shorter.
     let poll = env.app.config.poll_interval.as_secs();
     assert_eq!(windows, 1, "the endpoint went silent {windows} times");

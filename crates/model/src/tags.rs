@@ -55,8 +55,12 @@ pub const IDLE: &str = "aurora-clone-manager:idle";
 /// On the new clone of a refresh in place: the clone it is to replace. Together with which
 /// of the refresh's names exist, it is the refresh's state (see `plan::refresh`).
 pub const REFRESH_OF: &str = "aurora-clone-manager:refresh-of";
-/// On the new clone of a refresh in place: the writer identifier it is to take over.
+/// On the new clone of a refresh in place: the identifier of its writer, new for each
+/// refresh (instances are never renamed: a rename reboots the instance).
 pub const REFRESH_INSTANCE: &str = "aurora-clone-manager:refresh-instance";
+/// On the new clone of a refresh in place: `set` once it has been given the clone's own
+/// password, before it takes the clone's name.
+pub const REFRESH_PASSWORD: &str = "aurora-clone-manager:refresh-password";
 
 /// AWS allows at most 50 tags on an RDS resource and our own take up to 21, which leaves 29.
 pub const MAX_USER_TAGS: usize = 29;

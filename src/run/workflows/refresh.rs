@@ -2,9 +2,15 @@
 //! names, asks `plan::refresh::next_step` for the one thing to do, and does it. Nothing is
 //! remembered between passes, so a pass after a crash continues where the last one stopped.
 //!
-//! A failure before the swap (the old clone is still under its name) removes the temporary
-//! clone and leaves the old one as it was. From the first rename on, the refresh only goes
-//! forward.
+//! One pass at a time per clone: each holds the clone's refresh lease, so the sweep,
+//! maintenance, `refresh --wait` and a CloudFormation Update never send the same rename
+//! twice or clean up under each other. The new clone's restore is made under its root's
+//! lease, like any clone, so two requests never take the same last slot.
+//!
+//! An error worth retrying (throttling, a service fault, a resource busy for a moment) is
+//! "try again next pass". Any other failure before the swap (the old clone is still under
+//! its name) removes the temporary clone and leaves the old one as it was. From the first
+//! rename on, the refresh only goes forward.
 
 use std::time::Duration;
 
@@ -19,6 +25,7 @@ use crate::plan::refresh::{
 };
 use crate::run::machinery::context::Context;
 use crate::run::machinery::inventory::load_inventory;
+use crate::run::machinery::lease::{Lease, LeaseError};
 use crate::run::machinery::password::{password_from_document, with_endpoint};
 use crate::run::workflows::lifecycle::lifecycle_event;
 
@@ -26,6 +33,11 @@ use crate::run::workflows::lifecycle::lifecycle_event;
 /// to restore and its writer about ten to rename (RDS user guide, "Renaming a DB instance":
 /// "about 10 minutes"), so two hours is a stuck refresh, not a slow one.
 pub const REFRESH_WAIT_LIMIT: Duration = Duration::from_secs(2 * 3600);
+
+/// How long one pass may hold the clone's refresh lease: a pass makes a few calls (the
+/// restore's under the root's lease, which may wait `LEASE_WAIT_SECONDS`), so a lease left
+/// by a pass that died keeps others out for at most this long.
+const REFRESH_PASS_LEASE_TTL: Duration = Duration::from_secs(300);
 
 /// Why a refresh stopped.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +52,11 @@ pub enum RefreshError {
         #[source]
         source: AwsError,
     },
+    #[error(transparent)]
+    Lease(#[from] LeaseError),
+    /// The secret has no password for the new clone: it is removed, the old one kept.
+    #[error("the clone's secret {secret_id} holds no password to give the new clone")]
+    NoPassword { secret_id: String },
     /// The new clone could not be made; it was removed and the old clone is untouched.
     #[error("the refresh of {cluster_id} was given up and the old clone kept: {reason}")]
     Abandoned { cluster_id: String, reason: String },
@@ -85,12 +102,22 @@ pub async fn refresh(
     let started = tokio::time::Instant::now();
     let mut refreshing = true;
     loop {
-        let report = match pass(app, &names, refreshing).await {
-            Ok(report) => report,
+        let report = match pass_under_lease(app, &names, refreshing).await {
+            Ok(Some(report)) => {
+                // Once a pass has run, later passes only continue what it found or began.
+                refreshing = false;
+                report
+            }
+            Ok(None) => waiting(
+                clone_id,
+                format!("another pass of the refresh of {clone_id}"),
+            ),
+            Err(error) if worth_retrying(&error) => {
+                tracing::info!(clone = %clone_id, %error, "refresh: trying again next pass");
+                waiting(clone_id, format!("a retry after: {error}"))
+            }
             Err(error) => return Err(give_up_before_swap(app, &names, error).await),
         };
-        // Once started, later passes only continue it.
-        refreshing = false;
         if report.done || report.last_step == RefreshStep::Idle {
             return Ok(report);
         }
@@ -108,6 +135,66 @@ pub async fn refresh(
             }
             tokio::time::sleep(app.config.poll_interval).await;
         }
+    }
+}
+
+/// A report of a pass that could not run, and waits for `what`.
+fn waiting(clone_id: &str, what: String) -> RefreshReport {
+    RefreshReport {
+        cluster_id: clone_id.to_string(),
+        done: false,
+        last_step: RefreshStep::Wait { what },
+        previous_data_timestamp: None,
+        data_timestamp: None,
+    }
+}
+
+/// Whether an error is a passing one, for the next pass to try again: throttling, a
+/// service fault or timeout, a resource busy for a moment, a lease held by another pass.
+fn worth_retrying(error: &RefreshError) -> bool {
+    match error {
+        RefreshError::Aws { source, .. } => matches!(
+            source.kind(),
+            AwsErrorKind::Throttled | AwsErrorKind::Other | AwsErrorKind::InvalidState
+        ),
+        RefreshError::Lease(LeaseError::Busy { .. }) => true,
+        RefreshError::Lease(LeaseError::Aws { source, .. }) => {
+            matches!(source.kind(), AwsErrorKind::Throttled | AwsErrorKind::Other)
+        }
+        _ => false,
+    }
+}
+
+/// One pass under the clone's refresh lease; `Ok(None)` when another pass holds it.
+async fn pass_under_lease(
+    app: &Context,
+    names: &RefreshNames,
+    refreshing: bool,
+) -> Result<Option<RefreshReport>, RefreshError> {
+    let leases = app.leases();
+    let Some(lease) = leases
+        .try_acquire_for(
+            &refresh_lease_name(&names.clone_id),
+            None,
+            REFRESH_PASS_LEASE_TTL,
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let outcome = pass(app, names, refreshing).await;
+    release(app, lease).await;
+    outcome.map(Some)
+}
+
+/// The lease every pass of a refresh of the clone holds.
+pub fn refresh_lease_name(clone_id: &str) -> String {
+    format!("refresh-{clone_id}")
+}
+
+async fn release(app: &Context, lease: Lease) {
+    if let Err(error) = app.leases().release(lease).await {
+        tracing::warn!(%error, "could not release a refresh lease; it will expire");
     }
 }
 
@@ -137,28 +224,17 @@ async fn give_up_before_swap(
     }
 }
 
-/// Whether the swap has begun: the old clone's writer or the old clone itself has been
-/// renamed out of the way. When in doubt (AWS cannot be read), it has.
+/// Whether the swap has begun: the old clone has been renamed out of the way. When in
+/// doubt (AWS cannot be read), it has.
 async fn swap_begun(app: &Context, names: &RefreshNames) -> bool {
     let rds = app.ports.rds.as_ref();
-    let (Ok(retired), Ok(clone), Ok(temporary)) = (
+    let (Ok(retired), Ok(clone)) = (
         rds.describe_cluster(&names.retired_id).await,
         rds.describe_cluster(&names.clone_id).await,
-        rds.describe_cluster(&names.temporary_id).await,
     ) else {
         return true;
     };
-    if retired.is_some() {
-        return true;
-    }
-    match (clone, temporary) {
-        (Some(clone), Some(temporary)) => {
-            temporary.tag(tags::REFRESH_INSTANCE).is_some()
-                && clone.writer_instance_id() != temporary.tag(tags::REFRESH_INSTANCE)
-        }
-        (None, _) => true,
-        (Some(_), None) => false,
-    }
+    retired.is_some() || clone.is_none()
 }
 
 /// Whether the cluster under the temporary name is this refresh's (it says so in its tags);
@@ -210,13 +286,26 @@ pub async fn pass(
             }
             make_temporary(app, clone).await?;
         }
-        RefreshStep::AddTemporaryWriter => {
+        RefreshStep::AddTemporaryWriter { instance_id } => {
             let clone = facts
                 .clone
                 .as_ref()
                 .expect("a clone beside the temporary one");
             let plan = temporary_plan(app, clone).await?;
-            add_temporary_writer(app, &plan.instance).await?;
+            let instance = InstanceRequest {
+                instance_id,
+                ..plan.instance
+            };
+            add_temporary_writer(app, &instance).await?;
+        }
+        RefreshStep::SetTemporaryPassword => {
+            let clone = facts.clone.as_ref().expect("a clone with a secret");
+            let temporary = facts.temporary.as_ref().expect("the new clone");
+            give_temporary_the_password(app, &clone.cluster, &temporary.cluster).await?;
+            // Applied asynchronously: the next passes wait for it before the swap.
+            report.last_step = RefreshStep::Wait {
+                what: temporary.cluster.id.clone(),
+            };
         }
         RefreshStep::Abandon { reason } => {
             remove_refresh_cluster(app, &names.temporary_id)
@@ -226,12 +315,6 @@ pub async fn pass(
                 cluster_id: names.clone_id.clone(),
                 reason,
             });
-        }
-        RefreshStep::RenameInstance { from, to } => {
-            tracing::info!(%from, %to, "refresh: renaming instance");
-            rds.rename_instance(&from, &to)
-                .await
-                .map_err(aws(format!("renaming instance {from} to {to}")))?;
         }
         RefreshStep::RenameCluster { from, to } => {
             tracing::info!(%from, %to, "refresh: renaming cluster");
@@ -293,17 +376,63 @@ async fn temporary_plan(
     })?)
 }
 
-/// Restores the new clone and adds its writer.
+/// Restores the new clone under its root's lease, so that no concurrent request takes the
+/// slot it was planned into. Its writer follows once it is available (a later pass).
 async fn make_temporary(app: &Context, clone: &Observed) -> Result<(), RefreshError> {
-    let plan = temporary_plan(app, clone).await?;
-    tracing::info!(clone = %clone.cluster.id, source = %plan.source_id, "refresh: making the new clone");
-    let rds = app.ports.rds.as_ref();
-    match rds.restore_cluster(&plan.restore).await {
-        Ok(_) => {}
-        Err(error) if error.kind() == AwsErrorKind::AlreadyExists => {}
-        Err(error) => return Err(aws("restoring the new clone")(error)),
+    let root_id = clone
+        .cluster
+        .tag(tags::ROOT_ARN)
+        .and_then(crate::model::naming::cluster_id_from_arn)
+        .ok_or_else(|| RefreshPlanError::NotOurs(clone.cluster.id.clone()))?;
+    let leases = app.leases();
+    let lease = leases.acquire(root_id, None, app.config.lease_wait).await?;
+    let outcome = async {
+        let plan = temporary_plan(app, clone).await?;
+        tracing::info!(clone = %clone.cluster.id, source = %plan.source_id, "refresh: making the new clone");
+        match app.ports.rds.restore_cluster(&plan.restore).await {
+            Ok(_) => Ok(()),
+            Err(error) if error.kind() == AwsErrorKind::AlreadyExists => Ok(()),
+            Err(error) => Err(aws("restoring the new clone")(error)),
+        }
     }
-    add_temporary_writer(app, &plan.instance).await
+    .await;
+    release(app, lease).await;
+    outcome
+}
+
+/// The new clone gets the password in the clone's secret, and a tag that says so.
+async fn give_temporary_the_password(
+    app: &Context,
+    clone: &ClusterInfo,
+    temporary: &ClusterInfo,
+) -> Result<(), RefreshError> {
+    let secret_id = clone
+        .tag(tags::PASSWORD_SECRET)
+        .expect("the planner asks only for a clone with a secret");
+    let document = app
+        .ports
+        .secrets
+        .get_value(secret_id)
+        .await
+        .map_err(aws("reading the clone's secret"))?;
+    let password = document.as_ref().and_then(password_from_document);
+    let Some(password) = password else {
+        return Err(RefreshError::NoPassword {
+            secret_id: secret_id.to_string(),
+        });
+    };
+    app.ports
+        .rds
+        .set_master_password(&temporary.id, &password)
+        .await
+        .map_err(aws("giving the new clone the clone's password"))?;
+    let set: Tags = [(tags::REFRESH_PASSWORD.to_string(), "set".to_string())].into();
+    app.ports
+        .rds
+        .add_tags(&temporary.arn, &set)
+        .await
+        .map_err(aws("marking the new clone's password as set"))?;
+    Ok(())
 }
 
 /// Adds the new clone's writer. AWS refuses an instance while the restored cluster is not
@@ -372,16 +501,11 @@ async fn finish(
             .map_err(aws("tagging the new writer"))?;
     }
     if let Some(secret_id) = old.tag(tags::PASSWORD_SECRET) {
-        keep_password(app, cluster, secret_id).await?;
+        point_secret_at(app, cluster, secret_id).await?;
         let keys: Vec<String> = PASSWORD_TAGS.iter().map(|key| key.to_string()).collect();
         rds.remove_tags(&old.arn, &keys)
             .await
             .map_err(aws("detaching the password from the old clone"))?;
-        // The password change is applied asynchronously; the next pass waits for it.
-        report.last_step = RefreshStep::Wait {
-            what: cluster.id.clone(),
-        };
-        return Ok(());
     }
     let mut announced = cluster.clone();
     announced.tags.extend(carried);
@@ -421,8 +545,8 @@ async fn done(
     Ok(())
 }
 
-/// The new clone gets the password in the clone's secret, and the secret the new host.
-async fn keep_password(
+/// The secret gets the new clone's host (the same hostname, unless AWS changed it).
+async fn point_secret_at(
     app: &Context,
     cluster: &ClusterInfo,
     secret_id: &str,
@@ -435,13 +559,6 @@ async fn keep_password(
     else {
         return Ok(());
     };
-    if let Some(password) = password_from_document(&document) {
-        app.ports
-            .rds
-            .set_master_password(&cluster.id, &password)
-            .await
-            .map_err(aws("setting the new clone's password"))?;
-    }
     if let Some(host) = &cluster.endpoint
         && let Some(updated) = with_endpoint(&document, host, cluster.port)
     {

@@ -1,12 +1,16 @@
 //! Refresh in place, planned: a clone gets the newest data of its root while keeping its
 //! identifier, endpoint hostname and password secret. A new clone is made under a
-//! temporary identifier, then the old cluster and its writer are renamed out of the way and
-//! the new ones renamed in, and the old ones are deleted.
+//! temporary identifier and given the clone's own password; then the old cluster is renamed
+//! out of the way and the new one renamed in, and the old one is deleted. Only clusters are
+//! renamed: renaming an instance reboots it and its new DNS name takes about ten minutes
+//! (RDS user guide, renaming a DB instance), while clients reach a clone through its cluster
+//! endpoint. So the new clone's writer keeps an identifier of its own, new for each refresh.
 //!
 //! The state lives in AWS, so that every step can be replayed after a crash: which of the
 //! three names exist (the clone's, the temporary one, the retired one) says how far a
-//! refresh got, and the temporary cluster's tags name the clone and the writer identifier
-//! it is to take over. [`next_step`] reads those facts and names the one thing to do next.
+//! refresh got, and the temporary cluster's tags name the clone it replaces, its writer's
+//! identifier and whether it has the clone's password yet. [`next_step`] reads those facts
+//! and names the one thing to do next.
 
 use std::collections::BTreeSet;
 
@@ -19,7 +23,7 @@ use crate::plan::pool::{FreshnessRule, PoolView, SourceKind};
 use aurora_clone_model::config::Config;
 use aurora_clone_model::naming;
 use aurora_clone_model::tags::{self, LifecycleState, Role};
-use aurora_clone_model::time::format_timestamp;
+use aurora_clone_model::time::{compact_timestamp, format_timestamp};
 use aurora_clone_model::{
     ClusterInfo, ClusterStatus, InstanceInfo, InstanceRequest, RestoreRequest, RestoreSettings,
     RestoreType, Tags,
@@ -50,9 +54,13 @@ impl RefreshNames {
         }
     }
 
-    /// The identifier the old writer instance is renamed to.
-    pub fn retired_instance_id(writer_id: &str) -> String {
-        naming::with_suffix(writer_id, RETIRED_SUFFIX)
+    /// The writer of the new clone of a refresh started at `now`: the clone's prefix and
+    /// the start time, so that no two refreshes of a clone (one at a time, each longer than
+    /// a second) ever use the same identifier, and an earlier refresh's writer is never
+    /// mistaken for this one's.
+    pub fn new_writer_id(clone_id: &str, now: DateTime<Utc>) -> String {
+        let started = compact_timestamp(now).to_ascii_lowercase();
+        naming::with_suffix(clone_id, &format!("r{started}"))
     }
 }
 
@@ -95,17 +103,17 @@ pub enum RefreshStep {
     /// Make the new clone under the temporary identifier.
     MakeTemporary,
     /// Add the temporary cluster's writer, once the cluster is available.
-    AddTemporaryWriter,
+    AddTemporaryWriter { instance_id: String },
+    /// Give the temporary clone the password in the clone's secret, before the swap.
+    SetTemporaryPassword,
     /// Wait: `what` is not usable yet.
     Wait { what: String },
     /// The temporary clone cannot become usable: delete it, the old clone stays as it was.
     Abandon { reason: String },
-    /// Rename an instance.
-    RenameInstance { from: String, to: String },
     /// Rename a cluster.
     RenameCluster { from: String, to: String },
-    /// The new clone is in place: give it the old clone's tags, its password and the secret's
-    /// new host, then delete the old one.
+    /// The new clone is in place: give it the old clone's tags and the secret its host,
+    /// then delete the old one.
     Finish,
     /// Nothing is in progress for this clone.
     Idle,
@@ -152,34 +160,15 @@ pub fn next_step(facts: &RefreshFacts, refreshing: bool) -> Result<RefreshStep, 
         }
     }
     match (&facts.clone, &facts.temporary, &facts.retired) {
-        // Half-way through the swap: the old clone is out, the new one goes in (writer
-        // first, then the cluster, so that the writer's reboot overlaps the cluster's
-        // rename).
+        // Half-way through the swap: the old clone is out, the new one goes in.
         (None, Some(temporary), Some(_)) => {
-            let target_writer = temporary
-                .cluster
-                .tag(tags::REFRESH_INSTANCE)
-                .ok_or_else(|| RefreshPlanError::NoWriter(temporary.cluster.id.clone()))?;
-            match temporary.writer_id() {
-                Some(writer) if writer != target_writer => {
-                    if !temporary
-                        .writer
-                        .as_ref()
-                        .is_some_and(InstanceInfo::is_available)
-                    {
-                        return Ok(wait_for(writer));
-                    }
-                    Ok(RefreshStep::RenameInstance {
-                        from: writer.to_string(),
-                        to: target_writer.to_string(),
-                    })
-                }
-                _ if !temporary.cluster.is_available() => Ok(wait_for(&temporary.cluster.id)),
-                _ => Ok(RefreshStep::RenameCluster {
-                    from: temporary.cluster.id.clone(),
-                    to: names.clone_id.clone(),
-                }),
+            if !temporary.cluster.is_available() {
+                return Ok(wait_for(&temporary.cluster.id));
             }
+            Ok(RefreshStep::RenameCluster {
+                from: temporary.cluster.id.clone(),
+                to: names.clone_id.clone(),
+            })
         }
         (None, _, _) => Err(RefreshPlanError::NotFound(names.clone_id.clone())),
         // The new clone is in place, the old one not yet gone.
@@ -197,28 +186,24 @@ pub fn next_step(facts: &RefreshFacts, refreshing: bool) -> Result<RefreshStep, 
                 if temporary.cluster.status != ClusterStatus::Available {
                     return Ok(wait_for(&temporary.cluster.id));
                 }
-                return Ok(RefreshStep::AddTemporaryWriter);
+                let instance_id = temporary
+                    .cluster
+                    .tag(tags::REFRESH_INSTANCE)
+                    .ok_or_else(|| RefreshPlanError::NoWriter(temporary.cluster.id.clone()))?;
+                return Ok(RefreshStep::AddTemporaryWriter {
+                    instance_id: instance_id.to_string(),
+                });
             }
             if !temporary.is_usable() {
                 return Ok(wait_for(&temporary.cluster.id));
             }
-            // Out of the way: the writer first, then the cluster.
-            let writer = clone
-                .writer_id()
-                .ok_or_else(|| RefreshPlanError::NoWriter(clone.cluster.id.clone()))?;
-            let target_writer = temporary.cluster.tag(tags::REFRESH_INSTANCE);
-            if Some(writer) == target_writer {
-                if !clone
-                    .writer
-                    .as_ref()
-                    .is_some_and(InstanceInfo::is_available)
-                {
-                    return Ok(wait_for(writer));
-                }
-                return Ok(RefreshStep::RenameInstance {
-                    from: writer.to_string(),
-                    to: RefreshNames::retired_instance_id(writer),
-                });
+            // The moment the new clone answers under the clone's name, the secret's
+            // password must work on it: it gets the password now, and the swap waits
+            // until the change is applied (`is_usable` above).
+            if clone.cluster.tag(tags::PASSWORD_SECRET).is_some()
+                && temporary.cluster.tag(tags::REFRESH_PASSWORD).is_none()
+            {
+                return Ok(RefreshStep::SetTemporaryPassword);
             }
             if !clone.cluster.is_available() {
                 return Ok(wait_for(&clone.cluster.id));
@@ -334,7 +319,8 @@ pub fn plan_temporary(input: TemporaryInput<'_>) -> Result<TemporaryClonePlan, R
     // theirs to finish; the refresh itself waits for it.
     cluster_tags.insert(tags::STATE.into(), LifecycleState::Ready.as_str().into());
     cluster_tags.insert(tags::REFRESH_OF.into(), clone.id.clone());
-    cluster_tags.insert(tags::REFRESH_INSTANCE.into(), input.writer.id.clone());
+    let writer_id = RefreshNames::new_writer_id(&clone.id, input.now);
+    cluster_tags.insert(tags::REFRESH_INSTANCE.into(), writer_id.clone());
     let instance_tags: Tags = cluster_tags
         .iter()
         .filter(|(key, _)| [tags::ROLE, tags::STACK, tags::ROOT_ARN].contains(&key.as_str()))
@@ -358,7 +344,7 @@ pub fn plan_temporary(input: TemporaryInput<'_>) -> Result<TemporaryClonePlan, R
             settings,
         },
         instance: InstanceRequest {
-            instance_id: naming::first_instance_id(&names.temporary_id),
+            instance_id: writer_id,
             cluster_id: names.temporary_id,
             instance_class: input.writer.instance_class.clone(),
             engine: clone.engine.clone(),
@@ -387,6 +373,7 @@ pub fn carried_tags(old: &ClusterInfo) -> Tags {
                 tags::STATE,
                 tags::REFRESH_OF,
                 tags::REFRESH_INSTANCE,
+                tags::REFRESH_PASSWORD,
                 tags::FULL_COPY_FALLBACK,
             ]
             .contains(&key.as_str())
@@ -523,10 +510,13 @@ mod tests {
         }
     }
 
+    /// The new writer of the refresh the tests look at.
+    const NEW_WRITER: &str = "acm-c1-r20240501t120000";
+
     fn temporary_tags() -> Vec<(&'static str, &'static str)> {
         vec![
             (tags::REFRESH_OF, "acm-c1"),
-            (tags::REFRESH_INSTANCE, "acm-c1-1"),
+            (tags::REFRESH_INSTANCE, NEW_WRITER),
         ]
     }
 
@@ -591,11 +581,12 @@ mod tests {
         let names = RefreshNames::of("acm-c1");
         assert_eq!(names.temporary_id, "acm-c1-next");
         assert_eq!(names.retired_id, "acm-c1-old");
-        assert_eq!(
-            RefreshNames::retired_instance_id("acm-c1-1"),
-            "acm-c1-1-old"
-        );
         assert_eq!(RefreshNames::of("acm-c1"), names);
+        // Each refresh's writer is new: a later refresh never meets an earlier one's.
+        assert_eq!(RefreshNames::new_writer_id("acm-c1", now()), NEW_WRITER);
+        let later = RefreshNames::new_writer_id("acm-c1", now() + TimeDelta::seconds(1));
+        assert_ne!(later, NEW_WRITER);
+        aurora_clone_model::rules::check_instance_identifier(&later).unwrap();
         let long = "acm-".to_string() + &"x".repeat(59);
         let names = RefreshNames::of(&long);
         assert!(names.temporary_id.len() <= 63 && names.temporary_id.starts_with("acm-"));
@@ -623,43 +614,31 @@ mod tests {
                 what: "acm-c1-next".into()
             }
         );
-        // Usable: the old writer goes first, then the old cluster.
-        let ready = || Some(observed("acm-c1-next", "acm-c1-next-1", &tmp));
+        // Usable, with the clone's password: the old cluster goes out of the way. Only
+        // clusters are renamed, never instances.
+        let ready = || {
+            let mut tags = tmp.clone();
+            tags.push((tags::REFRESH_PASSWORD, "set"));
+            Some(observed("acm-c1-next", NEW_WRITER, &tags))
+        };
         assert_eq!(
             next_step(&facts(clone(), ready(), None), true).unwrap(),
-            RefreshStep::RenameInstance {
-                from: "acm-c1-1".into(),
-                to: "acm-c1-1-old".into()
-            }
-        );
-        let writer_out = Some(observed("acm-c1", "acm-c1-1-old", &[]));
-        assert_eq!(
-            next_step(&facts(writer_out, ready(), None), true).unwrap(),
             RefreshStep::RenameCluster {
                 from: "acm-c1".into(),
                 to: "acm-c1-old".into()
             }
         );
-        // Half-way: the new writer takes the old writer's name, then the cluster the
-        // clone's.
-        let retired = || Some(observed("acm-c1-old", "acm-c1-1-old", &[]));
+        // Half-way: the new cluster takes the clone's name, keeping its own writer.
+        let retired = || Some(observed("acm-c1-old", "acm-c1-1", &[]));
         assert_eq!(
-            next_step(&facts(None, ready(), retired()), true).unwrap(),
-            RefreshStep::RenameInstance {
-                from: "acm-c1-next-1".into(),
-                to: "acm-c1-1".into()
-            }
-        );
-        let writer_in = Some(observed("acm-c1-next", "acm-c1-1", &tmp));
-        assert_eq!(
-            next_step(&facts(None, writer_in, retired()), false).unwrap(),
+            next_step(&facts(None, ready(), retired()), false).unwrap(),
             RefreshStep::RenameCluster {
                 from: "acm-c1-next".into(),
                 to: "acm-c1".into()
             }
         );
         // In place: finish, also when the old one is already gone.
-        let swapped = || Some(observed("acm-c1", "acm-c1-1", &tmp));
+        let swapped = || Some(observed("acm-c1", NEW_WRITER, &tmp));
         assert_eq!(
             next_step(&facts(swapped(), None, retired()), false).unwrap(),
             RefreshStep::Finish
@@ -713,8 +692,50 @@ mod tests {
                 false
             )
             .unwrap(),
-            RefreshStep::AddTemporaryWriter
+            RefreshStep::AddTemporaryWriter {
+                instance_id: NEW_WRITER.into()
+            }
         );
+    }
+
+    #[test]
+    fn the_new_clone_gets_the_clones_password_before_it_takes_the_clones_name() {
+        let with_secret = || {
+            Some(observed(
+                "acm-c1",
+                "acm-c1-1",
+                &[(tags::PASSWORD_SECRET, "/acm/acm-c1")],
+            ))
+        };
+        let usable = || Some(observed("acm-c1-next", NEW_WRITER, &temporary_tags()));
+        assert_eq!(
+            next_step(&facts(with_secret(), usable(), None), false).unwrap(),
+            RefreshStep::SetTemporaryPassword
+        );
+        // The change is pending: the swap waits for it.
+        let mut pending = observed("acm-c1-next", NEW_WRITER, &temporary_tags());
+        pending
+            .cluster
+            .tags
+            .insert(tags::REFRESH_PASSWORD.into(), "set".into());
+        pending.cluster.pending_master_password = true;
+        assert_eq!(
+            next_step(&facts(with_secret(), Some(pending.clone()), None), false).unwrap(),
+            RefreshStep::Wait {
+                what: "acm-c1-next".into()
+            }
+        );
+        pending.cluster.pending_master_password = false;
+        assert!(matches!(
+            next_step(&facts(with_secret(), Some(pending), None), false).unwrap(),
+            RefreshStep::RenameCluster { .. }
+        ));
+        // A clone without a password of its own keeps the source's: nothing to set.
+        let plain = Some(observed("acm-c1", "acm-c1-1", &[]));
+        assert!(matches!(
+            next_step(&facts(plain, usable(), None), false).unwrap(),
+            RefreshStep::RenameCluster { .. }
+        ));
     }
 
     #[test]
@@ -727,13 +748,13 @@ mod tests {
             next_step(&facts(clone.clone(), Some(broken), None), true).unwrap(),
             RefreshStep::Abandon { .. }
         ));
-        let retired = Some(observed("acm-c1-old", "acm-c1-1-old", &[]));
-        let mut renaming = observed("acm-c1-next", "acm-c1-next-1", &tmp);
-        renaming.writer.as_mut().unwrap().status = "renaming".into();
+        let retired = Some(observed("acm-c1-old", "acm-c1-1", &[]));
+        let mut renaming = observed("acm-c1-next", NEW_WRITER, &tmp);
+        renaming.cluster.status = ClusterStatus::Renaming;
         assert_eq!(
             next_step(&facts(None, Some(renaming), retired), true).unwrap(),
             RefreshStep::Wait {
-                what: "acm-c1-next-1".into()
+                what: "acm-c1-next".into()
             }
         );
     }
@@ -782,7 +803,8 @@ mod tests {
         assert_eq!(plan.restore.cluster_id, "acm-c1-next");
         assert_eq!(plan.restore.db_subnet_group_name, old.db_subnet_group);
         assert_eq!(plan.restore.tags[tags::REFRESH_OF], "acm-c1");
-        assert_eq!(plan.restore.tags[tags::REFRESH_INSTANCE], "acm-c1-1");
+        assert_eq!(plan.restore.tags[tags::REFRESH_INSTANCE], NEW_WRITER);
+        assert_eq!(plan.instance.instance_id, NEW_WRITER);
         assert_eq!(
             plan.restore.tags[tags::DATA_TIMESTAMP],
             format_timestamp(now())
