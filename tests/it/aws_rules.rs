@@ -332,19 +332,6 @@ async fn the_proxy_refuses_a_cluster_rename_to_an_invalid_identifier() {
 }
 
 #[tokio::test]
-async fn the_proxy_refuses_an_instance_rename_to_an_invalid_identifier() {
-    let account = account().await;
-    let error = account
-        .ports
-        .rds
-        .rename_instance(&account.root.writer_instance_id, "9-writer")
-        .await
-        .unwrap_err();
-    assert_code(&error, "InvalidParameterValue");
-    account.assert_one_refusal(rules::RDS_NEW_INSTANCE_IDENTIFIER);
-}
-
-#[tokio::test]
 async fn the_proxy_refuses_a_cluster_rename_to_a_name_in_use() {
     let account = account().await;
     seed_root(&account.sdk, "other").await;
@@ -359,20 +346,6 @@ async fn the_proxy_refuses_a_cluster_rename_to_a_name_in_use() {
     account.assert_one_refusal(rules::RDS_RENAME_CLUSTER_NAME_TAKEN);
     assert!(cluster_exists(&account.sdk, "prod").await);
     assert!(cluster_exists(&account.sdk, "other").await);
-}
-
-#[tokio::test]
-async fn the_proxy_refuses_an_instance_rename_to_a_name_in_use() {
-    let account = account().await;
-    let other = seed_root(&account.sdk, "other").await;
-    let error = account
-        .ports
-        .rds
-        .rename_instance(&account.root.writer_instance_id, &other.writer_instance_id)
-        .await
-        .unwrap_err();
-    assert_code(&error, "DBInstanceAlreadyExists");
-    account.assert_one_refusal(rules::RDS_RENAME_INSTANCE_NAME_TAKEN);
 }
 
 #[tokio::test]
@@ -393,26 +366,6 @@ async fn the_proxy_refuses_to_rename_a_cluster_that_is_not_available() {
         .unwrap_err();
     assert_code(&error, "InvalidDBClusterStateFault");
     account.assert_one_refusal(rules::RDS_RENAME_AVAILABLE_CLUSTER);
-}
-
-#[tokio::test]
-async fn the_proxy_refuses_to_rename_an_instance_that_is_not_available() {
-    let account = account().await;
-    account
-        .rds()
-        .stop_db_instance()
-        .db_instance_identifier(&account.root.writer_instance_id)
-        .send()
-        .await
-        .unwrap();
-    let error = account
-        .ports
-        .rds
-        .rename_instance(&account.root.writer_instance_id, "prod-old-writer")
-        .await
-        .unwrap_err();
-    assert_code(&error, "InvalidDBInstanceState");
-    account.assert_one_refusal(rules::RDS_RENAME_AVAILABLE_INSTANCE);
 }
 
 fn secret(name: &str, tags: Tags) -> SecretRequest {

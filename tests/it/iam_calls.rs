@@ -263,15 +263,6 @@ impl Hook for Recorder {
                     self.record(action, &cluster, context.clone());
                 }
             }
-            ("Rds", "rename_instance") => {
-                let instance_id = text("instance_id");
-                let instance_tags = self.fake.instance_tags(&instance_id).unwrap_or_default();
-                let context = tag_context("aws:ResourceTag", &instance_tags);
-                for id in [instance_id, text("new_instance_id")] {
-                    let instance = arn("rds", &format!("db:{id}"));
-                    self.record(action, &instance, context.clone());
-                }
-            }
             ("Rds", "add_tags") => {
                 let resource = text("arn");
                 let new_tags: Tags = call.argument("tags").expect("tags");

@@ -1,14 +1,12 @@
-//! Renaming clusters and instances against the in-process fake: what a rename keeps (tags,
-//! membership), what it changes (identifier, ARN, endpoint), what AWS refuses, and how long
-//! the endpoint does not answer, on the fake's clock.
+//! Renaming clusters against the in-process fake: what a rename keeps (tags, membership),
+//! what it changes (identifier, ARN, endpoint), what AWS refuses, and how long the endpoint
+//! does not answer, on the fake's clock. Instances are never renamed.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use aurora_clone_manager::aws::clock::{Clock, TokioClock};
-use aurora_clone_manager::aws::fake::{
-    CLUSTER_RENAME_TAKES, FakeAws, FakeClusterSeed, INSTANCE_RENAME_TAKES,
-};
+use aurora_clone_manager::aws::fake::{CLUSTER_RENAME_TAKES, FakeAws, FakeClusterSeed};
 use aurora_clone_manager::aws::{AwsErrorKind, Rds, Tags};
 use chrono::{TimeZone, Utc};
 
@@ -72,27 +70,7 @@ async fn a_renamed_cluster_keeps_its_tags_and_instances_and_gets_a_new_arn_and_e
         .unwrap();
     assert_eq!(instance.cluster_id.as_deref(), Some("acm-app-old"));
 
-    Rds::rename_instance(fake.as_ref(), "acm-app-writer", "acm-app-old-writer")
-        .await
-        .unwrap();
-    let renamed = Rds::describe_instance(fake.as_ref(), "acm-app-old-writer")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(renamed.status, "renaming");
-    assert_eq!(
-        renamed.arn,
-        "arn:aws:rds:us-east-1:123456789012:db:acm-app-old-writer"
-    );
-    assert_eq!(renamed.cluster_id.as_deref(), Some("acm-app-old"));
-    assert!(
-        Rds::describe_instance(fake.as_ref(), "acm-app-writer")
-            .await
-            .unwrap()
-            .is_none()
-    );
-
-    tokio::time::advance(INSTANCE_RENAME_TAKES.to_std().unwrap()).await;
+    tokio::time::advance(CLUSTER_RENAME_TAKES.to_std().unwrap()).await;
     let cluster = Rds::describe_cluster(fake.as_ref(), "acm-app-old")
         .await
         .unwrap()
@@ -101,7 +79,7 @@ async fn a_renamed_cluster_keeps_its_tags_and_instances_and_gets_a_new_arn_and_e
         cluster.status,
         aurora_clone_manager::model::ClusterStatus::Available
     );
-    assert_eq!(cluster.writer_instance_id(), Some("acm-app-old-writer"));
+    assert_eq!(cluster.writer_instance_id(), Some("acm-app-writer"));
 }
 
 #[tokio::test(start_paused = true)]
@@ -123,14 +101,6 @@ async fn the_endpoint_of_a_renamed_cluster_answers_only_after_the_rename_settles
     let waited = seconds_until_answering(&fake, &new_host).await;
     assert_eq!(waited, CLUSTER_RENAME_TAKES.num_seconds() as u64);
     assert!(!fake.endpoint_answers(&old_host));
-
-    // Renaming the writer reboots it: the cluster endpoint is silent meanwhile.
-    Rds::rename_instance(fake.as_ref(), "acm-app-writer", "acm-app-next-writer")
-        .await
-        .unwrap();
-    assert!(!fake.endpoint_answers(&new_host));
-    let waited = seconds_until_answering(&fake, &new_host).await;
-    assert_eq!(waited, INSTANCE_RENAME_TAKES.num_seconds() as u64);
 }
 
 #[tokio::test(start_paused = true)]
@@ -144,11 +114,6 @@ async fn the_fake_refuses_a_rename_to_an_identifier_rds_refuses() {
         assert_eq!(refused.kind(), AwsErrorKind::InvalidRequest, "{bad}");
         assert_eq!(refused.code(), Some("InvalidParameterValue"), "{bad}");
         assert!(refused.to_string().contains("rds-new-cluster-identifier"));
-        let refused = Rds::rename_instance(fake.as_ref(), "acm-app-writer", bad)
-            .await
-            .unwrap_err();
-        assert_eq!(refused.code(), Some("InvalidParameterValue"), "{bad}");
-        assert!(refused.to_string().contains("rds-new-instance-identifier"));
     }
     assert_eq!(
         fake.cluster_snapshot("acm-app").unwrap().status,
@@ -166,11 +131,6 @@ async fn the_fake_refuses_a_rename_to_a_name_in_use() {
         .unwrap_err();
     assert_eq!(refused.kind(), AwsErrorKind::AlreadyExists);
     assert_eq!(refused.code(), Some("DBClusterAlreadyExistsFault"));
-    let refused = Rds::rename_instance(fake.as_ref(), "acm-app-writer", "acm-other-writer")
-        .await
-        .unwrap_err();
-    assert_eq!(refused.kind(), AwsErrorKind::AlreadyExists);
-    assert_eq!(refused.code(), Some("DBInstanceAlreadyExists"));
     // Nothing moved.
     assert!(fake.cluster_snapshot("acm-app").is_some());
     assert_eq!(
@@ -183,14 +143,10 @@ async fn the_fake_refuses_a_rename_to_a_name_in_use() {
         .await
         .unwrap_err();
     assert_eq!(missing.kind(), AwsErrorKind::NotFound);
-    let missing = Rds::rename_instance(fake.as_ref(), "acm-gone-writer", "acm-gone-old")
-        .await
-        .unwrap_err();
-    assert_eq!(missing.kind(), AwsErrorKind::NotFound);
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_fake_renames_only_an_available_cluster_and_instance() {
+async fn the_fake_renames_only_an_available_cluster() {
     let fake = fake();
     seeded(&fake, "acm-app");
     Rds::rename_cluster(fake.as_ref(), "acm-app", "acm-app-old")
@@ -202,22 +158,11 @@ async fn the_fake_renames_only_an_available_cluster_and_instance() {
         .unwrap_err();
     assert_eq!(refused.kind(), AwsErrorKind::InvalidState);
     assert_eq!(refused.code(), Some("InvalidDBClusterStateFault"));
-    Rds::rename_instance(fake.as_ref(), "acm-app-writer", "acm-app-old-writer")
-        .await
-        .unwrap();
-    let refused = Rds::rename_instance(fake.as_ref(), "acm-app-old-writer", "acm-app-w2")
-        .await
-        .unwrap_err();
-    assert_eq!(refused.kind(), AwsErrorKind::InvalidState);
-    assert_eq!(refused.code(), Some("InvalidDBInstanceState"));
-    tokio::time::advance(INSTANCE_RENAME_TAKES.to_std().unwrap()).await;
+    tokio::time::advance(CLUSTER_RENAME_TAKES.to_std().unwrap()).await;
     Rds::describe_cluster(fake.as_ref(), "acm-app-old")
         .await
         .unwrap();
     Rds::rename_cluster(fake.as_ref(), "acm-app-old", "acm-app-older")
-        .await
-        .unwrap();
-    Rds::rename_instance(fake.as_ref(), "acm-app-old-writer", "acm-app-w2")
         .await
         .unwrap();
 

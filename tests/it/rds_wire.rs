@@ -415,39 +415,20 @@ async fn renames_send_the_new_identifier_with_apply_immediately_and_map_refusals
             ("ModifyDBCluster", _, _) => {
                 refused("DBClusterAlreadyExistsFault", "DB Cluster already exists")
             }
-            ("ModifyDBInstance", _, Some(id)) if id == "clone-1-1" => {
-                ok(action, &instance_xml("clone-1-1", "available"))
-            }
-            ("ModifyDBInstance", _, _) => refused(
-                "InvalidDBInstanceState",
-                "Database instance is not in available state.",
-            ),
             (other, _, _) => refused("InvalidAction", &format!("not scripted: {other}")),
         }
     }))
     .await;
     let rds = endpoint.rds();
     rds.rename_cluster("clone-1", "clone-1-old").await.unwrap();
-    rds.rename_instance("clone-1-1", "clone-1-old-1")
-        .await
-        .unwrap();
     let cluster = &endpoint.requests("ModifyDBCluster")[0];
     assert_eq!(cluster["NewDBClusterIdentifier"], "clone-1-old");
     assert_eq!(cluster["ApplyImmediately"], "true");
     assert!(!cluster.contains_key("MasterUserPassword"));
-    let instance = &endpoint.requests("ModifyDBInstance")[0];
-    assert_eq!(instance["NewDBInstanceIdentifier"], "clone-1-old-1");
-    assert_eq!(instance["ApplyImmediately"], "true");
 
     let error = rds.rename_cluster("clone-2", "clone-1").await.unwrap_err();
     assert_eq!(error.kind(), AwsErrorKind::AlreadyExists);
     assert_eq!(error.code(), Some("DBClusterAlreadyExistsFault"));
-    let error = rds
-        .rename_instance("clone-2-1", "clone-1-1")
-        .await
-        .unwrap_err();
-    assert_eq!(error.kind(), AwsErrorKind::InvalidState);
-    assert_eq!(error.code(), Some("InvalidDBInstanceState"));
 }
 
 #[tokio::test]

@@ -164,17 +164,6 @@ ports! {
         #[operation(RDS_MODIFY_DB_CLUSTER)]
         async fn rename_cluster(&self, cluster_id: &str, new_cluster_id: &str) -> Result<(), AwsError>;
 
-        /// Renames an instance (ModifyDBInstance `NewDBInstanceIdentifier`, applied immediately;
-        /// AWS reboots it). It stays in its cluster and keeps its tags; its ARN and endpoint
-        /// change. `NotFound` when the instance is gone, `AlreadyExists` when the new name is
-        /// taken, `InvalidState` unless it is available. Not idempotent, as for clusters.
-        #[operation(RDS_MODIFY_DB_INSTANCE)]
-        async fn rename_instance(
-            &self,
-            instance_id: &str,
-            new_instance_id: &str,
-        ) -> Result<(), AwsError>;
-
         /// Adds or overwrites tags. Idempotent. `NotFound` when the resource is gone.
         #[operation(RDS_ADD_TAGS_TO_RESOURCE)]
         async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError>;

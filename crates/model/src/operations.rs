@@ -66,7 +66,6 @@ pub const RDS_START_DB_CLUSTER: Operation = Operation::changes("rds:StartDBClust
 pub const RDS_STOP_DB_CLUSTER: Operation = Operation::changes("rds:StopDBCluster");
 pub const RDS_DELETE_DB_CLUSTER: Operation = Operation::changes("rds:DeleteDBCluster");
 pub const RDS_MODIFY_DB_CLUSTER: Operation = Operation::changes("rds:ModifyDBCluster");
-pub const RDS_MODIFY_DB_INSTANCE: Operation = Operation::changes("rds:ModifyDBInstance");
 pub const RDS_ADD_TAGS_TO_RESOURCE: Operation = Operation::changes("rds:AddTagsToResource");
 pub const RDS_REMOVE_TAGS_FROM_RESOURCE: Operation =
     Operation::changes("rds:RemoveTagsFromResource");
@@ -138,7 +137,6 @@ pub const OPERATIONS: &[Operation] = &[
     RDS_STOP_DB_CLUSTER,
     RDS_DELETE_DB_CLUSTER,
     RDS_MODIFY_DB_CLUSTER,
-    RDS_MODIFY_DB_INSTANCE,
     RDS_ADD_TAGS_TO_RESOURCE,
     RDS_REMOVE_TAGS_FROM_RESOURCE,
     SSM_GET_PARAMETER,

@@ -56,11 +56,8 @@ pub const RDS_START_STOPPED_CLUSTER: &str = "rds-start-stopped-cluster";
 pub const RDS_STOP_AVAILABLE_CLUSTER: &str = "rds-stop-available-cluster";
 pub const RDS_INSTANCE_NEEDS_AVAILABLE_CLUSTER: &str = "rds-instance-needs-available-cluster";
 pub const RDS_NEW_CLUSTER_IDENTIFIER: &str = "rds-new-cluster-identifier";
-pub const RDS_NEW_INSTANCE_IDENTIFIER: &str = "rds-new-instance-identifier";
 pub const RDS_RENAME_CLUSTER_NAME_TAKEN: &str = "rds-rename-cluster-name-taken";
-pub const RDS_RENAME_INSTANCE_NAME_TAKEN: &str = "rds-rename-instance-name-taken";
 pub const RDS_RENAME_AVAILABLE_CLUSTER: &str = "rds-rename-available-cluster";
-pub const RDS_RENAME_AVAILABLE_INSTANCE: &str = "rds-rename-available-instance";
 pub const RDS_SERVERLESS_CAPACITY_RANGE: &str = "rds-serverless-capacity-range";
 pub const RDS_SERVERLESS_AUTO_PAUSE_SECONDS: &str = "rds-serverless-auto-pause-seconds";
 pub const RDS_SERVERLESS_SCALE_TO_ZERO_VERSION: &str = "rds-serverless-scale-to-zero-version";
@@ -91,10 +88,6 @@ const RDS_START_CLUSTER_PAGE: &str =
     "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_StartDBCluster.html";
 const RDS_STOP_CLUSTER_PAGE: &str =
     "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_StopDBCluster.html";
-const RDS_MODIFY_INSTANCE_PAGE: &str =
-    "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html";
-const RDS_RENAME_INSTANCE_PAGE: &str =
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_RenameInstance.html";
 const AURORA_DELETE_PAGE: &str = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_DeleteCluster.html#USER_Deletion_Stopped_Cluster";
 const SECRETS_TAG_PAGE: &str =
     "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_TagResource.html";
@@ -395,22 +388,6 @@ pub static RULES: &[Rule] = &[
         note: UNVERIFIED_CODE,
     },
     Rule {
-        id: RDS_NEW_INSTANCE_IDENTIFIER,
-        api: crate::operations::RDS_MODIFY_DB_INSTANCE.name,
-        field: "NewDBInstanceIdentifier",
-        rule: "1 to 63 letters, digits or hyphens; the first character a letter; no trailing \
-               hyphen and no two consecutive hyphens (stored in lower case).",
-        source: RDS_MODIFY_INSTANCE_PAGE,
-        error_code: "InvalidParameterValue",
-        kind: AwsErrorKind::InvalidRequest,
-        tests: &[
-            "crates/model/src/rules.rs::new_identifiers_of_a_rename_follow_the_rds_constraints",
-            "tests/it/rds_rename_fake.rs::the_fake_refuses_a_rename_to_an_identifier_rds_refuses",
-            "tests/it/aws_rules.rs::the_proxy_refuses_an_instance_rename_to_an_invalid_identifier",
-        ],
-        note: UNVERIFIED_CODE,
-    },
-    Rule {
         id: RDS_RENAME_CLUSTER_NAME_TAKEN,
         api: crate::operations::RDS_MODIFY_DB_CLUSTER.name,
         field: "NewDBClusterIdentifier",
@@ -428,23 +405,6 @@ pub static RULES: &[Rule] = &[
                the rule in words. moto renames over an existing cluster without an error.",
     },
     Rule {
-        id: RDS_RENAME_INSTANCE_NAME_TAKEN,
-        api: crate::operations::RDS_MODIFY_DB_INSTANCE.name,
-        field: "NewDBInstanceIdentifier",
-        rule: "An instance cannot be renamed to the identifier of an instance that exists.",
-        source: RDS_RENAME_INSTANCE_PAGE,
-        error_code: "DBInstanceAlreadyExists",
-        kind: AwsErrorKind::AlreadyExists,
-        tests: &[
-            "crates/model/src/rules.rs::a_rename_needs_a_free_name_and_an_available_resource",
-            "tests/it/rds_rename_fake.rs::the_fake_refuses_a_rename_to_a_name_in_use",
-            "tests/it/aws_rules.rs::the_proxy_refuses_an_instance_rename_to_a_name_in_use",
-        ],
-        note: "The user guide says \"You cannot use an existing DB instance name when renaming \
-               an instance\"; DBInstanceAlreadyExists is among ModifyDBInstance's documented \
-               errors, that it answers this case is unverified.",
-    },
-    Rule {
         id: RDS_RENAME_AVAILABLE_CLUSTER,
         api: crate::operations::RDS_MODIFY_DB_CLUSTER.name,
         field: "NewDBClusterIdentifier",
@@ -454,29 +414,12 @@ pub static RULES: &[Rule] = &[
         kind: AwsErrorKind::InvalidState,
         tests: &[
             "crates/model/src/rules.rs::a_rename_needs_a_free_name_and_an_available_resource",
-            "tests/it/rds_rename_fake.rs::the_fake_renames_only_an_available_cluster_and_instance",
+            "tests/it/rds_rename_fake.rs::the_fake_renames_only_an_available_cluster",
             "tests/it/aws_rules.rs::the_proxy_refuses_to_rename_a_cluster_that_is_not_available",
         ],
         note: "ModifyDBCluster lists InvalidDBClusterStateFault; which states refuse a rename \
                is not stated on AWS's pages (unverified), so the fake and the proxy refuse \
                every state but `available`, the strictest reading.",
-    },
-    Rule {
-        id: RDS_RENAME_AVAILABLE_INSTANCE,
-        api: crate::operations::RDS_MODIFY_DB_INSTANCE.name,
-        field: "NewDBInstanceIdentifier",
-        rule: "We rename only an `available` instance.",
-        source: RDS_MODIFY_INSTANCE_PAGE,
-        error_code: "InvalidDBInstanceState",
-        kind: AwsErrorKind::InvalidState,
-        tests: &[
-            "crates/model/src/rules.rs::a_rename_needs_a_free_name_and_an_available_resource",
-            "tests/it/rds_rename_fake.rs::the_fake_renames_only_an_available_cluster_and_instance",
-            "tests/it/aws_rules.rs::the_proxy_refuses_to_rename_an_instance_that_is_not_available",
-        ],
-        note: "ModifyDBInstance lists InvalidDBInstanceStateFault (wire code \
-               InvalidDBInstanceState); which states refuse a rename is not stated on AWS's \
-               pages (unverified), so the fake and the proxy refuse every state but `available`.",
     },
     Rule {
         id: RDS_SERVERLESS_CAPACITY_RANGE,
@@ -1380,15 +1323,6 @@ pub fn check_new_cluster_identifier(identifier: &str) -> Result<(), RuleViolatio
     )
 }
 
-/// Checks the `NewDBInstanceIdentifier` of an instance rename.
-pub fn check_new_instance_identifier(identifier: &str) -> Result<(), RuleViolation> {
-    check_rds_identifier(
-        RDS_NEW_INSTANCE_IDENTIFIER,
-        "NewDBInstanceIdentifier",
-        identifier,
-    )
-}
-
 /// Checks that a cluster can be renamed: it is `available` and the new name is free.
 pub fn check_cluster_renamable(
     cluster_id: &str,
@@ -1406,28 +1340,6 @@ pub fn check_cluster_renamable(
         return Err(RuleViolation::new(
             RDS_RENAME_CLUSTER_NAME_TAKEN,
             format!("DB cluster {new_cluster_id} already exists"),
-        ));
-    }
-    Ok(())
-}
-
-/// Checks that an instance can be renamed: it is `available` and the new name is free.
-pub fn check_instance_renamable(
-    instance_id: &str,
-    status: &str,
-    new_instance_id: &str,
-    new_name_taken: bool,
-) -> Result<(), RuleViolation> {
-    if status != "available" {
-        return Err(RuleViolation::new(
-            RDS_RENAME_AVAILABLE_INSTANCE,
-            format!("DB instance {instance_id} is {status}; only an available instance is renamed"),
-        ));
-    }
-    if new_name_taken {
-        return Err(RuleViolation::new(
-            RDS_RENAME_INSTANCE_NAME_TAKEN,
-            format!("DB instance {new_instance_id} already exists"),
         ));
     }
     Ok(())
@@ -2013,38 +1925,27 @@ mod tests {
     #[test]
     fn new_identifiers_of_a_rename_follow_the_rds_constraints() {
         check_new_cluster_identifier("acm-app-1").unwrap();
-        check_new_instance_identifier("acm-app-1-writer").unwrap();
         for bad in ["", "1acm", "acm--x", "acm-", "acm_x", &"a".repeat(64)] {
             let refused = check_new_cluster_identifier(bad).unwrap_err();
             assert_eq!(refused.rule_id, RDS_NEW_CLUSTER_IDENTIFIER, "{bad}");
             assert_eq!(refused.error_code, "InvalidParameterValue");
             assert!(refused.message.contains("NewDBClusterIdentifier"));
-            let refused = check_new_instance_identifier(bad).unwrap_err();
-            assert_eq!(refused.rule_id, RDS_NEW_INSTANCE_IDENTIFIER, "{bad}");
-            assert!(refused.message.contains("NewDBInstanceIdentifier"));
         }
     }
 
     #[test]
     fn a_rename_needs_a_free_name_and_an_available_resource() {
         check_cluster_renamable("c1", &ClusterStatus::parse("available"), "c2", false).unwrap();
-        check_instance_renamable("i1", "available", "i2", false).unwrap();
         let refused = check_cluster_renamable("c1", &ClusterStatus::parse("available"), "c2", true)
             .unwrap_err();
         assert_eq!(refused.rule_id, RDS_RENAME_CLUSTER_NAME_TAKEN);
         assert_eq!(refused.error_code, "DBClusterAlreadyExistsFault");
         assert_eq!(refused.kind, AwsErrorKind::AlreadyExists);
-        let refused = check_instance_renamable("i1", "available", "i2", true).unwrap_err();
-        assert_eq!(refused.rule_id, RDS_RENAME_INSTANCE_NAME_TAKEN);
-        assert_eq!(refused.error_code, "DBInstanceAlreadyExists");
         for status in ["creating", "renaming", "stopped", "modifying", "deleting"] {
             let refused = check_cluster_renamable("c1", &ClusterStatus::parse(status), "c2", false)
                 .unwrap_err();
             assert_eq!(refused.rule_id, RDS_RENAME_AVAILABLE_CLUSTER, "{status}");
             assert_eq!(refused.error_code, "InvalidDBClusterStateFault");
-            let refused = check_instance_renamable("i1", status, "i2", false).unwrap_err();
-            assert_eq!(refused.rule_id, RDS_RENAME_AVAILABLE_INSTANCE, "{status}");
-            assert_eq!(refused.error_code, "InvalidDBInstanceState");
             assert_eq!(refused.kind, AwsErrorKind::InvalidState);
         }
     }

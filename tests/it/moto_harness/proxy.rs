@@ -26,7 +26,7 @@ use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::faults::{FaultKind, FaultSchedule, error_response, fault_response};
-use super::validate::{self, ClusterFacts, Refusal, Renamed};
+use super::validate::{self, ClusterFacts, Refusal};
 
 /// The header moto reads to decide which account a request belongs to.
 const ACCOUNT_HEADER: &str = "x-moto-account-id";
@@ -316,18 +316,10 @@ async fn check_request(
     };
     let state_check = validate::validate(&request)?;
     if let Some(rename) = validate::rename_of(&request) {
-        let (status, new_name_taken) = match rename.of {
-            Renamed::Cluster => (
-                cluster_facts(forwarder, &rename.id)
-                    .await
-                    .map(|facts| facts.status),
-                cluster_facts(forwarder, &rename.new_id).await.is_some(),
-            ),
-            Renamed::Instance => (
-                instance_status(forwarder, &rename.id).await,
-                instance_status(forwarder, &rename.new_id).await.is_some(),
-            ),
-        };
+        let status = cluster_facts(forwarder, &rename.id)
+            .await
+            .map(|facts| facts.status);
+        let new_name_taken = cluster_facts(forwarder, &rename.new_id).await.is_some();
         rename.check(status.as_deref(), new_name_taken)?;
     }
     match state_check {

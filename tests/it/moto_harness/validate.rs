@@ -133,21 +133,13 @@ impl StateCheck {
     }
 }
 
-/// What a rename depends on besides the request: the state of the resource and whether
-/// its new name is taken, which the proxy learns from moto (moto renames over an existing
-/// cluster and in any state).
+/// A cluster rename, and what it depends on besides the request: the cluster's state and
+/// whether its new name is taken, which the proxy learns from moto (moto renames over an
+/// existing cluster and in any state).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rename {
-    pub of: Renamed,
     pub id: String,
     pub new_id: String,
-}
-
-/// What a [`Rename`] renames.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Renamed {
-    Cluster,
-    Instance,
 }
 
 impl Rename {
@@ -157,23 +149,18 @@ impl Rename {
         let Some(status) = status else {
             return Ok(());
         };
-        match self.of {
-            Renamed::Cluster => rules::check_cluster_renamable(
-                &self.id,
-                &ClusterStatus::parse(status),
-                &self.new_id,
-                new_name_taken,
-            )?,
-            Renamed::Instance => {
-                rules::check_instance_renamable(&self.id, status, &self.new_id, new_name_taken)?
-            }
-        }
+        rules::check_cluster_renamable(
+            &self.id,
+            &ClusterStatus::parse(status),
+            &self.new_id,
+            new_name_taken,
+        )?;
         Ok(())
     }
 }
 
-/// The rename a request asks for (ModifyDBCluster with `NewDBClusterIdentifier`,
-/// ModifyDBInstance with `NewDBInstanceIdentifier`), if any. The new name is compared in
+/// The rename a request asks for (ModifyDBCluster with `NewDBClusterIdentifier`), if any;
+/// the clone manager never renames an instance. The new name is compared in
 /// lower case, as RDS stores it.
 pub fn rename_of(request: &Request<'_>) -> Option<Rename> {
     if request.service != "rds" {
@@ -186,21 +173,12 @@ pub fn rename_of(request: &Request<'_>) -> Option<Rename> {
     ] {
         form.extend(parse_form(text));
     }
-    let (of, id, new_id) = match form.get("Action").map(String::as_str) {
-        Some("ModifyDBCluster") => (
-            Renamed::Cluster,
-            form.get("DBClusterIdentifier")?,
-            form.get("NewDBClusterIdentifier")?,
-        ),
-        Some("ModifyDBInstance") => (
-            Renamed::Instance,
-            form.get("DBInstanceIdentifier")?,
-            form.get("NewDBInstanceIdentifier")?,
-        ),
-        _ => return None,
-    };
+    if form.get("Action").map(String::as_str) != Some("ModifyDBCluster") {
+        return None;
+    }
+    let id = form.get("DBClusterIdentifier")?;
+    let new_id = form.get("NewDBClusterIdentifier")?;
     Some(Rename {
-        of,
         id: id.clone(),
         new_id: new_id.to_ascii_lowercase(),
     })
@@ -414,12 +392,6 @@ fn rds_rules(operation: &str, form: &Form) -> Result<Option<StateCheck>, Refusal
                     password: password.to_string(),
                 }),
             )
-        }
-        "ModifyDBInstance" => {
-            if let Some(new_id) = get("NewDBInstanceIdentifier") {
-                rules::check_new_instance_identifier(new_id)?;
-            }
-            Ok(None)
         }
         "DeleteDBCluster" => Ok(Some(StateCheck::DeleteCluster {
             cluster_id: get("DBClusterIdentifier").unwrap_or_default().to_string(),

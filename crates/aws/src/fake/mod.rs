@@ -25,7 +25,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::{AwsError, AwsErrorKind, BusEvent, Ports};
 
 pub use kms::{IdentityKeyCondition, IdentityKeyRight, KMS_TAG_AND_ALIAS_AUTHORIZATION_DELAY};
-pub use rds::{CLUSTER_RENAME_TAKES, FakeClusterSeed, INSTANCE_RENAME_TAKES};
+pub use rds::{CLUSTER_RENAME_TAKES, FakeClusterSeed};
 
 /// The state table the test harnesses create in the fake and name in the configuration.
 pub const FAKE_STATE_TABLE: &str = "acm-StateTable-FAKE";

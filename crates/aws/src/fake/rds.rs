@@ -30,13 +30,6 @@ const AUTOMATIC_RESTART_AFTER: TimeDelta = TimeDelta::days(7);
 /// for an Aurora cluster the delay is unverified and the same value is used.
 pub const CLUSTER_RENAME_TAKES: TimeDelta = TimeDelta::minutes(2);
 
-/// How long a renamed instance stays `renaming` (it reboots) before it answers again: "The
-/// new DNS name for the renamed DB instance becomes effective in about 10 minutes. The
-/// renamed DB instance is not available until the new name becomes effective" (RDS user
-/// guide, https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_RenameInstance.html);
-/// unverified for Aurora instances.
-pub const INSTANCE_RENAME_TAKES: TimeDelta = TimeDelta::minutes(10);
-
 #[derive(Default)]
 pub(super) struct RdsState {
     clusters: BTreeMap<String, FakeCluster>,
@@ -64,8 +57,6 @@ struct FakeInstance {
     info: InstanceInfo,
     tags: Tags,
     countdown: u32,
-    /// While `renaming`: when the new name is in effect and the instance answers again.
-    renamed_at: Option<DateTime<Utc>>,
 }
 
 /// A cluster to seed the fake with (a root that exists before the test).
@@ -130,7 +121,6 @@ impl FakeAws {
                     info: instance,
                     tags: Tags::new(),
                     countdown: 0,
-                    renamed_at: None,
                 },
             );
         }
@@ -268,7 +258,7 @@ impl FakeAws {
 
     /// Whether a database endpoint answers connections now: some cluster has this writer
     /// (or reader) endpoint, the cluster is not being renamed, stopped, created or deleted,
-    /// and its writer instance is available and not being renamed (a rename reboots it).
+    /// and its writer instance is available.
     /// The old hostname of a renamed cluster answers no more at once; the new one answers
     /// once the rename is in effect. Read on the fake's clock; counts no call.
     pub fn endpoint_answers(&self, host: &str) -> bool {
@@ -296,7 +286,7 @@ impl FakeAws {
         else {
             return false;
         };
-        settled(&writer.info.status, writer.renamed_at)
+        writer.info.status == "available"
     }
 
     /// Puts a cluster into a clone group (as AWS shows a source once it has been cloned).
@@ -492,10 +482,6 @@ fn tick(state: &mut State, now: DateTime<Utc>) {
             .as_ref()
             .is_some_and(|id| available_clusters.contains(id));
         match instance.info.status.as_str() {
-            "renaming" if instance.renamed_at.is_some_and(|at| now >= at) => {
-                instance.info.status = "available".into();
-                instance.renamed_at = None;
-            }
             "creating" if cluster_ready => {
                 if instance.countdown > 0 {
                     instance.countdown -= 1;
@@ -807,7 +793,6 @@ impl Rds for FakeAws {
                 info: info.clone(),
                 tags: request.tags.clone(),
                 countdown,
-                renamed_at: None,
             },
         );
         Ok(info)
@@ -981,43 +966,6 @@ impl Rds for FakeAws {
                 instance.info.cluster_id = Some(new_id.clone());
             }
         }
-        Ok(())
-    }
-
-    async fn rename_instance(
-        &self,
-        instance_id: &str,
-        new_instance_id: &str,
-    ) -> Result<(), AwsError> {
-        const OPERATION: &str = crate::operations::RDS_MODIFY_DB_INSTANCE.name;
-        self.enter(OPERATION).await?;
-        rules::check_new_instance_identifier(new_instance_id)
-            .map_err(|refused| refused.into_aws_error(OPERATION))?;
-        let new_id = new_instance_id.to_ascii_lowercase();
-        let now = self.now();
-        let mut state = self.lock();
-        let region = state.settings.region.clone();
-        let rds = &mut state.rds;
-        let Some(instance) = rds.instances.get(instance_id) else {
-            return Err(not_found(
-                OPERATION,
-                format!("DBInstance {instance_id} not found."),
-            ));
-        };
-        rules::check_instance_renamable(
-            instance_id,
-            &instance.info.status,
-            &new_id,
-            rds.instances.contains_key(&new_id),
-        )
-        .map_err(|refused| refused.into_aws_error(OPERATION))?;
-        let mut instance = rds.instances.remove(instance_id).expect("looked up above");
-        instance.info.arn = rename_arn(&instance.info.arn, instance_id, &new_id);
-        instance.info.endpoint = Some(format!("{new_id}.fake.{region}.rds.amazonaws.com"));
-        instance.info.id = new_id.clone();
-        instance.info.status = "renaming".into();
-        instance.renamed_at = Some(now + INSTANCE_RENAME_TAKES);
-        rds.instances.insert(new_id, instance);
         Ok(())
     }
 

@@ -388,24 +388,6 @@ impl Rds for SdkRds {
             .map_err(|error| map_sdk_error("rds:ModifyDBCluster", error))
     }
 
-    async fn rename_instance(
-        &self,
-        instance_id: &str,
-        new_instance_id: &str,
-    ) -> Result<(), AwsError> {
-        // Without ApplyImmediately the rename (and its reboot) waits for the next
-        // maintenance window.
-        self.client
-            .modify_db_instance()
-            .db_instance_identifier(instance_id)
-            .new_db_instance_identifier(new_instance_id)
-            .apply_immediately(true)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|error| map_sdk_error("rds:ModifyDBInstance", error))
-    }
-
     async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError> {
         self.client
             .add_tags_to_resource()
