@@ -230,6 +230,8 @@ async fn two_refreshes_of_one_clone_at_once_make_one_new_clone_and_both_finish()
     let env = FakeEnv::new();
     let clone_id = password_clone(&env).await;
     tokio::time::advance(Duration::from_secs(24 * 3600)).await;
+    // Every call takes a moment, so that the two refreshes' calls interleave.
+    env.faults.set_latency(Duration::from_millis(200));
     let (first, second) = tokio::join!(
         refresh(&env.app, &clone_id, true),
         refresh(&env.app, &clone_id, true)
