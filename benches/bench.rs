@@ -600,6 +600,7 @@ fn synthetic_cluster(id: &str, group: Option<String>, with_writer: bool) -> Clus
         storage_type: Some("aurora".to_string()),
         enabled_cloudwatch_logs_exports: Vec::new(),
         serverless_v2_scaling: None,
+        resource_id: None,
     }
 }
 

@@ -405,6 +405,7 @@ mod tests {
             state: Some("ready".into()),
             instance_class: None,
             data_timestamp: Some(now()),
+            resource_id: Some("cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ".into()),
             managed: true,
             expires_at: Some(now() + chrono::TimeDelta::days(7)),
             protected_until: Some(now() + chrono::TimeDelta::days(1)),

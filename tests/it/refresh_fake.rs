@@ -146,6 +146,22 @@ async fn a_refresh_keeps_identifier_endpoint_and_secret_and_brings_newer_data() 
         json!(before.tag(tags::DATA_TIMESTAMP))
     );
     assert_eq!(detail["owner"], json!(before.tag(tags::OWNER)));
+    // A new cluster, so a new DbClusterResourceId: IAM database authentication policies
+    // must follow it, and the event and status say which it is.
+    assert!(after.resource_id.is_some());
+    assert_ne!(after.resource_id, before.resource_id);
+    assert_eq!(detail["resourceId"], json!(after.resource_id));
+    assert_eq!(detail["previousResourceId"], json!(before.resource_id));
+    let status = env.send(json!({"action": "status"})).await;
+    let clones = status["roots"][0]["clones"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let shown = clones
+        .iter()
+        .find(|clone| clone["clusterId"] == json!(clone_id))
+        .unwrap_or_else(|| panic!("the clone in {status}"));
+    assert_eq!(shown["resourceId"], json!(after.resource_id));
 
     // The CloudFormation resource still deletes the clone with its secret.
     let physical = env.only_answer(&response_url("req-1")).physical_resource_id;

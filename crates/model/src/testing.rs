@@ -39,6 +39,7 @@ pub fn cluster(id: &str) -> ClusterInfo {
         storage_type: Some("aurora".to_string()),
         enabled_cloudwatch_logs_exports: Vec::new(),
         serverless_v2_scaling: None,
+        resource_id: None,
     }
 }
 

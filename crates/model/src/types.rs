@@ -62,6 +62,11 @@ pub struct ClusterInfo {
     /// Present when the cluster can run Aurora Serverless v2 (`db.serverless`) instances.
     #[serde(default)]
     pub serverless_v2_scaling: Option<ServerlessV2Scaling>,
+    /// `DbClusterResourceId`: what IAM database authentication (`rds-db:connect`) and
+    /// CloudWatch Logs name the cluster by. A rename keeps it; a new cluster (a refresh's)
+    /// gets a new one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
 }
 
 /// The engines of Aurora clusters: `aurora` is the legacy Aurora MySQL 1 (MySQL 5.6).

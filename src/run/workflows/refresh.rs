@@ -514,7 +514,13 @@ async fn finish(
         &app.config.event_bus_name,
         "clone-refreshed",
         &announced,
-        json!({"previousDataTimestamp": report.previous_data_timestamp}),
+        // A new cluster has a new DbClusterResourceId: IAM database authentication
+        // policies (`rds-db:connect` on `dbuser:<resource id>/...`) must follow it.
+        json!({
+            "previousDataTimestamp": report.previous_data_timestamp,
+            "resourceId": cluster.resource_id,
+            "previousResourceId": old.resource_id,
+        }),
         vec![cluster.arn.clone()],
     );
     app.ports

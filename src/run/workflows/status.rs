@@ -70,6 +70,9 @@ pub struct CloneStatus {
     pub state: Option<String>,
     pub instance_class: Option<String>,
     pub data_timestamp: Option<DateTime<Utc>>,
+    /// `DbClusterResourceId`, which IAM database authentication names: a refresh gives
+    /// the clone a new one (stack outputs change only on the stack's next Update).
+    pub resource_id: Option<String>,
     /// Made by this deployment (others' clones in a clone group are shown too).
     pub managed: bool,
     /// When the sweep deletes it (its `expires-at` tag), if ever.
@@ -281,6 +284,7 @@ fn clone_status(
         state: clone.tag(tags::STATE).map(str::to_string),
         instance_class: clone.tag(tags::INSTANCE_CLASS).map(str::to_string),
         data_timestamp,
+        resource_id: clone.resource_id.clone(),
         managed: tags::managed_role(clone, &app.config.stack_name).is_some(),
         expires_at: lifecycle.expires_at,
         protected_until: lifecycle.protected_until,

@@ -90,6 +90,7 @@ impl FakeAws {
         let account = state.settings.account_id.clone();
         let region = state.settings.region.clone();
         let mut info = new_cluster_info(&seed.id, &seed.engine, &account, &region, now);
+        info.resource_id = Some(resource_id(state.next_sequence()));
         info.status = ClusterStatus::Available;
         info.tags = seed.tags.clone();
         info.clone_group_id = seed.clone_group_id.clone();
@@ -337,7 +338,13 @@ fn new_cluster_info(
         storage_type: Some("aurora".into()),
         enabled_cloudwatch_logs_exports: Vec::new(),
         serverless_v2_scaling: None,
+        resource_id: None,
     }
+}
+
+/// A `DbClusterResourceId` in AWS's shape: `cluster-` and 26 upper-case letters and digits.
+fn resource_id(sequence: u64) -> String {
+    format!("cluster-FAKE{sequence:022}")
 }
 
 /// The port a new cluster gets when the request names none: the engine's, not the source's
@@ -657,6 +664,7 @@ impl Rds for FakeAws {
             &region,
             now,
         );
+        info.resource_id = Some(resource_id(state.next_sequence()));
         info.tags = request.tags.clone();
         info.master_username = source_info.master_username.clone();
         info.database_name = source_info.database_name.clone();

@@ -85,6 +85,7 @@ fn cluster_info(cluster: &DbCluster) -> ClusterInfo {
                 max_capacity: scaling.max_capacity(),
                 seconds_until_auto_pause: scaling.seconds_until_auto_pause(),
             }),
+        resource_id: cluster.db_cluster_resource_id().map(str::to_string),
     }
 }
 
