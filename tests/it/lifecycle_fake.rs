@@ -617,6 +617,48 @@ async fn an_idle_clone_with_idle_action_delete_is_deleted_and_a_protected_one_is
     assert!(env.fake.secrets().is_empty(), "the secret went with it");
 }
 
+/// A Serverless v2 clone that scales to zero pauses and then sends no connection count at
+/// all: its paused hours count as idle when the rule deletes it, and never when the rule
+/// would stop it (stopping a paused clone saves nothing).
+#[tokio::test(start_paused = true)]
+async fn a_paused_scale_to_zero_clone_is_deleted_when_idle_but_never_stopped() {
+    let env = FakeEnv::new();
+    env.seed_root("prod");
+    created(
+        &env,
+        "req-1",
+        json!({"SourceClusterId": "prod", "IdleAfter": "PT2H", "IdleAction": "delete",
+               "ClusterId": "acm-paused-delete"}),
+    )
+    .await;
+    created(
+        &env,
+        "req-2",
+        json!({"SourceClusterId": "prod", "IdleAfter": "PT2H", "ClusterId": "acm-paused-stop"}),
+    )
+    .await;
+    let made = env.app.now();
+    for clone in env.managed("clone") {
+        // Paused throughout: capacity 0, and no DatabaseConnections point at all.
+        env.fake
+            .record_capacity(&clone.id, made, made + TimeDelta::hours(3), 0.0);
+    }
+    pass(3).await;
+    let report = env.send(sweep_event()).await;
+    let expired: Vec<_> = report["expired"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["clusterId"].clone())
+        .collect();
+    assert_eq!(expired, vec![json!("acm-paused-delete")], "{report}");
+    assert!(report["stopped"].as_array().unwrap().is_empty(), "{report}");
+    assert_eq!(
+        lifecycle_events(&env, "clone-expired")[0].detail["reason"],
+        "idle"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn idle_connections_are_read_in_one_call_per_five_hundred_candidates() {
     let env = FakeEnv::new();

@@ -690,6 +690,15 @@ impl Metrics for NoConnections {
             .collect())
     }
 
+    async fn hourly_max_capacity(
+        &self,
+        _cluster_ids: &[String],
+        _start: DateTime<Utc>,
+        _end: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, Vec<(DateTime<Utc>, f64)>>, AwsError> {
+        Ok(BTreeMap::new())
+    }
+
     async fn latest_volume_bytes(
         &self,
         _cluster_ids: &[String],

@@ -372,6 +372,19 @@ ports! {
             end: DateTime<Utc>,
         ) -> Result<BTreeMap<String, Vec<(DateTime<Utc>, f64)>>, AwsError>;
 
+        /// The hourly maxima of `AWS/RDS` `ServerlessDatabaseCapacity` (dimension
+        /// `DBClusterIdentifier`, in ACUs) of each cluster from `start` to `end`, batched and
+        /// paged like [`Metrics::hourly_max_connections`]. An hour whose maximum is 0 is an
+        /// hour the cluster's Serverless v2 writer was paused throughout (scaled to zero ACUs;
+        /// that the metric reads 0 while paused is unverified in AWS's pages).
+        #[operation(CLOUDWATCH_GET_METRIC_DATA)]
+        async fn hourly_max_capacity(
+            &self,
+            cluster_ids: &[String],
+            start: DateTime<Utc>,
+            end: DateTime<Utc>,
+        ) -> Result<BTreeMap<String, Vec<(DateTime<Utc>, f64)>>, AwsError>;
+
         /// The newest hourly average of `AWS/RDS` `VolumeBytesUsed` (dimension
         /// `DBClusterIdentifier`: the cluster volume's billed bytes) of each cluster from `start`
         /// to `end`, in as few GetMetricData calls as possible (up to

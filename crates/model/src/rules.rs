@@ -254,7 +254,8 @@ pub static RULES: &[Rule] = &[
         api: crate::operations::RDS_MODIFY_DB_CLUSTER.name,
         field: "MasterUserPassword",
         rule: "8 to 41 characters for every Aurora engine (the page gives one limit for all \
-               cluster engines), any printable ASCII character except `/`, `\"`, `@`.",
+               cluster engines), any printable ASCII character except `/`, `\"`, `@` and \
+               space.",
         source: RDS_MODIFY_CLUSTER_PAGE,
         error_code: "InvalidParameterValue",
         kind: AwsErrorKind::InvalidRequest,
@@ -263,8 +264,9 @@ pub static RULES: &[Rule] = &[
             "tests/it/aws_rules_fake.rs::the_fake_refuses_a_master_password_rds_refuses",
             "tests/it/aws_rules.rs::the_proxy_refuses_a_master_password_rds_refuses",
         ],
-        note: "Space is printable ASCII and the page does not exclude it; we do not generate \
-               it. The error code is unverified.",
+        note: "The ModifyDBCluster page excludes `/`, `\"` and `@` only; space is refused as \
+               the stricter reading (unverified that AWS refuses it; we never generate it). \
+               The error code is unverified.",
     },
     Rule {
         id: RDS_SERVERLESS_NEEDS_SCALING,
@@ -1037,10 +1039,12 @@ pub fn check_master_password(engine: &str, password: &str) -> Result<(), RuleVio
     }
     if let Some(bad) = password
         .chars()
-        .find(|c| !(' '..='~').contains(c) || matches!(c, '/' | '"' | '@'))
+        .find(|c| !('!'..='~').contains(c) || matches!(c, '/' | '"' | '@'))
     {
         let shown = if bad.is_ascii_graphic() {
             format!("'{bad}'")
+        } else if bad == ' ' {
+            "a space".to_string()
         } else {
             "a character that is not printable ASCII".to_string()
         };
@@ -1767,6 +1771,7 @@ mod tests {
                 "abcd@efgh".into(),
                 "abcdéfghi".into(),
                 "abcd\tefgh".into(),
+                "abcd efgh".into(),
             ] {
                 let refused = check_master_password(engine, &bad).unwrap_err();
                 assert_eq!(refused.rule_id, RDS_MASTER_PASSWORD, "{engine}: {bad}");

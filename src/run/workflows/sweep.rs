@@ -13,9 +13,11 @@ use serde_json::json;
 use crate::aws::AwsErrorKind;
 use crate::aws::{AwsError, ClusterInfo, Tags};
 use crate::model::tags;
+use crate::model::tags::IdleAction;
 use crate::model::time::format_timestamp;
 use crate::plan::sweep::{
-    SweepAction, SweepInput, SweepItem, idle_candidates, idle_window_end, plan_idle, plan_sweep,
+    HourlySeries, SweepAction, SweepInput, SweepItem, idle_candidates, idle_window_end, plan_idle,
+    plan_sweep,
 };
 use crate::run::machinery::context::Context;
 use crate::run::machinery::inventory::load_inventory;
@@ -81,13 +83,30 @@ pub async fn run(app: &Context, dry_run: bool) -> Result<SweepReport, SweepError
             .iter()
             .map(|candidate| candidate.cluster_id.clone())
             .collect();
-        match app
-            .ports
-            .metrics
-            .hourly_max_connections(&ids, end - longest, end)
-            .await
-        {
-            Ok(connections) => planned.extend(plan_idle(&candidates, &connections, end)),
+        // Paused hours matter only to clones deleted when idle.
+        let deleted_when_idle: Vec<String> = candidates
+            .iter()
+            .filter(|candidate| candidate.action == IdleAction::Delete)
+            .map(|candidate| candidate.cluster_id.clone())
+            .collect();
+        let metrics = app.ports.metrics.as_ref();
+        let readings = async {
+            let connections = metrics
+                .hourly_max_connections(&ids, end - longest, end)
+                .await?;
+            let capacity = if deleted_when_idle.is_empty() {
+                HourlySeries::new()
+            } else {
+                metrics
+                    .hourly_max_capacity(&deleted_when_idle, end - longest, end)
+                    .await?
+            };
+            Ok::<_, AwsError>((connections, capacity))
+        };
+        match readings.await {
+            Ok((connections, capacity)) => {
+                planned.extend(plan_idle(&candidates, &connections, &capacity, end))
+            }
             Err(error) => report.failures.push(format!(
                 "reading the connections of idle candidates: {error}"
             )),

@@ -1,5 +1,6 @@
 //! The fake CloudWatch: `DatabaseConnections` per cluster as hourly maxima that tests
-//! record (a cluster publishes nothing while stopped, so tests record nothing then), and
+//! record (a cluster publishes nothing while stopped, so tests record nothing then),
+//! `ServerlessDatabaseCapacity` as hourly maxima (0 for hours paused throughout), and
 //! `VolumeBytesUsed` per cluster as hourly values, read back by GetMetricData in batches of
 //! at most 500 clusters, one call counted per batch.
 
@@ -17,6 +18,8 @@ pub(super) struct MetricsState {
     connections: BTreeMap<String, BTreeMap<DateTime<Utc>, f64>>,
     /// Cluster id → hour → the cluster volume's bytes in that hour.
     volume_bytes: BTreeMap<String, BTreeMap<DateTime<Utc>, f64>>,
+    /// Cluster id → hour → the highest Serverless v2 capacity (ACUs) in that hour.
+    capacity: BTreeMap<String, BTreeMap<DateTime<Utc>, f64>>,
 }
 
 impl FakeAws {
@@ -35,12 +38,66 @@ impl FakeAws {
             .connections
             .entry(cluster_id.to_string())
             .or_default();
-        let mut hour = from
-            .duration_trunc(TimeDelta::hours(1))
-            .expect("an hour divides a timestamp");
-        while hour < to {
-            series.insert(hour, connections);
-            hour += TimeDelta::hours(1);
+        fill_hours(series, from, to, connections);
+    }
+
+    /// Records `acus` as the highest `ServerlessDatabaseCapacity` of `cluster_id` for every
+    /// whole hour from `from` to `to`: 0 for hours its writer was paused throughout, when
+    /// it publishes no `DatabaseConnections` (record none for those hours).
+    pub fn record_capacity(
+        &self,
+        cluster_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        acus: f64,
+    ) {
+        let mut state = self.lock();
+        let series = state
+            .metrics
+            .capacity
+            .entry(cluster_id.to_string())
+            .or_default();
+        fill_hours(series, from, to, acus);
+    }
+}
+
+/// Sets `value` for every whole hour from the hour of `from` up to `to`.
+fn fill_hours(
+    series: &mut BTreeMap<DateTime<Utc>, f64>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    value: f64,
+) {
+    let mut hour = from
+        .duration_trunc(TimeDelta::hours(1))
+        .expect("an hour divides a timestamp");
+    while hour < to {
+        series.insert(hour, value);
+        hour += TimeDelta::hours(1);
+    }
+}
+
+/// The points of each cluster's series from `start` to `end`, one GetMetricData call
+/// counted per batch of clusters; clusters without points are left out.
+fn hourly(
+    fake: &FakeAws,
+    series_of: impl Fn(&MetricsState) -> &BTreeMap<String, BTreeMap<DateTime<Utc>, f64>>,
+    batch: &[String],
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    result: &mut BTreeMap<String, Vec<(DateTime<Utc>, f64)>>,
+) {
+    let state = fake.lock();
+    for cluster_id in batch {
+        let Some(series) = series_of(&state.metrics).get(cluster_id) else {
+            continue;
+        };
+        let points: Vec<(DateTime<Utc>, f64)> = series
+            .range(start..end)
+            .map(|(hour, value)| (*hour, *value))
+            .collect();
+        if !points.is_empty() {
+            result.insert(cluster_id.clone(), points);
         }
     }
 }
@@ -72,19 +129,36 @@ impl Metrics for FakeAws {
         for batch in cluster_ids.chunks(METRIC_QUERIES_PER_CALL) {
             self.enter(crate::operations::CLOUDWATCH_GET_METRIC_DATA.name)
                 .await?;
-            let state = self.lock();
-            for cluster_id in batch {
-                let Some(series) = state.metrics.connections.get(cluster_id) else {
-                    continue;
-                };
-                let points: Vec<(DateTime<Utc>, f64)> = series
-                    .range(start..end)
-                    .map(|(hour, value)| (*hour, *value))
-                    .collect();
-                if !points.is_empty() {
-                    result.insert(cluster_id.clone(), points);
-                }
-            }
+            hourly(
+                self,
+                |metrics| &metrics.connections,
+                batch,
+                start,
+                end,
+                &mut result,
+            );
+        }
+        Ok(result)
+    }
+
+    async fn hourly_max_capacity(
+        &self,
+        cluster_ids: &[String],
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, Vec<(DateTime<Utc>, f64)>>, AwsError> {
+        let mut result = BTreeMap::new();
+        for batch in cluster_ids.chunks(METRIC_QUERIES_PER_CALL) {
+            self.enter(crate::operations::CLOUDWATCH_GET_METRIC_DATA.name)
+                .await?;
+            hourly(
+                self,
+                |metrics| &metrics.capacity,
+                batch,
+                start,
+                end,
+                &mut result,
+            );
         }
         Ok(result)
     }

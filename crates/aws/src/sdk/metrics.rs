@@ -136,6 +136,22 @@ impl Metrics for SdkMetrics {
             .await
     }
 
+    async fn hourly_max_capacity(
+        &self,
+        cluster_ids: &[String],
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, Vec<(DateTime<Utc>, f64)>>, AwsError> {
+        self.hourly_series(
+            cluster_ids,
+            "ServerlessDatabaseCapacity",
+            "Maximum",
+            start,
+            end,
+        )
+        .await
+    }
+
     async fn latest_volume_bytes(
         &self,
         cluster_ids: &[String],

@@ -222,27 +222,50 @@ pub fn idle_window_end(now: DateTime<Utc>) -> DateTime<Utc> {
     now.duration_trunc(TimeDelta::hours(1)).unwrap_or(now)
 }
 
-/// Decides which candidates are idle: a data point for every hour of its `IdleAfter` up to
-/// `window_end` (so it ran the whole time), and none above zero. A clone started less than
-/// `IdleAfter` ago (by someone, or by AWS after seven days stopped) has hours without data
-/// and is judged again on a later sweep.
+/// Hourly metric points of each cluster, as the metrics port reads them.
+pub type HourlySeries = BTreeMap<String, Vec<(DateTime<Utc>, f64)>>;
+
+/// Decides which candidates are idle: every hour of its `IdleAfter` up to `window_end` is
+/// a quiet hour, and no hour has a connection. A quiet hour has a `DatabaseConnections`
+/// point of 0 (so it ran, unused); for `IdleAction: delete`, an hour its Serverless v2
+/// writer was paused throughout (`ServerlessDatabaseCapacity` 0: a paused instance sends no
+/// connection count) is quiet too, while stopping a paused clone would save nothing. A
+/// clone started less than `IdleAfter` ago (by someone, or by AWS after seven days
+/// stopped) has hours without data and is judged again on a later sweep.
 pub fn plan_idle(
     candidates: &[IdleCandidate],
-    connections: &BTreeMap<String, Vec<(DateTime<Utc>, f64)>>,
+    connections: &HourlySeries,
+    capacity: &HourlySeries,
     window_end: DateTime<Utc>,
 ) -> Vec<SweepItem> {
     let mut items = Vec::new();
     for candidate in candidates {
         let start = window_end - candidate.idle_after;
-        let points: Vec<f64> = connections
-            .get(&candidate.cluster_id)
-            .into_iter()
-            .flatten()
-            .filter(|(hour, _)| *hour >= start && *hour < window_end)
-            .map(|(_, value)| *value)
-            .collect();
+        let in_window = |series: &HourlySeries| -> Vec<(DateTime<Utc>, f64)> {
+            series
+                .get(&candidate.cluster_id)
+                .into_iter()
+                .flatten()
+                .filter(|(hour, _)| *hour >= start && *hour < window_end)
+                .copied()
+                .collect()
+        };
+        let counted = in_window(connections);
+        if counted.iter().any(|(_, value)| *value > 0.0) {
+            continue;
+        }
+        let mut quiet_hours: std::collections::BTreeSet<DateTime<Utc>> =
+            counted.iter().map(|(hour, _)| *hour).collect();
+        if candidate.action == IdleAction::Delete {
+            quiet_hours.extend(
+                in_window(capacity)
+                    .into_iter()
+                    .filter(|(_, acus)| *acus == 0.0)
+                    .map(|(hour, _)| hour),
+            );
+        }
         let hours = usize::try_from(candidate.idle_after.num_hours()).unwrap_or(usize::MAX);
-        if points.len() < hours || points.iter().any(|value| *value > 0.0) {
+        if quiet_hours.len() < hours {
             continue;
         }
         let idle_after = format_duration(candidate.idle_after);
@@ -430,6 +453,7 @@ mod tests {
                 delete,
             ],
             &all,
+            &HourlySeries::new(),
             end,
         );
         assert_eq!(
@@ -448,6 +472,61 @@ mod tests {
                     },
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn paused_hours_count_as_idle_for_a_clone_that_is_deleted_when_idle_not_for_one_stopped() {
+        let end = idle_window_end(now());
+        let candidate = |id: &str, action: IdleAction| IdleCandidate {
+            cluster_id: id.into(),
+            idle_after: TimeDelta::hours(3),
+            action,
+        };
+        // Two hours paused (no connection count at all), one hour running unused.
+        let connections: HourlySeries = [
+            ("paused-delete".to_string(), hourly(&[0.0], end)),
+            ("paused-stop".to_string(), hourly(&[0.0], end)),
+            ("woke-up".to_string(), hourly(&[3.0], end)),
+        ]
+        .into();
+        let paused = |id: &str| {
+            (
+                id.to_string(),
+                vec![
+                    (end - TimeDelta::hours(3), 0.0),
+                    (end - TimeDelta::hours(2), 0.0),
+                    (end - TimeDelta::hours(1), 0.5),
+                ],
+            )
+        };
+        let capacity: HourlySeries = [
+            paused("paused-delete"),
+            paused("paused-stop"),
+            paused("woke-up"),
+            // Paused for only part of the window: hours without any count stay unknown.
+            ("short".to_string(), vec![(end - TimeDelta::hours(1), 0.0)]),
+        ]
+        .into();
+        let items = plan_idle(
+            &[
+                candidate("paused-delete", IdleAction::Delete),
+                candidate("paused-stop", IdleAction::Stop),
+                candidate("woke-up", IdleAction::Delete),
+                candidate("short", IdleAction::Delete),
+            ],
+            &connections,
+            &capacity,
+            end,
+        );
+        assert_eq!(
+            items,
+            vec![SweepItem {
+                cluster_id: "paused-delete".into(),
+                action: SweepAction::DeleteIdle {
+                    idle_after: "PT3H".into()
+                },
+            }]
         );
     }
 
