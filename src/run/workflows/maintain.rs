@@ -13,6 +13,7 @@ use crate::metrics::{self, RootMetrics};
 use crate::plan::inventory::Inventory;
 use crate::plan::maintenance::RootTarget;
 use crate::plan::maintenance::{MaintenanceInput, MaintenancePlan, RootPlan, plan_maintenance};
+use crate::plan::refresh::{DEFAULT_MAX_CONCURRENT_REFRESHES, RefreshSchedule};
 use crate::run::machinery::context::{Context, Invocation};
 use crate::run::machinery::execute::{restore_or_adopt, try_create_instance};
 use crate::run::machinery::inventory::{
@@ -358,12 +359,20 @@ async fn refresh_and_measure(
     }
 }
 
-fn refresh_schedules(config: &MaintenanceConfig) -> Vec<(String, chrono::TimeDelta)> {
+fn refresh_schedules(config: &MaintenanceConfig) -> Vec<RefreshSchedule> {
     config
         .targets
         .iter()
         .filter(|target| !target.dry_run)
-        .filter_map(|target| Some((target.cluster_id.clone(), target.refresh_schedule?)))
+        .filter_map(|target| {
+            Some(RefreshSchedule {
+                root_id: target.cluster_id.clone(),
+                every: target.refresh_schedule?,
+                max_concurrent: target
+                    .max_concurrent_refreshes
+                    .unwrap_or(DEFAULT_MAX_CONCURRENT_REFRESHES),
+            })
+        })
         .collect()
 }
 
@@ -372,7 +381,7 @@ fn refresh_schedules(config: &MaintenanceConfig) -> Vec<(String, chrono::TimeDel
 async fn start_due_refreshes(
     app: &Context,
     inventory: &Inventory,
-    schedules: &[(String, chrono::TimeDelta)],
+    schedules: &[RefreshSchedule],
     report: &mut MaintenanceReport,
 ) {
     if schedules.is_empty() {

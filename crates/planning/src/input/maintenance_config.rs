@@ -322,6 +322,7 @@ fn parse_entry(entry: &Value, path: &str) -> Result<RootTarget, ConfigProblem> {
     let mut max_clones = None;
     let mut clone_ttl = None;
     let mut refresh_schedule = None;
+    let mut max_concurrent_refreshes = None;
     let mut copy_capacity = None;
     let mut class_key = None;
     for (raw_key, value) in object {
@@ -364,6 +365,12 @@ fn parse_entry(entry: &Value, path: &str) -> Result<RootTarget, ConfigProblem> {
                     return Err(problem(&key, "must be at least one hour".into()));
                 }
                 refresh_schedule = Some(every);
+            }
+            "max-concurrent-refreshes" => {
+                max_concurrent_refreshes = Some(
+                    positive_integer(value, MAX_CONCURRENT_REFRESHES)
+                        .map_err(|text| problem(&key, text))?,
+                );
             }
             "instance-class" | "copy-instance-class" => {
                 let text = value.as_str().ok_or_else(|| {
@@ -417,8 +424,13 @@ fn parse_entry(entry: &Value, path: &str) -> Result<RootTarget, ConfigProblem> {
         clone_ttl,
         copy_capacity,
         refresh_schedule,
+        max_concurrent_refreshes,
     })
 }
+
+/// The most `:max-concurrent-refreshes` a root may allow: each running refresh doubles a
+/// clone, and a volume takes 15 clones.
+const MAX_CONCURRENT_REFRESHES: u32 = AWS_MAX_CLONES_PER_SOURCE;
 
 /// The shortest `:refresh-schedule`: a refresh takes many minutes (a restore, then about
 /// ten for the writer's rename), so a shorter one would ask for the next refresh before
@@ -540,6 +552,27 @@ mod tests {
             [
                 "clusters[1].refresh-schedule",
                 "clusters[2].refresh-schedule"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_root_may_bound_how_many_refreshes_of_its_clones_run_at_once() {
+        let config = parse_maintenance_config(
+            r#"{:clusters [{:cluster-id "a" :target-clone-slots 1 :refresh-schedule "P7D"
+                            :max-concurrent-refreshes 3}
+                           {:cluster-id "b" :target-clone-slots 1 :max-concurrent-refreshes 0}
+                           {:cluster-id "c" :target-clone-slots 1 :max-concurrent-refreshes 16}]}"#,
+        )
+        .unwrap();
+        assert_eq!(config.targets.len(), 1);
+        assert_eq!(config.targets[0].max_concurrent_refreshes, Some(3));
+        let paths: Vec<&str> = config.problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "clusters[1].max-concurrent-refreshes",
+                "clusters[2].max-concurrent-refreshes"
             ]
         );
     }

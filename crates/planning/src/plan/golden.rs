@@ -56,6 +56,7 @@ fn target(cluster_id: &str, target_clone_slots: u32) -> RootTarget {
         clone_ttl: None,
         copy_capacity: None,
         refresh_schedule: None,
+        max_concurrent_refreshes: None,
     }
 }
 

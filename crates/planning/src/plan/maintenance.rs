@@ -38,6 +38,10 @@ pub struct RootTarget {
     /// maintenance run (`:refresh-schedule`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_schedule: Option<TimeDelta>,
+    /// At most this many refreshes of this root's clones at once
+    /// (`:max-concurrent-refreshes`; default `DEFAULT_MAX_CONCURRENT_REFRESHES`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrent_refreshes: Option<u32>,
 }
 
 /// Everything maintenance looks at besides the inventory.

@@ -12,7 +12,7 @@
 //! identifier and whether it has the clone's password yet. [`next_step`] reads those facts
 //! and names the one thing to do next.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
@@ -398,35 +398,70 @@ pub fn in_refresh(clusters: &[ClusterInfo]) -> BTreeSet<String> {
     ids
 }
 
-/// The clones due for a refresh: this deployment's available clones of a root with a
-/// refresh schedule (root id, period) whose data is older than the period, and which no
-/// refresh is under way for (neither a new clone of one nor a refresh's own cluster).
+/// How many refreshes of one root's clones run at once unless its maintenance entry says
+/// (`:max-concurrent-refreshes`): each doubles a clone while it runs.
+pub const DEFAULT_MAX_CONCURRENT_REFRESHES: u32 = 2;
+
+/// A root's refresh schedule as the maintenance run applies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshSchedule {
+    pub root_id: String,
+    /// Clones whose data is older than this are due.
+    pub every: TimeDelta,
+    /// At most this many refreshes of the root's clones run at once.
+    pub max_concurrent: u32,
+}
+
+/// The clones to start a refresh of now: this deployment's available clones of a root with
+/// a refresh schedule whose data is older than its period, and which no refresh is under
+/// way for (neither a new clone of one nor a refresh's own cluster); oldest data first, and
+/// no more per root than its `max_concurrent` less the refreshes of its clones already
+/// running.
 pub fn due_refreshes(
     clusters: &[ClusterInfo],
     stack_name: &str,
-    schedules: &[(String, TimeDelta)],
+    schedules: &[RefreshSchedule],
     now: DateTime<Utc>,
 ) -> Vec<String> {
+    let root_of = |cluster: &ClusterInfo| {
+        cluster
+            .tag(tags::ROOT_ARN)
+            .and_then(naming::cluster_id_from_arn)
+            .map(str::to_string)
+    };
     let refreshing = in_refresh(clusters);
-    clusters
+    let mut due: Vec<(&ClusterInfo, DateTime<Utc>, &RefreshSchedule)> = clusters
         .iter()
         .filter(|cluster| tags::managed_role(cluster, stack_name) == Some(Role::Clone))
         .filter(|cluster| cluster.is_available() && !refreshing.contains(&cluster.id))
-        .filter(|cluster| {
-            let Some(root_id) = cluster
-                .tag(tags::ROOT_ARN)
-                .and_then(naming::cluster_id_from_arn)
-            else {
-                return false;
-            };
-            let Some((_, every)) = schedules.iter().find(|(id, _)| id == root_id) else {
-                return false;
-            };
-            crate::plan::inventory::data_timestamp(cluster)
-                .is_some_and(|taken| taken + *every <= now)
+        .filter_map(|cluster| {
+            let root_id = root_of(cluster)?;
+            let schedule = schedules
+                .iter()
+                .find(|schedule| schedule.root_id == root_id)?;
+            let taken = crate::plan::inventory::data_timestamp(cluster)?;
+            (taken + schedule.every <= now).then_some((cluster, taken, schedule))
         })
-        .map(|cluster| cluster.id.clone())
-        .collect()
+        .collect();
+    due.sort_by_key(|(cluster, taken, _)| (*taken, cluster.id.clone()));
+    // The new clones of refreshes under way, by root.
+    let mut running: BTreeMap<String, u32> = BTreeMap::new();
+    for cluster in clusters {
+        if cluster.tag(tags::REFRESH_OF).is_some()
+            && let Some(root_id) = root_of(cluster)
+        {
+            *running.entry(root_id).or_default() += 1;
+        }
+    }
+    let mut started = Vec::new();
+    for (cluster, _, schedule) in due {
+        let count = running.entry(schedule.root_id.clone()).or_default();
+        if *count < schedule.max_concurrent {
+            *count += 1;
+            started.push(cluster.id.clone());
+        }
+    }
+    started
 }
 
 /// The tags of the old clone that point at its password artifacts. They come off the
@@ -552,12 +587,58 @@ mod tests {
             busy_next,
             stopped,
         ];
-        let schedules = vec![("prod".to_string(), TimeDelta::days(7))];
+        let schedules = vec![RefreshSchedule {
+            root_id: "prod".into(),
+            every: TimeDelta::days(7),
+            max_concurrent: 5,
+        }];
         assert_eq!(
             due_refreshes(&clusters, "acm", &schedules, now()),
             vec!["acm-c1".to_string()]
         );
         assert!(due_refreshes(&clusters, "acm", &[], now()).is_empty());
+    }
+
+    #[test]
+    fn no_more_refreshes_of_a_roots_clones_run_at_once_than_it_allows_oldest_data_first() {
+        let root = cluster("prod");
+        let aged = |id: &str, days: i64| {
+            let mut clone = clone_of(&root, id);
+            clone.tags.insert(
+                tags::DATA_TIMESTAMP.into(),
+                format_timestamp(now() - TimeDelta::days(days)),
+            );
+            clone
+        };
+        let schedule = |max_concurrent| {
+            vec![RefreshSchedule {
+                root_id: "prod".into(),
+                every: TimeDelta::days(7),
+                max_concurrent,
+            }]
+        };
+        let clusters = vec![
+            root.clone(),
+            aged("acm-c1", 8),
+            aged("acm-c2", 30),
+            aged("acm-c3", 9),
+            aged("acm-c4", 20),
+        ];
+        assert_eq!(
+            due_refreshes(&clusters, "acm", &schedule(2), now()),
+            ["acm-c2", "acm-c4"],
+            "two at once, the oldest data first"
+        );
+        // One refresh already running (its new clone carries the root): one more starts.
+        let mut running = clusters.clone();
+        let mut next = observed("acm-c9-next", NEW_WRITER, &[(tags::REFRESH_OF, "acm-c9")]).cluster;
+        next.tags.insert(tags::ROOT_ARN.into(), root.arn.clone());
+        running.push(next);
+        assert_eq!(
+            due_refreshes(&running, "acm", &schedule(2), now()),
+            ["acm-c2"]
+        );
+        assert!(due_refreshes(&running, "acm", &schedule(1), now()).is_empty());
     }
 
     #[test]

@@ -762,6 +762,7 @@ fn target(cluster_id: &str, slots: u32) -> RootTarget {
         clone_ttl: None,
         copy_capacity: None,
         refresh_schedule: None,
+        max_concurrent_refreshes: None,
     }
 }
 
