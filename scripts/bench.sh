@@ -8,7 +8,7 @@
 # arm64 by default, and every run of it writes the same zip), so that the cold-start
 # numbers are of the current code on this machine; then runs `cargo bench --bench bench -- --markdown BENCHMARKS.md` and prints the
 # file. Extra arguments go to the bench: `--quick` (fewer repetitions), `--only
-# calls|latency|planner|cold-start`. The release build of the bench takes minutes on two
+# calls|refresh|latency|planner|cold-start`. The release build of the bench takes minutes on two
 # cores; the run itself about a minute.
 set -euo pipefail
 
