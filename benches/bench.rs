@@ -530,15 +530,19 @@ fn bench_refresh(report: &mut Report) {
         .collect();
     let rename = aurora_clone_manager::aws::fake::CLUSTER_RENAME_TAKES.num_seconds();
     let text = format!(
-        "## Leases and refresh in place
-
-         Leases are conditional writes in the state table (DynamoDB). A CloudFormation Create          (no password, 10 clusters) makes these state-table calls: {}. Before the state          table, the same Create made `ssm:GetParameter 2, ssm:PutParameter 2,          ssm:DeleteParameter 2` for its leases (this file at commit fb645bb), against          Parameter Store's throughput shared by the whole account.
-
-         One refresh in place of a clone with its own password, on the fake's clock          (AWS's documented timings as its parameters: a renamed cluster's new DNS name          answers after {rename} s, the Multi-AZ DB cluster figure; unverified for Aurora),          sampled every second:
-
-{}
-         Before the refresh renamed clusters only, the writers were renamed too and the          outage was 599 s (the refresh test on commit 7dc88f4).
-",
+        "## Leases and refresh in place\n\n\
+         Leases are conditional writes in the state table (DynamoDB). A CloudFormation \
+         Create (no password, 10 clusters) makes these state-table calls: {}. Before the \
+         state table, the same Create made `ssm:GetParameter 2, ssm:PutParameter 2, \
+         ssm:DeleteParameter 2` for its leases (this file at commit fb645bb), against \
+         Parameter Store's throughput shared by the whole account. A refresh holds the \
+         clone's lease for each pass: two state-table calls per pass.\n\n\
+         One refresh in place of a clone with its own password, on the fake's clock \
+         (AWS's documented timings as its parameters: a renamed cluster's new DNS name \
+         answers after {rename} s, the Multi-AZ DB cluster figure; unverified for Aurora), \
+         sampled every second:\n\n{}\n\
+         Before the refresh renamed clusters only, the writers were renamed too and the \
+         outage was 599 s (the refresh test on commit 7dc88f4).\n",
         lease_calls(&create.by_operation).join(", "),
         table(
             &["measure", "value"],

@@ -399,6 +399,29 @@ async fn status_of_a_cluster_that_does_not_exist_fails() {
     );
 }
 
+/// Without the state table a provision cannot take the root's lease: it fails naming the
+/// option, and makes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provision_without_a_state_table_fails_naming_the_option_and_makes_nothing() {
+    let account = Account::with_root().await;
+    let before = world_snapshot(&account.sdk).await;
+    let ran = run_cli(vec![
+        "--endpoint-url".to_string(),
+        account.proxy.endpoint(),
+        "provision".to_string(),
+        "--source".to_string(),
+        ROOT.to_string(),
+    ])
+    .await;
+    assert_ne!(ran.code, Some(0), "{}", ran.stderr);
+    assert!(ran.stderr.contains("--state-table"), "{}", ran.stderr);
+    assert_eq!(
+        world_snapshot(&account.sdk).await,
+        before,
+        "nothing was made"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provision_with_wait_prints_how_to_connect_once_ready() {
     let account = Account::with_root().await;

@@ -13,6 +13,7 @@ use crate::aws::{
 use crate::model::tags;
 use crate::plan::provision::{KeyPlan, PasswordPlan, Placement, ProvisionPlan};
 use crate::run::machinery::context::Context;
+use crate::run::machinery::lease::KeptLease;
 use crate::run::machinery::password::{self, Credentials, RandomSourceError};
 use crate::run::machinery::propagation::{
     PolicyCallError, PrincipalsRefused, while_principals_propagate,
@@ -36,6 +37,10 @@ pub enum ExecuteError {
         #[source]
         source: PrincipalsRefused,
     },
+    /// The root's lease lapsed or was taken before the restore: nothing was restored, and
+    /// the request can be made again.
+    #[error("the root's lease was lost before the restore; nothing was restored, try again")]
+    LeaseLost,
 }
 
 fn step_error(step: &'static str) -> impl Fn(AwsError) -> ExecuteError {
@@ -85,6 +90,7 @@ pub async fn apply_provision_plan(
     app: &Context,
     plan: &ProvisionPlan,
     placement: &Placement,
+    root_lease: &KeptLease,
 ) -> Result<(CreateRecord, RestoreRequest, Option<ClusterInfo>), ExecuteError> {
     for purge in &plan.purge {
         // Purging is housekeeping: a failure is logged and never fails the clone.
@@ -107,6 +113,11 @@ pub async fn apply_provision_plan(
         if let Some(password) = &plan.password {
             create_password_artifacts(app, plan, password, placement, &mut record, &mut restore)
                 .await?;
+        }
+        // The plan took a slot of the inventory read under the root's lease; if the lease
+        // was lost meanwhile, another request may have planned into the same slot.
+        if !root_lease.is_held(app.now()) {
+            return Err(ExecuteError::LeaseLost);
         }
         if let Some(copy) = &plan.copy {
             restore_or_adopt(app, &copy.restore)

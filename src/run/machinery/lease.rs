@@ -59,6 +59,44 @@ pub struct Lease {
     pub expires: DateTime<Utc>,
 }
 
+/// A held lease renewed in the background every third of its time to live, so that long
+/// waits under it (IAM propagation can take minutes) never let it lapse while its holder is
+/// alive. [`KeptLease::is_held`] says whether it still holds: check it before a step that
+/// only the holder may take. Give it back with [`KeptLease::release`]; dropping it stops
+/// the renewals, and the lease then lapses at its expiry.
+pub struct KeptLease {
+    lease: Lease,
+    state: Arc<std::sync::Mutex<KeptState>>,
+    renewer: tokio::task::JoinHandle<()>,
+}
+
+struct KeptState {
+    expires: DateTime<Utc>,
+    lost: bool,
+}
+
+impl KeptLease {
+    /// Whether the lease is still ours at `now`: no renewal found it taken, and the expiry
+    /// of the last renewal has not passed (a renewal that could not reach the table leaves
+    /// the old expiry in force).
+    pub fn is_held(&self, now: DateTime<Utc>) -> bool {
+        let state = self.state.lock().expect("the lease state lock");
+        !state.lost && state.expires > now
+    }
+
+    /// Stops the renewals and gives the lease back, unless someone else holds it by now.
+    pub async fn release(self, leases: &Leases) -> Result<(), AwsError> {
+        self.renewer.abort();
+        leases.release(self.lease.clone()).await
+    }
+}
+
+impl Drop for KeptLease {
+    fn drop(&mut self) {
+        self.renewer.abort();
+    }
+}
+
 /// Could not get a lease.
 #[derive(Debug, thiserror::Error)]
 pub enum LeaseError {
@@ -166,6 +204,43 @@ impl Leases {
             work: work.map(str::to_string),
             expires,
         }))
+    }
+
+    /// Keeps `lease` renewed for `ttl` at a time until it is released or dropped.
+    pub fn keep(&self, lease: Lease, ttl: Duration) -> KeptLease {
+        let state = Arc::new(std::sync::Mutex::new(KeptState {
+            expires: lease.expires,
+            lost: false,
+        }));
+        let renewer = {
+            let leases = self.clone();
+            let state = state.clone();
+            let mut renewing = lease.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(ttl / 3).await;
+                    match leases.renew(&mut renewing, ttl).await {
+                        Ok(true) => {
+                            state.lock().expect("the lease state lock").expires = renewing.expires
+                        }
+                        Ok(false) => {
+                            tracing::warn!(lease = %renewing.name, "a kept lease was taken over");
+                            state.lock().expect("the lease state lock").lost = true;
+                            return;
+                        }
+                        // Tried again at the next round; meanwhile the last expiry holds.
+                        Err(error) => {
+                            tracing::warn!(lease = %renewing.name, %error, "could not renew a kept lease")
+                        }
+                    }
+                }
+            })
+        };
+        KeptLease {
+            lease,
+            state,
+            renewer,
+        }
     }
 
     /// Writes a lease an earlier version held elsewhere (an SSM parameter), so that the
@@ -431,6 +506,32 @@ mod tests {
             error.to_string().contains("ResourceNotFoundException"),
             "{error}"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_kept_lease_outlives_long_waits_and_keeps_others_out_until_released() {
+        let (_fake, leases) = setup();
+        let ttl = Duration::from_secs(60);
+        let kept = leases.keep(take(&leases, "prod", None).await.unwrap(), ttl);
+        // Five times its time to live, as a long IAM propagation wait under it might take.
+        tokio::time::sleep(Duration::from_secs(300)).await;
+        assert!(kept.is_held(leases.clock.now()));
+        assert!(
+            take(&leases, "prod", None).await.is_none(),
+            "nobody takes a lease whose holder is alive"
+        );
+        kept.release(&leases).await.unwrap();
+        assert!(take(&leases, "prod", None).await.is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_dropped_kept_lease_lapses_at_its_expiry() {
+        let (_fake, leases) = setup();
+        let ttl = Duration::from_secs(60);
+        let kept = leases.keep(take(&leases, "prod", None).await.unwrap(), ttl);
+        drop(kept);
+        tokio::time::sleep(Duration::from_secs(61)).await;
+        assert!(take(&leases, "prod", None).await.is_some());
     }
 
     /// What one invocation does next in the interleaving test.

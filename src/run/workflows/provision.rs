@@ -113,6 +113,8 @@ pub async fn start_clone(app: &Context, request: &CloneRequest) -> Result<Starte
             app.config.lease_wait,
         )
         .await?;
+    // Kept renewed: the password's IAM propagation waits under it can outlast its TTL.
+    let lease = leases.keep(lease, app.config.lease_ttl);
     let result = async {
         let (inventory, root_writer) = gather(app, request).await?;
         let outcome = plan_provision(ProvisionInput {
@@ -132,7 +134,7 @@ pub async fn start_clone(app: &Context, request: &CloneRequest) -> Result<Starte
                     tracing::info!(cluster = %plan.cluster_id, "plan: {line}");
                 }
                 let (record, restore, restored) =
-                    apply_provision_plan(app, &plan, &placement).await?;
+                    apply_provision_plan(app, &plan, &placement, &lease).await?;
                 Ok(Started::Made {
                     plan,
                     record: Box::new(record),
@@ -143,7 +145,7 @@ pub async fn start_clone(app: &Context, request: &CloneRequest) -> Result<Starte
         }
     }
     .await;
-    if let Err(error) = leases.release(lease).await {
+    if let Err(error) = lease.release(&leases).await {
         tracing::warn!(%error, "could not release a lease; it will expire");
     }
     result
