@@ -7,7 +7,7 @@ use crate::fake_harness;
 
 use std::time::Duration;
 
-use aurora_clone_manager::aws::{Params, StateCondition, StateTable};
+use aurora_clone_manager::aws::{Params, StateCondition, StateItem, StateTable};
 use fake_harness::*;
 use serde_json::json;
 
@@ -115,4 +115,62 @@ async fn an_earlier_versions_waiting_clone_is_carried_over_and_still_made() {
     let clones = env.managed("clone");
     assert_eq!(clones.len(), 1, "the carried-over clone was made");
     assert_eq!(clones[0].id, record.sk);
+}
+
+/// A Create whose reader IAM takes longer to accept than the root lease lives: the lease
+/// is kept renewed under the wait, so no other request takes the root meanwhile, and the
+/// clone is made.
+#[tokio::test(start_paused = true)]
+async fn the_root_lease_outlives_a_long_iam_wait_under_it() {
+    let env = FakeEnv::with_config(|config| config.lease_ttl = Duration::from_secs(30));
+    env.seed_root("prod");
+    env.fake
+        .principal_created_now(READER, Duration::from_secs(100));
+    let app = env.app.clone();
+    let competitor = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        app.leases()
+            .try_acquire_for("prod", Some("another-request"), Duration::from_secs(30))
+            .await
+            .unwrap()
+    });
+    let properties = json!({"SourceClusterId": "prod", "SetPassword": "true",
+                            "AccessPrincipalArns": READER});
+    env.send(create_event("Db", "req-1", properties)).await;
+    assert_success(&env.only_answer(&response_url("req-1")));
+    assert!(
+        competitor.await.unwrap().is_none(),
+        "another request took the root's lease while the Create waited under it"
+    );
+}
+
+/// If the root lease is lost under the wait all the same (its item overwritten, as by a
+/// holder that wrongly thought it free), the restore is never sent: the Create fails
+/// saying so and leaves nothing behind.
+#[tokio::test(start_paused = true)]
+async fn a_create_that_lost_its_root_lease_sends_no_restore_and_leaves_nothing() {
+    let env = FakeEnv::with_config(|config| config.lease_ttl = Duration::from_secs(30));
+    env.seed_root("prod");
+    env.fake
+        .principal_created_now(READER, Duration::from_secs(100));
+    let fake = env.fake.clone();
+    let table = env.app.config.state_table.clone();
+    let usurper = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(40)).await;
+        let far = chrono::Utc::now() + chrono::TimeDelta::hours(1);
+        let item = StateItem::new("lease", "prod")
+            .with_text("holder", "usurper")
+            .with_number("expires_ms", far.timestamp_millis());
+        fake.put_item(&table, &item, &StateCondition::Always)
+            .await
+            .unwrap();
+    });
+    let properties = json!({"SourceClusterId": "prod", "SetPassword": "true",
+                            "AccessPrincipalArns": READER});
+    env.send(create_event("Db", "req-1", properties)).await;
+    usurper.await.unwrap();
+    assert_failed_with(&env.only_answer(&response_url("req-1")), "lease was lost");
+    assert!(env.fake.restores().is_empty(), "no restore was sent");
+    assert!(env.managed("clone").is_empty());
+    assert_no_password_leftovers(&env);
 }
