@@ -12,7 +12,8 @@ use crate::run::machinery::respond::{HttpResponder, Status};
 use crate::run::workflows::answer::{AnswerReport, answer_from_queue};
 
 pub async fn run(global: &GlobalArgs, args: &AnswerArgs) -> Result<(), Failure> {
-    let (app, queue) = build_app_and_queue(global, Arc::new(HttpResponder::new())).await?;
+    let responder = HttpResponder::new(super::context::allow_local_response_urls()?);
+    let (app, queue) = build_app_and_queue(global, Arc::new(responder)).await?;
     let report = answer_from_queue(&app, &queue, &args.from_queue, args.dry_run)
         .await
         .map_err(|error| Failure::aws("reading the queue", &error.source))?;

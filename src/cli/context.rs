@@ -40,6 +40,13 @@ pub fn config_from(global: &GlobalArgs) -> Result<Config, Failure> {
     Ok(config)
 }
 
+/// Whether responses may go to a local emulator (`ALLOW_LOCAL_RESPONSE_URLS=true`), as
+/// for the function.
+pub fn allow_local_response_urls() -> Result<bool, Failure> {
+    crate::model::config::allow_local_response_urls(std::env::var("ALLOW_LOCAL_RESPONSE_URLS").ok())
+        .map_err(|error| Failure::new(error.to_string()))
+}
+
 /// Connects to AWS as the global options say. `responder` receives CloudFormation answers
 /// (only `invoke` and `answer` produce any).
 pub async fn build_app(

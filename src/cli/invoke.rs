@@ -23,7 +23,13 @@ pub async fn run(global: &GlobalArgs, args: &InvokeArgs) -> Result<(), Failure> 
     let payload = read_event(&args.event)?;
     let responder = Arc::new(KeepingResponder {
         kept: RecordingResponder::default(),
-        sender: args.send_response.then(HttpResponder::new),
+        sender: if args.send_response {
+            Some(HttpResponder::new(
+                super::context::allow_local_response_urls()?,
+            ))
+        } else {
+            None
+        },
         deliveries: Mutex::new(Vec::new()),
     });
     let app = Arc::new(build_app(global, responder.clone()).await?);

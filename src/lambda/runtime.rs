@@ -28,11 +28,12 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
         .region()
         .map(|region| region.to_string())
         .unwrap_or_else(|| "us-east-1".to_string());
+    let responder = Arc::new(HttpResponder::new(config.allow_local_response_urls));
     let app = Arc::new(
         Context::new(
             config,
             sdk_ports(&sdk_config),
-            Arc::new(HttpResponder::new()),
+            responder,
             Arc::new(SystemClock),
             &region,
         )
@@ -63,7 +64,12 @@ async fn serve_misconfigured(error: ConfigError) -> Result<(), lambda_runtime::E
     init_json_logging("info");
     tracing::error!(%error, "the function is misconfigured");
     let reason = format!("the clone manager is misconfigured: {error}");
-    let responder = Arc::new(HttpResponder::new());
+    // The setting is read on its own: the rest of the configuration is what failed.
+    let allow_local = crate::model::config::allow_local_response_urls(
+        std::env::var("ALLOW_LOCAL_RESPONSE_URLS").ok(),
+    )
+    .unwrap_or(false);
+    let responder = Arc::new(HttpResponder::new(allow_local));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let reason = reason.clone();
         let responder = responder.clone();

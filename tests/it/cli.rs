@@ -152,6 +152,8 @@ async fn run_cli_with_env(args: Vec<String>, env: Vec<(String, String)>) -> Ran 
             .env_remove("AWS_SESSION_TOKEN")
             .env_remove("STACK_NAME")
             .env_remove("STATE_TABLE")
+            // Responses go to the capture server on 127.0.0.1.
+            .env("ALLOW_LOCAL_RESPONSE_URLS", "true")
             .env_remove("RUST_LOG")
             .write_stdin("")
             .timeout(Duration::from_secs(120))

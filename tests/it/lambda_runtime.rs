@@ -36,6 +36,8 @@ fn start_function(runtime: &RuntimeApi, endpoint: &str, configured: bool) -> tok
         .env("AWS_ENDPOINT_URL", endpoint)
         .env("POLL_INTERVAL_SECONDS", "1")
         .env("LOG_LEVEL", "info")
+        // The capture server is on 127.0.0.1.
+        .env("ALLOW_LOCAL_RESPONSE_URLS", "true")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);

@@ -31,6 +31,7 @@ mod rds_behaviours_fake;
 mod rds_rename_fake;
 mod rds_wire;
 mod refresh_fake;
+mod response_urls;
 mod serverless_fake;
 mod serverless_moto;
 mod state_table_fake;

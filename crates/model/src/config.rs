@@ -58,6 +58,9 @@ pub struct Config {
     /// The DynamoDB table of leases and records (`STATE_TABLE`); empty when not configured,
     /// and then every lease fails naming the setting.
     pub state_table: String,
+    /// Whether CloudFormation responses may go to a local emulator on 127.0.0.1
+    /// (`ALLOW_LOCAL_RESPONSE_URLS=true`); never set by the template.
+    pub allow_local_response_urls: bool,
     /// Prefix of the SSM parameters that record clones waiting for a copy.
     pub deferred_parameter_prefix: String,
     pub event_bus_name: String,
@@ -140,6 +143,7 @@ impl Config {
             maintenance_config_parameter: format!("/{stack_name}/maintenance-config"),
             lease_parameter_prefix: format!("/{stack_name}/leases/"),
             state_table: String::new(),
+            allow_local_response_urls: false,
             deferred_parameter_prefix: format!("/{stack_name}/deferred-clones/"),
             event_bus_name: "default".to_string(),
             poll_interval: Duration::from_secs(15),
@@ -178,6 +182,8 @@ impl Config {
                           sets it)"
                     .to_string(),
             })?;
+        config.allow_local_response_urls =
+            allow_local_response_urls(value("ALLOW_LOCAL_RESPONSE_URLS"))?;
         if let Some(arn) = value("FUNCTION_ROLE_ARN") {
             config.function_role_arn = Some(arn.trim().to_string());
             config.policies_name_caller = false;
@@ -372,6 +378,18 @@ pub fn check_secret_prefix(prefix: &str) -> Result<&str, String> {
     Ok(prefix)
 }
 
+/// `ALLOW_LOCAL_RESPONSE_URLS`: `true` or `false` (unset: false).
+pub fn allow_local_response_urls(value: Option<String>) -> Result<bool, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(ConfigError {
+            variable: "ALLOW_LOCAL_RESPONSE_URLS",
+            problem: format!("'{other}' is not 'true' or 'false'"),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,6 +404,24 @@ mod tests {
         map.entry("STATE_TABLE".to_string())
             .or_insert_with(|| "acm-StateTable-1A2B3C".to_string());
         move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn local_response_urls_are_allowed_only_when_the_environment_says_true() {
+        let config = Config::from_lookup(lookup(&[("STACK_NAME", "acm")])).unwrap();
+        assert!(!config.allow_local_response_urls);
+        let config = Config::from_lookup(lookup(&[
+            ("STACK_NAME", "acm"),
+            ("ALLOW_LOCAL_RESPONSE_URLS", "true"),
+        ]))
+        .unwrap();
+        assert!(config.allow_local_response_urls);
+        let error = Config::from_lookup(lookup(&[
+            ("STACK_NAME", "acm"),
+            ("ALLOW_LOCAL_RESPONSE_URLS", "yes"),
+        ]))
+        .unwrap_err();
+        assert_eq!(error.variable, "ALLOW_LOCAL_RESPONSE_URLS");
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod config;
 pub mod error;
 pub mod naming;
 pub mod operations;
+pub mod response_url;
 pub mod rules;
 pub mod status;
 pub mod tags;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::input::cfn::Envelope;
+use crate::model::response_url::check_response_url;
 
 /// CloudFormation refuses response bodies of 4096 bytes or more.
 pub const MAX_RESPONSE_BYTES: usize = 4096;
@@ -122,6 +123,9 @@ impl CfnResponse {
 pub enum ResponseError {
     #[error("the response URL is not an http(s) URL")]
     BadUrl,
+    /// Never contacted: the response names the clone, its endpoint and its secret.
+    #[error("the response URL is not CloudFormation's, so it was not contacted: {0}")]
+    NotCloudFormation(String),
     #[error("the response could not be delivered")]
     Transport(#[source] reqwest::Error),
     #[error("the response URL answered HTTP {0}")]
@@ -138,23 +142,22 @@ pub trait Responder: Send + Sync {
 pub struct HttpResponder {
     client: reqwest::Client,
     attempts: u32,
+    /// Whether `http://127.0.0.1` (a local emulator) may be answered too.
+    allow_local: bool,
 }
 
 impl HttpResponder {
-    pub fn new() -> HttpResponder {
+    /// Sends responses only to CloudFormation's response URLs, and to 127.0.0.1 when
+    /// `allow_local` (see `model::response_url`).
+    pub fn new(allow_local: bool) -> HttpResponder {
         HttpResponder {
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(15))
                 .build()
                 .expect("the HTTP client builds with static settings"),
             attempts: 4,
+            allow_local,
         }
-    }
-}
-
-impl Default for HttpResponder {
-    fn default() -> Self {
-        HttpResponder::new()
     }
 }
 
@@ -164,6 +167,8 @@ impl Responder for HttpResponder {
         if !(response_url.starts_with("https://") || response_url.starts_with("http://")) {
             return Err(ResponseError::BadUrl);
         }
+        check_response_url(response_url, self.allow_local)
+            .map_err(ResponseError::NotCloudFormation)?;
         let body = response.to_body();
         let mut last_error = None;
         for attempt in 0..self.attempts {

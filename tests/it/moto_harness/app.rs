@@ -76,7 +76,8 @@ pub async fn moto_env_with_ports(
         Context::new(
             config,
             ports,
-            Arc::new(HttpResponder::new()),
+            // The capture server is on 127.0.0.1.
+            Arc::new(HttpResponder::new(true)),
             Arc::new(SystemClock),
             "us-east-1",
         )
