@@ -689,12 +689,16 @@ deploy_stack() {
     listing_note "(builds bootstrap.zip, then makes these calls:)"
     env "${build_env[@]}" DRY_RUN=1 bash "$preview/build.sh" --no-build --skip-tests "${overrides[@]}" 2>"$work/err" >&3 ||
       die "build.sh's dry run failed: $(last_error)"
-  else
-    env "${build_env[@]}" ./build.sh "${build_flags[@]}" "${overrides[@]}" >&2 ||
-      die "build.sh did not deploy $stack_name (its output is above)"
-    pass "stack $stack_name deployed"
+    return 0
   fi
-  # The CLI takes its leases in the stack's table.
+  env "${build_env[@]}" ./build.sh "${build_flags[@]}" "${overrides[@]}" >&2 ||
+    die "build.sh did not deploy $stack_name (its output is above)"
+  pass "stack $stack_name deployed"
+}
+
+# The CLI takes its leases in the stack's state table: its name is the stack output
+# StateTableName (read once, before the CLI's first call).
+use_state_table() {
   local table
   table="$(aws_out "$stack_name-StateTable-EXAMPLE" cloudformation describe-stacks --stack-name "$stack_name" \
     --query "Stacks[0].Outputs[?OutputKey=='StateTableName'].OutputValue" --output text)" ||
@@ -815,6 +819,7 @@ print("" if value is None else value)
 }
 
 clone_through_cli() {
+  use_state_table
   step "cloning $root_id with aurora-clone-manager provision --wait"
   remember cli-clones "$run_id"
   local answer="$work/provision.json"

@@ -437,6 +437,8 @@ pub enum StateCondition {
     Always,
     /// The item does not exist (`attribute_not_exists(pk)`).
     Absent,
+    /// The item lacks the attribute, or does not exist (`attribute_not_exists(#a)`).
+    Missing(String),
     /// The attribute exists and equals the value (`#a = :v`).
     Equals(String, StateValue),
     /// The attribute is a number below the value (`#a < :v`); false when it is absent.
@@ -454,6 +456,9 @@ impl StateCondition {
         match self {
             StateCondition::Always => true,
             StateCondition::Absent => item.is_none(),
+            StateCondition::Missing(name) => {
+                item.is_none_or(|item| !item.attributes.contains_key(name))
+            }
             StateCondition::Equals(name, value) => {
                 item.and_then(|item| item.attributes.get(name)) == Some(value)
             }

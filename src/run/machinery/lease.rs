@@ -185,6 +185,8 @@ impl Leases {
             StateCondition::Absent,
             // Expired: the stored expiry is not after now.
             StateCondition::Below(EXPIRES.into(), now.timestamp_millis() + 1),
+            // Broken: an item without an expiry would otherwise hold the lease for ever.
+            StateCondition::Missing(EXPIRES.into()),
         ];
         if let Some(work) = work {
             takeable.push(StateCondition::Equals(
@@ -506,6 +508,18 @@ mod tests {
             error.to_string().contains("ResourceNotFoundException"),
             "{error}"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lease_item_without_an_expiry_can_be_taken() {
+        let (fake, leases) = setup();
+        let broken = StateItem::new(LEASE_ITEM_KIND, "prod").with_text(HOLDER, "someone");
+        assert!(
+            fake.put_item(TABLE, &broken, &StateCondition::Always)
+                .await
+                .unwrap()
+        );
+        assert!(take(&leases, "prod", None).await.is_some());
     }
 
     #[tokio::test(start_paused = true)]

@@ -63,6 +63,9 @@ impl Expression {
                 format!("(attribute_exists({pk}) OR attribute_not_exists({pk}))")
             }
             StateCondition::Absent => format!("attribute_not_exists({})", self.name("pk")),
+            StateCondition::Missing(attribute) => {
+                format!("attribute_not_exists({})", self.name(attribute))
+            }
             StateCondition::Equals(attribute, value) => {
                 let name = self.name(attribute);
                 let value = self.value(attribute_value(value));
@@ -269,6 +272,9 @@ mod tests {
             AttributeValue::S("request-1".into())
         );
         assert_eq!(Expression::of(&StateCondition::Always), None);
+        let missing = Expression::of(&StateCondition::Missing("expires_ms".into())).unwrap();
+        assert_eq!(missing.text, "attribute_not_exists(#n0)");
+        assert_eq!(missing.names["#n0"], "expires_ms");
     }
 
     #[test]
